@@ -1,0 +1,1 @@
+"""AI customer-support bot for a food-delivery Discord server."""

@@ -1,0 +1,41 @@
+"""Composition: the engine wired from settings, shared by every frontend."""
+
+from __future__ import annotations
+
+from openai import AsyncOpenAI
+
+from bot.config import Settings
+from bot.llm.agent import Agent
+from bot.llm.model import OpenAIChatModel
+from bot.llm.structured import StructuredModel
+from bot.llm.tools import ToolRegistry
+from bot.store import Store
+from bot.support.context import AttachmentReader, Services, SupportContext, TicketNotifier
+from bot.support.conversation import SupportEngine
+from bot.support.prompt import load_system_prompt
+from bot.support.receipts import analyze_receipt_image
+from bot.support.tickets import create_customer_ticket
+
+SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image)
+
+
+def build_engine(
+    settings: Settings,
+    *,
+    store: Store,
+    client: AsyncOpenAI,
+    notifier: TicketNotifier,
+    attachments: AttachmentReader,
+) -> SupportEngine:
+    """The support engine with its tools, models and store."""
+    services = Services(
+        store=store,
+        notifier=notifier,
+        attachments=attachments,
+        vision=StructuredModel(client, settings.vision_model),
+    )
+    agent: Agent[SupportContext] = Agent(
+        model=OpenAIChatModel(client, settings.chat_model),
+        tools=ToolRegistry(SUPPORT_TOOLS),
+    )
+    return SupportEngine(services, agent, load_system_prompt())

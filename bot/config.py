@@ -1,0 +1,104 @@
+"""Settings: every environment variable of the bot, validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_XAI_BASE_URL = "https://api.x.ai/v1"
+# grok-2-vision, grok-3 and grok-4-0709 are retired; the 4.1 fast model takes text and images.
+DEFAULT_CHAT_MODEL = "grok-4-1-fast-non-reasoning"
+DEFAULT_VISION_MODEL = "grok-4-1-fast-non-reasoning"
+DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
+DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration, read from the environment and `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    discord_token: SecretStr | None = None
+    support_channel_id: int | None = Field(default=None, gt=0)
+    staff_channel_id: int | None = Field(default=None, gt=0)
+    xai_api_key: SecretStr
+    xai_base_url: str = DEFAULT_XAI_BASE_URL
+    chat_model: str = DEFAULT_CHAT_MODEL
+    vision_model: str = DEFAULT_VISION_MODEL
+    staff_role_id: int | None = Field(default=None, gt=0)
+    database_path: Path = Path("bot.sqlite3")
+    discord_api_base: str = DEFAULT_DISCORD_API_BASE
+    discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
+    log_level: LogLevel = "INFO"
+
+    @field_validator("xai_base_url", "discord_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @field_validator("xai_api_key", "discord_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("chat_model", "vision_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty")
+        return value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def require_discord(self) -> tuple[str, int, int]:
+        """Return token, support and staff channel ids, or raise naming what is missing."""
+        token, support, staff = self.discord_token, self.support_channel_id, self.staff_channel_id
+        if token is None or support is None or staff is None:
+            missing = [
+                name
+                for name, value in (
+                    ("DISCORD_TOKEN", token),
+                    ("SUPPORT_CHANNEL_ID", support),
+                    ("STAFF_CHANNEL_ID", staff),
+                )
+                if value is None
+            ]
+            raise ConfigError(f"missing setting {', '.join(missing)}: required to run the bot")
+        return token.get_secret_value(), support, staff
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings, turning pydantic's report into one clear line."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        if error["type"] == "missing":
+            raise ConfigError(f"missing setting {name}: it is required") from None
+        raise ConfigError(f"bad setting {name}: {error['msg']}") from None

@@ -1,0 +1,1 @@
+"""Ways to talk to the engine: Discord and the terminal."""

@@ -1,0 +1,1 @@
+"""The Discord frontend: threads, streamed replies and the staff channel."""

@@ -1,0 +1,77 @@
+"""SupportBot: the discord.py client, its cogs, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import discord
+from discord.ext import commands
+
+from bot.support.conversation import SupportEngine
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.frontends.discord.cogs.support",)
+# Heroku-style platforms allow 30 s between SIGTERM and SIGKILL.
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+class SupportBot(commands.Bot):
+    """The support bot: answers in threads opened from the support channel."""
+
+    def __init__(
+        self,
+        *,
+        make_engine: Callable[[discord.Client], SupportEngine],
+        support_channel_id: int,
+        staff_channel_id: int,
+        shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True  # privileged: enable it in the developer portal too
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.engine = make_engine(self)
+        self.support_channel_id = support_channel_id
+        self.staff_channel_id = staff_channel_id
+        self.shutdown_grace = shutdown_grace
+        self.active_turns: set[asyncio.Task[object]] = set()
+
+    async def setup_hook(self) -> None:
+        """Load the cogs."""
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+
+    async def on_ready(self) -> None:
+        """Log who we are and where we listen."""
+        log.info(
+            "logged in as %s; support channel %d, staff channel %d",
+            self.user,
+            self.support_channel_id,
+            self.staff_channel_id,
+        )
+
+    def track_turn(self, task: asyncio.Task[object]) -> None:
+        """Remember an in-flight turn so shutdown can finish or interrupt it."""
+        self.active_turns.add(task)
+        task.add_done_callback(self.active_turns.discard)
+
+    async def close(self) -> None:
+        """Let in-flight replies finish within the grace period, interrupt the rest, then close."""
+        turns = [t for t in self.active_turns if not t.done()]
+        if turns:
+            log.info(
+                "waiting up to %.0fs for %d reply(s) to finish", self.shutdown_grace, len(turns)
+            )
+            _, pending = await asyncio.wait(turns, timeout=self.shutdown_grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+        await super().close()

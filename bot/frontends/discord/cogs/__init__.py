@@ -1,0 +1,1 @@
+"""Cogs of the support bot."""

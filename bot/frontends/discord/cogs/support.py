@@ -1,0 +1,164 @@
+"""Customer conversations: a thread per message in the support channel, a turn per message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import discord
+from discord.ext import commands
+
+from bot.frontends.discord.bot import SupportBot
+from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
+from bot.llm.agent import TextDelta
+from bot.llm.errors import LLMError
+from bot.store import Attachment, Conversation
+from bot.support.context import Customer
+from bot.support.conversation import UserTurn
+from bot.support.images import triage
+
+log = logging.getLogger(__name__)
+
+EMPTY_MESSAGE_REPLY = "I can read text and images (like a photo of your receipt). How can I help?"
+EMPTY_ANSWER = "Sorry, I have no answer to that. Could you say it another way?"
+INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
+FAILED_NOTICE = "⚠️ {reason} Your message is saved; please try again in a moment."
+
+
+def conversation_key(thread_id: int) -> str:
+    """The store key of the conversation held in a Discord thread."""
+    return f"discord:{thread_id}"
+
+
+def thread_name(author: discord.abc.User) -> str:
+    """A thread title naming the customer (Discord allows 100 characters)."""
+    return f"Support · {author.display_name}"[:100]
+
+
+class SupportCog(commands.Cog):
+    """Opens a thread for each new message in the support channel and answers in it."""
+
+    def __init__(self, bot: SupportBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Route a person's message: new conversation, next turn, or not ours."""
+        if message.author.bot or message.webhook_id is not None or message.guild is None:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        if message.channel.id == self.bot.support_channel_id:
+            await self._open_conversation(message)
+            return
+        conversation = await self.bot.engine.services.store.get_conversation(
+            conversation_key(message.channel.id)
+        )
+        if conversation is not None:
+            await self._answer(message, message.channel, conversation)
+
+    async def _open_conversation(self, message: discord.Message) -> None:
+        try:
+            thread = await message.create_thread(
+                name=thread_name(message.author), auto_archive_duration=1440
+            )
+        except discord.HTTPException:
+            log.exception("could not open a thread for message %d", message.id)
+            return
+        conversation = await self.bot.engine.open_conversation(
+            conversation_key(thread.id), channel_id=thread.id, customer=_customer(message.author)
+        )
+        await self._answer(message, thread, conversation)
+
+    async def _answer(
+        self,
+        message: discord.Message,
+        channel: discord.abc.Messageable,
+        conversation: Conversation,
+    ) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.bot.track_turn(task)
+        turn = await self._user_turn(message, channel)
+        if turn is None:
+            return
+        async with self.bot.engine.lock(conversation):
+            await self._stream_turn(channel, conversation, turn)
+
+    async def _user_turn(
+        self, message: discord.Message, channel: discord.abc.Messageable
+    ) -> UserTurn | None:
+        """The turn's text with a line per accepted image; notes on refused attachments."""
+        attachments = [
+            Attachment(a.url, a.filename, a.content_type, a.size) for a in message.attachments
+        ]
+        sorted_out = triage(attachments)
+        lines = [message.content.strip()] if message.content.strip() else []
+        lines += [f"Attached image: {image.url}" for image in sorted_out.images]
+        lines += [f"(Attachment note: {note})" for note in sorted_out.notes]
+        if sorted_out.notes:
+            await _send_quietly(channel, "\n".join(f"ℹ️ {note}" for note in sorted_out.notes))
+        if not lines:
+            await _send_quietly(channel, EMPTY_MESSAGE_REPLY)
+            return None
+        return UserTurn(
+            text="\n".join(lines),
+            customer=_customer(message.author),
+            images=sorted_out.images,
+            discord_message_id=message.id,
+        )
+
+    async def _stream_turn(
+        self, channel: discord.abc.Messageable, conversation: Conversation, turn: UserTurn
+    ) -> None:
+        reply = StreamingReply(channel)
+        thread_url = channel.jump_url if isinstance(channel, discord.Thread) else None
+        try:
+            async with _typing(channel):
+                async for event in self.bot.engine.turn(conversation, turn, thread_url=thread_url):
+                    if isinstance(event, TextDelta):
+                        reply.append(event.text)
+            await reply.finish("" if reply.text.strip() else EMPTY_ANSWER)
+        except LLMError as exc:
+            log.warning("turn failed in conversation %d: %s", conversation.id, exc)
+            await reply.finish(FAILED_NOTICE.format(reason=exc.user_message))
+        except asyncio.CancelledError:
+            await asyncio.shield(reply.finish(INTERRUPTED_NOTICE))
+            raise
+        except discord.HTTPException:
+            log.exception("could not deliver the reply in conversation %d", conversation.id)
+
+
+def _customer(author: discord.abc.User) -> Customer:
+    return Customer(id=str(author.id), display_name=author.display_name, mention=author.mention)
+
+
+async def _send_quietly(channel: discord.abc.Messageable, content: str) -> None:
+    try:
+        await channel.send(content, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.exception("could not send a notice")
+
+
+@contextlib.asynccontextmanager
+async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
+    """Show typing while the model works; a failure to show it must not stop the reply."""
+    try:
+        typing = channel.typing()
+        await typing.__aenter__()
+    except discord.HTTPException:
+        log.warning("could not show typing", exc_info=True)
+        yield
+        return
+    try:
+        yield
+    finally:
+        await typing.__aexit__(None, None, None)
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Add the support cog."""
+    assert isinstance(bot, SupportBot)
+    await bot.add_cog(SupportCog(bot))

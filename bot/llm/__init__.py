@@ -1,0 +1,1 @@
+"""The model boundary: the only package that imports openai."""

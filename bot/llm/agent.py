@@ -1,0 +1,116 @@
+"""One turn of a conversation: stream, run the tools asked for, and again, within bounds."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Generic
+
+from bot.llm.model import ChatModel, ModelReply, ModelText
+from bot.llm.stream import TokenUsage, ToolCallRequest
+from bot.llm.tools import ContextT, ToolRegistry
+
+DEFAULT_MAX_ROUNDS = 5
+ROUND_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """Reply text to show the customer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    """The model called a tool."""
+
+    call: ToolCallRequest
+
+
+@dataclass(frozen=True)
+class ToolFinished:
+    """A tool call finished; `content` is what the model gets back."""
+
+    call: ToolCallRequest
+    content: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class RoundCompleted:
+    """Messages one round added to the history: the assistant's, then each tool result."""
+
+    messages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TurnDone:
+    """The turn is over: the whole reply text shown, tokens used and rounds made."""
+
+    text: str
+    usage: TokenUsage
+    rounds: int
+
+
+AgentEvent = TextDelta | ToolStarted | ToolFinished | RoundCompleted | TurnDone
+
+
+@dataclass
+class Agent(Generic[ContextT]):
+    """Runs turns against a chat model with a bounded tool loop."""
+
+    model: ChatModel
+    tools: ToolRegistry[ContextT]
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    _schemas: list[dict[str, Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._schemas = self.tools.schemas()
+
+    async def run_turn(
+        self, history: list[dict[str, Any]], context: ContextT
+    ) -> AsyncIterator[AgentEvent]:
+        """Answer the last user message of `history`; yield events as the turn goes.
+
+        Every RoundCompleted holds an assistant message together with a result for each of
+        its tool calls, so a history that stores them stays valid for the next request.
+        """
+        messages = list(history)
+        usage = TokenUsage()
+        shown = ""
+        for round_number in range(1, self.max_rounds + 1):
+            # On the last round the model must answer in words: no tool call can be left open.
+            allow_tools = round_number < self.max_rounds
+            separator = ROUND_SEPARATOR if shown and not shown.endswith("\n") else ""
+            reply: ModelReply | None = None
+            async for piece in self.model.respond(messages, self._schemas, allow_tools=allow_tools):
+                if isinstance(piece, ModelText):
+                    text = separator + piece.text
+                    separator = ""
+                    shown += text
+                    yield TextDelta(text)
+                else:
+                    reply = piece
+            assert reply is not None, "a ChatModel must end with a ModelReply"
+            usage += reply.usage
+            calls = reply.tool_calls if allow_tools else []
+            assistant: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+            if calls:
+                assistant["tool_calls"] = [call.to_chat() for call in calls]
+            round_messages = [assistant]
+            for call in calls:
+                yield ToolStarted(call)
+            outcomes = await asyncio.gather(*(self.tools.dispatch(c, context) for c in calls))
+            for call, outcome in zip(calls, outcomes, strict=True):
+                yield ToolFinished(call, outcome.content, outcome.ok)
+                round_messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
+                )
+            messages.extend(round_messages)
+            yield RoundCompleted(round_messages)
+            if not calls:
+                yield TurnDone(shown, usage, round_number)
+                return
+        raise AssertionError("unreachable: the last round offers no tools")

@@ -1,0 +1,51 @@
+"""Logging set up once, with secrets masked in every record."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.config import Settings
+
+MASK = "[secret]"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces any configured secret that appears in a log line."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask secrets in the formatted message (and its traceback text)."""
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        redacted = self._redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        return True
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+def setup_logging(settings: Settings) -> None:
+    """Log to stderr at LOG_LEVEL; discord.py's chatter stays at INFO or above."""
+    secrets = [settings.xai_api_key.get_secret_value()]
+    if settings.discord_token is not None:
+        secrets.append(settings.discord_token.get_secret_value())
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    for noisy in ("discord", "httpx", "httpx2", "openai", "aiosqlite"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))

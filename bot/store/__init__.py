@@ -1,0 +1,23 @@
+"""Persistence: SQLite through aiosqlite, the only package that speaks SQL."""
+
+from bot.store.records import (
+    Attachment,
+    Conversation,
+    NewMessage,
+    ReceiptRecord,
+    StoredMessage,
+    Ticket,
+    Usage,
+)
+from bot.store.store import Store
+
+__all__ = [
+    "Attachment",
+    "Conversation",
+    "NewMessage",
+    "ReceiptRecord",
+    "Store",
+    "StoredMessage",
+    "Ticket",
+    "Usage",
+]

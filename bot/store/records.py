@@ -1,0 +1,118 @@
+"""Typed rows the store hands out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One support conversation: a Discord thread or a named terminal chat."""
+
+    id: int
+    key: str
+    channel_id: int | None
+    customer_id: str | None
+    customer_name: str | None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message of a conversation's history, in the chat API's terms."""
+
+    id: int
+    role: Role
+    content: str | None
+    tool_calls: list[dict[str, Any]] | None
+    tool_call_id: str | None
+    status: str
+
+    def to_chat(self) -> dict[str, Any]:
+        """The message as the chat completions API takes it."""
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        return message
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to append to a conversation."""
+
+    role: Role
+    content: str | None
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    author_id: str | None = None
+    discord_message_id: int | None = None
+    status: str = "complete"
+
+    @classmethod
+    def from_chat(cls, message: dict[str, Any], *, status: str = "complete") -> NewMessage:
+        """Build from a chat API message dict."""
+        return cls(
+            role=message["role"],
+            content=message.get("content"),
+            tool_calls=message.get("tool_calls") or None,
+            tool_call_id=message.get("tool_call_id"),
+            status=status,
+        )
+
+    def tool_calls_json(self) -> str | None:
+        """The tool calls serialised for storage."""
+        return json.dumps(self.tool_calls) if self.tool_calls else None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An attachment Discord delivered with a customer's message."""
+
+    url: str
+    filename: str
+    content_type: str | None
+    size: int
+
+
+@dataclass(frozen=True)
+class ReceiptRecord:
+    """A receipt read by the vision model."""
+
+    id: int
+    conversation_id: int
+    image_url: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A ticket opened for staff."""
+
+    id: int
+    conversation_id: int
+    tool_call_id: str | None
+    customer_name: str
+    issue: str
+    user_id: str | None
+    user_display: str | None
+    thread_url: str | None
+    receipt_id: int | None
+    status: str
+    staff_message_id: int | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token usage of one turn."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    rounds: int

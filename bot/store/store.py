@@ -1,0 +1,305 @@
+"""The only place with SQL: typed methods over one aiosqlite connection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.migrations import migrate
+from bot.store.records import (
+    Attachment,
+    Conversation,
+    NewMessage,
+    ReceiptRecord,
+    StoredMessage,
+    Ticket,
+    Usage,
+)
+
+_TICKET_COLUMNS = (
+    "id, conversation_id, tool_call_id, customer_name, issue, user_id, user_display,"
+    " thread_url, receipt_id, status, staff_message_id, created_at"
+)
+
+
+class Store:
+    """Conversations, history, tickets, receipts and usage in SQLite (WAL)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One connection is shared by every turn: a write transaction must not interleave.
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, path: Path | str) -> AsyncIterator[Store]:
+        """Open (creating and migrating) the database and close it on exit."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA busy_timeout = 5000")
+            await migrate(db)
+            yield cls(db)
+        finally:
+            await db.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.rollback()
+                raise
+            await self._db.commit()
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self._db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # Conversations
+
+    async def get_conversation(self, key: str) -> Conversation | None:
+        """The conversation with this key, if any."""
+        row = await self._one(
+            "SELECT id, key, channel_id, customer_id, customer_name FROM conversations"
+            " WHERE key = ?",
+            (key,),
+        )
+        return Conversation(*row) if row else None
+
+    async def get_or_create_conversation(
+        self,
+        key: str,
+        *,
+        channel_id: int | None = None,
+        customer_id: str | None = None,
+        customer_name: str | None = None,
+    ) -> Conversation:
+        """The conversation with this key, created when new."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO conversations (key, channel_id, customer_id, customer_name)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, channel_id, customer_id, customer_name),
+            )
+        conversation = await self.get_conversation(key)
+        assert conversation is not None
+        return conversation
+
+    # History
+
+    async def load_history(self, conversation_id: int) -> list[StoredMessage]:
+        """Every stored message of the conversation, oldest first."""
+        rows = await self._all(
+            "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
+            " WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [
+            StoredMessage(
+                id=row[0],
+                role=row[1],
+                content=row[2],
+                tool_calls=json.loads(row[3]) if row[3] else None,
+                tool_call_id=row[4],
+                status=row[5],
+            )
+            for row in rows
+        ]
+
+    async def append_messages(
+        self, conversation_id: int, messages: Sequence[NewMessage]
+    ) -> list[int]:
+        """Append messages atomically (an assistant's tool calls land with their results)."""
+        ids: list[int] = []
+        async with self._transaction() as db:
+            for message in messages:
+                cursor = await db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, tool_calls,"
+                    " tool_call_id, author_id, discord_message_id, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        conversation_id,
+                        message.role,
+                        message.content,
+                        message.tool_calls_json(),
+                        message.tool_call_id,
+                        message.author_id,
+                        message.discord_message_id,
+                        message.status,
+                    ),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+            await db.execute(
+                "UPDATE conversations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                " WHERE id = ?",
+                (conversation_id,),
+            )
+        return ids
+
+    # Attachments
+
+    async def add_attachments(
+        self,
+        conversation_id: int,
+        attachments: Sequence[Attachment],
+        *,
+        discord_message_id: int | None = None,
+    ) -> None:
+        """Remember attachments Discord delivered, so only those are ever fetched."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO attachments (conversation_id, url, filename, content_type, size,"
+                " discord_message_id) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (conversation_id, url) DO NOTHING",
+                [
+                    (conversation_id, a.url, a.filename, a.content_type, a.size, discord_message_id)
+                    for a in attachments
+                ],
+            )
+
+    async def find_attachment(self, conversation_id: int, url: str) -> Attachment | None:
+        """The delivered attachment with this URL in the conversation, if any."""
+        row = await self._one(
+            "SELECT url, filename, content_type, size FROM attachments"
+            " WHERE conversation_id = ? AND url = ?",
+            (conversation_id, url),
+        )
+        return Attachment(*row) if row else None
+
+    # Receipts
+
+    async def add_receipt(
+        self,
+        conversation_id: int,
+        *,
+        tool_call_id: str | None,
+        image_url: str,
+        data: dict[str, Any],
+    ) -> ReceiptRecord:
+        """Store a validated receipt."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO receipts (conversation_id, tool_call_id, image_url, data)"
+                " VALUES (?, ?, ?, ?)",
+                (conversation_id, tool_call_id, image_url, json.dumps(data)),
+            )
+            assert cursor.lastrowid is not None
+            receipt_id = cursor.lastrowid
+        return ReceiptRecord(receipt_id, conversation_id, image_url, data)
+
+    async def latest_receipt(self, conversation_id: int) -> ReceiptRecord | None:
+        """The conversation's most recent receipt, if any."""
+        row = await self._one(
+            "SELECT id, conversation_id, image_url, data FROM receipts"
+            " WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        return ReceiptRecord(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    # Tickets
+
+    async def create_ticket(
+        self,
+        conversation_id: int,
+        *,
+        tool_call_id: str | None,
+        customer_name: str,
+        issue: str,
+        user_id: str | None,
+        user_display: str | None,
+        thread_url: str | None,
+        receipt_id: int | None,
+    ) -> tuple[Ticket, bool]:
+        """Create a ticket; a repeated tool call id returns the existing one (created False)."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO tickets (conversation_id, tool_call_id, customer_name, issue,"
+                " user_id, user_display, thread_url, receipt_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (tool_call_id) DO NOTHING",
+                (
+                    conversation_id,
+                    tool_call_id,
+                    customer_name,
+                    issue,
+                    user_id,
+                    user_display,
+                    thread_url,
+                    receipt_id,
+                ),
+            )
+            created = cursor.rowcount == 1
+        if created:
+            ticket = await self.get_ticket(int(cursor.lastrowid or 0))
+        else:
+            row = await self._one(
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE tool_call_id = ?", (tool_call_id,)
+            )
+            ticket = Ticket(*row) if row else None
+        assert ticket is not None
+        return ticket, created
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        """The ticket with this number, if any."""
+        row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+        return Ticket(*row) if row else None
+
+    async def tickets_for_conversation(self, conversation_id: int) -> list[Ticket]:
+        """The conversation's tickets, oldest first."""
+        rows = await self._all(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [Ticket(*row) for row in rows]
+
+    async def set_ticket_staff_message(self, ticket_id: int, message_id: int) -> None:
+        """Remember the staff-channel post of a ticket."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE tickets SET staff_message_id = ? WHERE id = ?", (message_id, ticket_id)
+            )
+
+    # Usage
+
+    async def record_usage(self, conversation_id: int, usage: Usage) -> None:
+        """Store the token usage of one turn."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO usage (conversation_id, model, prompt_tokens, completion_tokens,"
+                " total_tokens, rounds) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    usage.model,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.total_tokens,
+                    usage.rounds,
+                ),
+            )
+
+    async def usage_for_conversation(self, conversation_id: int) -> list[Usage]:
+        """Token usage of each turn of the conversation, oldest first."""
+        rows = await self._all(
+            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds FROM usage"
+            " WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [Usage(*row) for row in rows]

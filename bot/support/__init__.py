@@ -1,0 +1,1 @@
+"""The food-delivery support domain: system prompt, tickets, receipts and conversations."""

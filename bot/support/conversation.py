@@ -1,0 +1,135 @@
+"""A support conversation's turns: stored history in, agent events out, every round stored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from bot.llm import history
+from bot.llm.agent import Agent, AgentEvent, RoundCompleted, TextDelta, TurnDone
+from bot.llm.errors import LLMError
+from bot.store import Attachment, Conversation, NewMessage, Usage
+from bot.support.context import Customer, Services, SupportContext
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MARK = "[reply interrupted]"
+
+
+@dataclass(frozen=True)
+class UserTurn:
+    """What the customer sent: text (with 'Attached image:' lines) and its attachments."""
+
+    text: str
+    customer: Customer
+    images: Sequence[Attachment] = ()
+    discord_message_id: int | None = None
+
+
+class SupportEngine:
+    """Runs turns of stored conversations; knows nothing of Discord or the terminal."""
+
+    def __init__(
+        self, services: Services, agent: Agent[SupportContext], system_prompt: str
+    ) -> None:
+        self.services = services
+        self.agent = agent
+        self.system_prompt = system_prompt
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def open_conversation(
+        self,
+        key: str,
+        *,
+        channel_id: int | None = None,
+        customer: Customer | None = None,
+    ) -> Conversation:
+        """The conversation with this key; a new one starts with the system prompt."""
+        store = self.services.store
+        existing = await store.get_conversation(key)
+        if existing is not None:
+            return existing
+        conversation = await store.get_or_create_conversation(
+            key,
+            channel_id=channel_id,
+            customer_id=customer.id if customer else None,
+            customer_name=customer.display_name if customer else None,
+        )
+        if not await store.load_history(conversation.id):
+            await store.append_messages(
+                conversation.id, [NewMessage(role="system", content=self.system_prompt)]
+            )
+        return conversation
+
+    def lock(self, conversation: Conversation) -> asyncio.Lock:
+        """The lock that keeps one turn at a time in a conversation (FIFO for waiters)."""
+        return self._locks.setdefault(conversation.id, asyncio.Lock())
+
+    async def turn(
+        self, conversation: Conversation, user: UserTurn, *, thread_url: str | None = None
+    ) -> AsyncIterator[AgentEvent]:
+        """Store the user's message, run the agent over the whole history, store each round.
+
+        Callers hold `lock(conversation)` around the iteration. On failure or cancellation
+        the text already shown is stored, marked interrupted, and the error propagates.
+        """
+        store = self.services.store
+        if user.images:
+            await store.add_attachments(
+                conversation.id, user.images, discord_message_id=user.discord_message_id
+            )
+        await store.append_messages(
+            conversation.id,
+            [
+                NewMessage(
+                    role="user",
+                    content=user.text,
+                    author_id=user.customer.id,
+                    discord_message_id=user.discord_message_id,
+                )
+            ],
+        )
+        stored = await store.load_history(conversation.id)
+        messages = history.repair([m.to_chat() for m in stored])
+        context = SupportContext(self.services, conversation, user.customer, thread_url)
+        pending_text = ""
+        try:
+            async for event in self.agent.run_turn(messages, context):
+                if isinstance(event, TextDelta):
+                    pending_text += event.text
+                elif isinstance(event, RoundCompleted):
+                    await store.append_messages(
+                        conversation.id, [NewMessage.from_chat(m) for m in event.messages]
+                    )
+                    pending_text = ""
+                elif isinstance(event, TurnDone):
+                    await store.record_usage(
+                        conversation.id,
+                        Usage(
+                            self.agent.model.name,
+                            event.usage.prompt_tokens,
+                            event.usage.completion_tokens,
+                            event.usage.total_tokens,
+                            event.rounds,
+                        ),
+                    )
+                yield event
+        except (LLMError, asyncio.CancelledError):
+            if pending_text.strip():
+                await asyncio.shield(self._store_interrupted(conversation, pending_text))
+            raise
+
+    async def _store_interrupted(self, conversation: Conversation, text: str) -> None:
+        """Keep what the customer already saw, so the history matches the thread."""
+        await self.services.store.append_messages(
+            conversation.id,
+            [
+                NewMessage(
+                    role="assistant",
+                    content=f"{text.strip()}\n{INTERRUPTED_MARK}",
+                    status="interrupted",
+                )
+            ],
+        )
