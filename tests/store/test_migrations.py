@@ -1,0 +1,88 @@
+"""The schema is built by the numbered migrations, once, in one transaction."""
+
+from __future__ import annotations
+
+import aiosqlite
+import pytest
+
+from bot.store import Store
+from bot.store.migrations import load_migrations, migrate
+
+EXPECTED_COLUMNS = {
+    "conversations": {"id", "key", "channel_id", "customer_id", "customer_name", "created_at"},
+    "messages": {
+        "id",
+        "conversation_id",
+        "role",
+        "content",
+        "tool_calls",
+        "tool_call_id",
+        "status",
+        "discord_message_id",
+    },
+    "tickets": {
+        "id",
+        "conversation_id",
+        "tool_call_id",
+        "customer_name",
+        "issue",
+        "user_id",
+        "thread_url",
+        "receipt_id",
+        "status",
+        "staff_message_id",
+    },
+    "receipts": {"id", "conversation_id", "tool_call_id", "image_url", "data"},
+    "attachments": {"id", "conversation_id", "url", "filename", "content_type", "size"},
+    "usage": {"conversation_id", "model", "prompt_tokens", "completion_tokens", "total_tokens"},
+}
+
+
+async def _columns(db: aiosqlite.Connection, table: str) -> set[str]:
+    async with db.execute(f"PRAGMA table_info({table})") as cursor:
+        return {row[1] for row in await cursor.fetchall()}
+
+
+async def test_blank_database_is_migrated_to_the_full_schema(tmp_path):
+    """Opening a blank file creates every table with its columns, in WAL mode."""
+    path = tmp_path / "blank.sqlite3"
+    async with Store.open(path):
+        pass
+    async with aiosqlite.connect(path) as db:
+        for table, columns in EXPECTED_COLUMNS.items():
+            assert columns <= await _columns(db, table), table
+        async with db.execute("PRAGMA user_version") as cursor:
+            assert (await cursor.fetchone())[0] == len(load_migrations())
+        async with db.execute("PRAGMA journal_mode") as cursor:
+            assert (await cursor.fetchone())[0] == "wal"
+
+
+async def test_migrating_twice_changes_nothing(tmp_path):
+    """A second start finds nothing to apply and keeps the data."""
+    path = tmp_path / "twice.sqlite3"
+    async with Store.open(path) as store:
+        conversation = await store.get_or_create_conversation("console:a")
+    async with Store.open(path) as store:
+        assert await store.get_conversation("console:a") == conversation
+
+
+async def test_a_failing_migration_leaves_the_database_untouched(tmp_path, monkeypatch):
+    """Migrations apply in one transaction: a broken one rolls back all of them."""
+    from bot.store import migrations
+
+    real = migrations.load_migrations()
+    broken = [*real, migrations.Migration(len(real) + 1, "broken.sql", "CREATE TABLE x (;")]
+    monkeypatch.setattr(migrations, "load_migrations", lambda: broken)
+    async with aiosqlite.connect(tmp_path / "broken.sqlite3", isolation_level=None) as db:
+        with pytest.raises(aiosqlite.OperationalError):
+            await migrate(db)
+        async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
+            assert await cursor.fetchall() == []
+        async with db.execute("PRAGMA user_version") as cursor:
+            assert (await cursor.fetchone())[0] == 0
+
+
+def test_migration_files_are_numbered_without_gaps():
+    """Every packaged migration has the next number."""
+    versions = [m.version for m in load_migrations()]
+    assert versions == list(range(1, len(versions) + 1))
