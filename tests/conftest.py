@@ -1,0 +1,70 @@
+"""Shared fixtures: the fake LLM endpoint, settings pointing at it, and a real engine."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_engine
+from bot.config import Settings
+from bot.frontends.console import ConsoleTickets, LocalFiles
+from bot.llm.client import make_client
+from bot.store import Store
+from bot.support.conversation import SupportEngine
+from tests.fakes.openai_server import FakeLLM
+
+CHAT_MODEL = "grok-test"
+VISION_MODEL = "grok-vision-test"
+API_KEY = "xai-test-key-0123456789"
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeLLM]:
+    """A fake OpenAI-compatible endpoint; each test must use up exactly its script."""
+    async with FakeLLM(models=[CHAT_MODEL, VISION_MODEL], api_key=API_KEY) as fake:
+        yield fake
+        assert fake.unexpected == []
+
+
+def make_settings(llm: FakeLLM, database: Path, **overrides: object) -> Settings:
+    """Settings for tests: the fake endpoint, a temporary database, no .env file."""
+    values: dict[str, object] = {
+        "xai_api_key": API_KEY,
+        "xai_base_url": llm.base_url,
+        "chat_model": CHAT_MODEL,
+        "vision_model": VISION_MODEL,
+        "database_path": database,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class EngineHarness:
+    """A real engine over the fake endpoint, with tickets printed to a buffer."""
+
+    def __init__(self, engine: SupportEngine, store: Store, tickets: io.StringIO) -> None:
+        self.engine = engine
+        self.store = store
+        self.tickets = tickets
+
+
+@pytest.fixture
+async def harness(llm: FakeLLM, tmp_path: Path) -> AsyncIterator[EngineHarness]:
+    """The support engine wired as `python -m bot chat` wires it, against the fake LLM."""
+    settings = make_settings(llm, tmp_path / "bot.sqlite3")
+    client = make_client(
+        api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
+    )
+    tickets = io.StringIO()
+    async with Store.open(settings.database_path) as store, client:
+        engine = build_engine(
+            settings,
+            store=store,
+            client=client,
+            notifier=ConsoleTickets(tickets),
+            attachments=LocalFiles(),
+        )
+        yield EngineHarness(engine, store, tickets)
