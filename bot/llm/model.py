@@ -10,7 +10,7 @@ import openai
 from openai import AsyncOpenAI, Omit, omit
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolUnionParam
 
-from bot.llm.errors import translate
+from bot.llm.errors import LLMError, translate
 from bot.llm.stream import StreamFolder, TokenUsage, ToolCallRequest
 
 
@@ -71,11 +71,14 @@ class OpenAIChatModel:
                     text = folder.add(chunk)
                     if text:
                         yield ModelText(text)
-        except openai.OpenAIError as exc:
-            raise translate(exc) from exc
         except Exception as exc:
-            # httpx errors escaping mid-stream (a dropped connection) are failures of the API too.
-            if type(exc).__module__.startswith(("httpx", "httpcore")):  # httpx2 included
-                raise translate(exc) from exc
-            raise
+            # httpx errors escaping mid-stream (a dropped connection) are API failures too.
+            api_failure = isinstance(exc, openai.OpenAIError) or type(exc).__module__.startswith(
+                ("httpx", "httpcore")
+            )
+            if not api_failure:
+                raise
+            if folder.text or folder.tool_calls:
+                raise LLMError("The assistant's answer was cut off.", repr(exc)) from exc
+            raise translate(exc) from exc
         yield ModelReply(folder.text, folder.tool_calls, folder.usage or TokenUsage())
