@@ -61,8 +61,15 @@ async def run_discord(settings: Settings) -> None:
             staff_channel_id=staff_channel_id,
         )
         loop = asyncio.get_running_loop()
+
+        closing: list[asyncio.Task[None]] = []
+
+        def shut_down(signal_name: str) -> None:
+            log.info("%s received: shutting down", signal_name)
+            closing.append(loop.create_task(bot.close()))
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, lambda: loop.create_task(bot.close()))
+            loop.add_signal_handler(sig, shut_down, sig.name)
         async with bot:
             try:
                 await bot.start(token)

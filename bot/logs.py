@@ -47,5 +47,5 @@ def setup_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    for noisy in ("discord", "httpx", "httpx2", "openai", "aiosqlite"):
+    for noisy in ("httpx", "httpx2", "openai", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))

@@ -53,7 +53,7 @@ def test_openai_fragments_by_index_for_parallel_calls():
     folder = StreamFolder()
     folder.add(_chunk(_call(0, id="a", name="one", args="")))
     folder.add(_chunk(_call(1, id="b", name="two", args="")))
-    for fragment in ('{"x"', ': 1', "}"):
+    for fragment in ('{"x"', ": 1", "}"):
         folder.add(_chunk(_call(0, args=fragment)))
     folder.add(_chunk(_call(1, args='{"y": 2}')))
     calls = [(c.id, c.name, c.arguments) for c in folder.tool_calls]

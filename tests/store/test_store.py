@@ -34,18 +34,19 @@ async def test_same_tool_call_id_never_makes_a_second_ticket(tmp_path):
     """Creating a ticket again with the same tool call id returns the first one."""
     async with Store.open(tmp_path / "db.sqlite3") as store:
         conversation = await store.get_or_create_conversation("discord:1")
-        args = dict(
-            customer_name="Omar",
-            issue="cannot log in",
-            user_id="42",
-            user_display="omar",
-            thread_url=None,
-            receipt_id=None,
-        )
+        args = {
+            "customer_name": "Omar",
+            "issue": "cannot log in",
+            "user_id": "42",
+            "user_display": "omar",
+            "thread_url": None,
+            "receipt_id": None,
+        }
         first, created_first = await store.create_ticket(conversation.id, tool_call_id="c1", **args)
         again, created_again = await store.create_ticket(conversation.id, tool_call_id="c1", **args)
         other, _ = await store.create_ticket(conversation.id, tool_call_id="c2", **args)
-        assert created_first and not created_again
+        assert created_first
+        assert not created_again
         assert again == first
         assert other.id != first.id
         assert len(await store.tickets_for_conversation(conversation.id)) == 2

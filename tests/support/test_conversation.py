@@ -35,10 +35,9 @@ async def run(harness, key: str, text: str, images=(), customer=OMAR):
     """One turn; returns the events."""
     engine = harness.engine
     conversation = await engine.open_conversation(key, customer=customer)
-    events = []
     async with engine.lock(conversation):
-        async for event in engine.turn(conversation, UserTurn(text, customer, tuple(images))):
-            events.append(event)
+        turn = UserTurn(text, customer, tuple(images))
+        events = [event async for event in engine.turn(conversation, turn)]
     return conversation, events
 
 
@@ -131,7 +130,11 @@ async def test_parallel_calls_each_get_their_result(harness, llm, style, tmp_pat
         ToolCalls(
             [
                 Call("analyze_receipt_image", {"image_url": url}, id="call_r"),
-                Call("create_customer_ticket", {"name": "Ana", "issue": "Missing pizzas"}, id="call_t"),
+                Call(
+                    "create_customer_ticket",
+                    {"name": "Ana", "issue": "Missing pizzas"},
+                    id="call_t",
+                ),
             ],
             style=style,
             text="Let me look at that.",
@@ -223,7 +226,7 @@ async def test_the_tool_loop_is_bounded(harness, llm):
         *[ToolCalls([Call("refund_everything", {})]) for _ in range(rounds - 1)],
         Reply("I could not do that."),
     )
-    conversation, events = await run(harness, "console:loop", "go")
+    _conversation, events = await run(harness, "console:loop", "go")
     assert len(llm.requests) == rounds
     assert llm.requests[-1]["tool_choice"] == "none"
     assert llm.requests[0]["tool_choice"] == "auto"
@@ -248,7 +251,7 @@ async def test_an_api_failure_keeps_the_message_and_the_next_turn_works(harness,
     with pytest.raises(LLMError) as failure:
         await run(harness, "console:fail", "Where is my order?")
     assert "HTTP 500" in failure.value.user_message
-    conversation, events = await run(harness, "console:fail", "Hello?")
+    _conversation, events = await run(harness, "console:fail", "Hello?")
     sent = [m["content"] for m in llm.last_messages() if m["role"] == "user"]
     assert sent == ["Where is my order?", "Hello?"]
     assert shown_text(events) == "Back now. How can I help?"

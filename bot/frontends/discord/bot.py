@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -28,6 +29,7 @@ class SupportBot(commands.Bot):
         support_channel_id: int,
         staff_channel_id: int,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
+        **options: Any,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it in the developer portal too
@@ -36,6 +38,7 @@ class SupportBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **options,
         )
         self.engine = make_engine(self)
         self.support_channel_id = support_channel_id

@@ -79,7 +79,8 @@ class StreamingReply:
             self._wake.clear()
             wait = await self._sync()
             if wait is None:
-                if self._finished:
+                # Text or the finish may have arrived while a request was in flight.
+                if self._finished and not self._wake.is_set():
                     return
                 continue
             # Too soon to edit again: let more text gather, then sync once.

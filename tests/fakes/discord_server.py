@@ -1,0 +1,2153 @@
+"""A fake Discord (REST API v10 + JSON gateway) on loopback for driving the real discord.py client.
+
+Point discord.py at it with :meth:`FakeDiscord.patch_discord_py` (patches ``Route.BASE`` and
+``DiscordWebSocket.DEFAULT_GATEWAY``). REST and the websocket share one aiohttp server on a
+random port of 127.0.0.1. Request bodies are validated against Discord's OpenAPI spec (see
+:mod:`tests.fakes.discord_spec`) plus the limits the spec leaves out; problems end up in
+:attr:`FakeDiscord.violations`, unknown routes in :attr:`FakeDiscord.unexpected`.
+
+New routes (e.g. interaction callbacks, webhooks) are added with :meth:`FakeDiscord.add_route`
+using the spec's path template, so body validation picks up the matching schema automatically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hashlib
+import json
+import math
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import yarl
+from aiohttp import BodyPartReader, WSMsgType, web
+
+from .discord_spec import (
+    RequestValidator,
+    SpecViolation,
+    check_message_limits,
+    discord_error_body,
+    is_empty_message,
+)
+
+if TYPE_CHECKING:
+    import discord
+
+JSON = dict[str, Any]
+Handler = Callable[["ApiCall"], Awaitable[web.StreamResponse]]
+
+API_PREFIX = "/api/v10"
+DISCORD_EPOCH_MS = 1_420_070_400_000
+HEARTBEAT_INTERVAL_MS = 41_250
+
+# Gateway intents (https://discord.com/developers/docs/events/gateway#gateway-intents).
+INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_GUILD_MESSAGE_REACTIONS = 1 << 10
+INTENT_GUILD_MESSAGE_TYPING = 1 << 11
+INTENT_MESSAGE_CONTENT = 1 << 15
+PRIVILEGED_INTENTS: dict[str, int] = {
+    "members": INTENT_GUILD_MEMBERS,
+    "presences": INTENT_GUILD_PRESENCES,
+    "message_content": INTENT_MESSAGE_CONTENT,
+}
+# Application flags telling which privileged intents the app may use.
+_APP_FLAG_FOR_INTENT: dict[str, int] = {
+    "presences": 1 << 12,
+    "members": 1 << 14,
+    "message_content": 1 << 18,
+}
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions).
+P_CREATE_INSTANT_INVITE = 1 << 0
+P_KICK_MEMBERS = 1 << 1
+P_ADD_REACTIONS = 1 << 6
+P_VIEW_CHANNEL = 1 << 10
+P_SEND_MESSAGES = 1 << 11
+P_MANAGE_MESSAGES = 1 << 13
+P_EMBED_LINKS = 1 << 14
+P_ATTACH_FILES = 1 << 15
+P_READ_MESSAGE_HISTORY = 1 << 16
+P_MENTION_EVERYONE = 1 << 17
+P_USE_EXTERNAL_EMOJIS = 1 << 18
+P_CONNECT = 1 << 20
+P_SPEAK = 1 << 21
+P_CHANGE_NICKNAME = 1 << 26
+P_USE_APPLICATION_COMMANDS = 1 << 31
+P_MANAGE_THREADS = 1 << 34
+P_CREATE_PUBLIC_THREADS = 1 << 35
+P_CREATE_PRIVATE_THREADS = 1 << 36
+P_SEND_MESSAGES_IN_THREADS = 1 << 38
+P_MODERATE_MEMBERS = 1 << 40
+
+EVERYONE_PERMISSIONS = (
+    P_CREATE_INSTANT_INVITE
+    | P_ADD_REACTIONS
+    | P_VIEW_CHANNEL
+    | P_SEND_MESSAGES
+    | P_EMBED_LINKS
+    | P_ATTACH_FILES
+    | P_READ_MESSAGE_HISTORY
+    | P_USE_EXTERNAL_EMOJIS
+    | P_CONNECT
+    | P_SPEAK
+    | P_CHANGE_NICKNAME
+    | P_USE_APPLICATION_COMMANDS
+    | P_CREATE_PUBLIC_THREADS
+    | P_CREATE_PRIVATE_THREADS
+    | P_SEND_MESSAGES_IN_THREADS
+)
+STAFF_PERMISSIONS = (
+    EVERYONE_PERMISSIONS
+    | P_KICK_MEMBERS
+    | P_MANAGE_MESSAGES
+    | P_MANAGE_THREADS
+    | P_MENTION_EVERYONE
+    | P_MODERATE_MEMBERS
+)
+BOT_ROLE_PERMISSIONS = EVERYONE_PERMISSIONS | P_MANAGE_MESSAGES | P_MANAGE_THREADS
+
+MESSAGE_FLAG_HAS_THREAD = 1 << 5
+MESSAGE_TYPE_DEFAULT = 0
+MESSAGE_TYPE_REPLY = 19
+CHANNEL_TYPE_TEXT = 0
+CHANNEL_TYPE_PUBLIC_THREAD = 11
+CHANNEL_TYPE_PRIVATE_THREAD = 12
+
+INTERACTION_CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{interaction_token}/callback"
+MESSAGE_BODY_ROUTES = frozenset(
+    {
+        "POST /channels/{channel_id}/messages",
+        "PATCH /channels/{channel_id}/messages/{message_id}",
+        "POST /webhooks/{webhook_id}/{webhook_token}",
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original",
+        INTERACTION_CALLBACK_ROUTE,
+    }
+)
+
+_USER_MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+def now_iso() -> str:
+    """Return the current UTC time formatted like Discord's ISO 8601 timestamps."""
+    return datetime.now(UTC).isoformat()
+
+
+class SnowflakeFactory:
+    """Generates strictly increasing snowflakes whose timestamp part is 'now'."""
+
+    def __init__(self) -> None:
+        """Start with no snowflake handed out."""
+        self._last = 0
+
+    def next(self) -> int:
+        """Return a new snowflake, greater than every previous one."""
+        millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        candidate = (millis << 22) | (1 << 17)
+        self._last = max(candidate, self._last + 1)
+        return self._last
+
+
+@dataclass
+class RecordedRequest:
+    """One REST request the fake received (``path`` is relative to ``/api/v10``).
+
+    ``route`` is the matched spec path template, ``status`` the answered HTTP status and
+    ``at`` the ``time.monotonic()`` of arrival.
+    """
+
+    method: str
+    path: str
+    json: Any
+    files: list[tuple[str, bytes]]
+    headers: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+    route: str | None = None
+    status: int = 0
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class UploadedFile:
+    """A file part of a multipart request."""
+
+    field_name: str
+    filename: str
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class ApiCall:
+    """Context handed to a route handler."""
+
+    request: web.Request
+    method: str
+    path: str
+    template: str
+    params: dict[str, str]
+    body: Any
+    files: list[UploadedFile]
+    recorded: RecordedRequest
+
+
+@dataclass
+class _Route:
+    """An entry of the REST route table."""
+
+    method: str
+    template: str
+    regex: re.Pattern[str]
+    handler: Handler
+    auth: bool
+
+
+@dataclass
+class _Injection:
+    """A pending injected failure for matching requests."""
+
+    method: str
+    regex: re.Pattern[str]
+    remaining: int
+    status: int
+    body: JSON
+    retry_after: float = 0.0
+    global_: bool = False
+
+
+@dataclass
+class _Bucket:
+    """Rate-limit window state of one bucket."""
+
+    used: int = 0
+    reset_at: float = 0.0
+
+
+@dataclass
+class _Attachment:
+    """Bytes and metadata of an attachment served by the fake CDN."""
+
+    meta: JSON
+    data: bytes
+
+
+@dataclass
+class _Session:
+    """A gateway session (survives websocket drops until invalidated)."""
+
+    session_id: str
+    token: str
+    intents: int
+    shard: list[int] | None
+    seq: int = 0
+    ws: web.WebSocketResponse | None = None
+    buffer: list[tuple[int, str]] = field(default_factory=list)
+    alive: bool = True
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ApiError(Exception):
+    """Raised by handlers to answer with a Discord JSON error."""
+
+    def __init__(self, status: int, code: int, message: str, *, violation: str | None = None):
+        """Store the HTTP status, Discord error code and message."""
+        super().__init__(message)
+        self.status = status
+        self.body: JSON = {"message": message, "code": code}
+        self.violation = violation
+
+
+def _compile_template(template: str) -> re.Pattern[str]:
+    """Compile a ``/channels/{channel_id}`` style template into a full-match regex."""
+    parts = re.split(r"(\{[a-z_]+\})", template)
+    pattern = "".join(
+        f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part) for part in parts
+    )
+    return re.compile(pattern)
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Return JSON with ``Content-Type: application/json`` exactly (no charset), like Discord.
+
+    discord.py only decodes bodies whose content type equals ``application/json``.
+    """
+    return web.Response(
+        body=json.dumps(data).encode(),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )
+
+
+class FakeDiscord:
+    """In-process fake of Discord's REST API and gateway for one guild and one bot."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token",
+        bot_name: str = "SupportBot",
+        guild_name: str = "Food Delivery Support",
+        allowed_privileged_intents: tuple[str, ...] = ("members", "presences", "message_content"),
+        rate_limit: int = 50,
+        rate_limit_window: float = 1.0,
+    ) -> None:
+        """Set up the guild state; the server starts in :meth:`start` / ``async with``."""
+        self.token = token
+        self.allowed_privileged_intents = allowed_privileged_intents
+        self.rate_limit = rate_limit
+        self.rate_limit_window = rate_limit_window
+        self.heartbeat_interval_ms = HEARTBEAT_INTERVAL_MS
+        self._snowflakes = SnowflakeFactory()
+        self._validator = RequestValidator()
+
+        self.requests: list[RecordedRequest] = []
+        self.violations: list[str] = []
+        self.unexpected: list[str] = []
+        self.gateway_events_sent: list[tuple[str, Any]] = []
+        self.gateway_received: list[JSON] = []
+        self.gateway_connections: list[dict[str, str]] = []
+        self.identify_payloads: list[JSON] = []
+        self.identify_count = 0
+        self.resume_count = 0
+        self.attachment_downloads: list[tuple[int, str]] = []
+        self.threads: dict[int, JSON] = {}
+        self.channels: dict[int, JSON] = {}
+        self.members: dict[int, JSON] = {}
+        self.users: dict[int, JSON] = {}
+        self.roles: dict[int, JSON] = {}
+        self.app_commands: dict[int | None, list[JSON]] = {}
+
+        self._messages: dict[int, dict[int, JSON]] = {}
+        self._attachments: dict[int, _Attachment] = {}
+        self._nonces: dict[tuple[int, int, str], int] = {}
+        self._routes: list[_Route] = []
+        self._injections: list[_Injection] = []
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._server_closed: set[int] = set()
+        self._bg_tasks: set[asyncio.Task[None]] = set()
+        self._pending_events: list[tuple[str, JSON, int]] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+        self.guild_id = self._snowflakes.next()
+        self.guild_name = guild_name
+        self.guild_joined_at = now_iso()
+        self.bot_user_id = self._snowflakes.next()
+        self.application_id = self.bot_user_id
+        self.bot_user: JSON = self._user_payload(self.bot_user_id, bot_name, bot=True)
+        self.bot_user.update({"verified": True, "mfa_enabled": False, "email": None})
+        self.users[self.bot_user_id] = self.bot_user
+
+        self.everyone_role_id = self.guild_id
+        self.staff_role_id = self._snowflakes.next()
+        self.bot_role_id = self._snowflakes.next()
+        self._add_role(self.everyone_role_id, "@everyone", EVERYONE_PERMISSIONS, position=0)
+        self._add_role(
+            self.bot_role_id,
+            bot_name,
+            BOT_ROLE_PERMISSIONS,
+            position=1,
+            managed=True,
+            tags={"bot_id": str(self.bot_user_id)},
+        )
+        self._add_role(
+            self.staff_role_id, "Staff", STAFF_PERMISSIONS, position=2, hoist=True, mentionable=True
+        )
+        self.members[self.bot_user_id] = self._member_payload(self.bot_user, [self.bot_role_id])
+        owner = self.add_user("guild-owner", roles=[self.staff_role_id])
+        self.owner_id = int(owner["id"])
+
+        self.support_channel_id = self.add_channel("support", topic="Ask us anything")
+        self.staff_channel_id = self.add_channel("staff")
+        self.other_channel_id = self.add_channel("general")
+        self._add_default_routes()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def __aenter__(self) -> FakeDiscord:
+        """Start the server."""
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop the server."""
+        await self.close()
+
+    async def start(self) -> None:
+        """Start the aiohttp server on a random free port of 127.0.0.1."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self._handle_gateway)
+        app.router.add_get("/attachments/{attachment_id}/{filename}", self._handle_attachment)
+        app.router.add_get("/proxy/attachments/{attachment_id}/{filename}", self._handle_attachment)
+        app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_api)
+        app.router.add_route("*", "/{tail:.*}", self._handle_other)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def close(self) -> None:
+        """Close every websocket and stop the server."""
+        for ws in list(self._sockets):
+            self._server_closed.add(id(ws))
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001, message=b"Server shutting down")
+        for task in list(self._bg_tasks):
+            task.cancel()
+        if self._bg_tasks:
+            await asyncio.gather(*self._bg_tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        """Return ``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """Return the REST base to put in ``discord.http.Route.BASE``."""
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """Return the gateway URL (also used as ``resume_gateway_url``)."""
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    @contextlib.contextmanager
+    def patch_discord_py(self) -> Iterator[None]:
+        """Point discord.py's REST base and default gateway at this fake, restoring on exit."""
+        import discord.gateway
+        import discord.http
+
+        old_base = discord.http.Route.BASE
+        old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = self.api_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        try:
+            yield
+        finally:
+            discord.http.Route.BASE = old_base
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+    @contextlib.asynccontextmanager
+    async def run_client(
+        self, client: discord.Client, *, timeout: float = 10.0
+    ) -> AsyncIterator[asyncio.Task[None]]:
+        """Run ``client.start(token)`` in a task until ready; close it and await the task on exit.
+
+        discord.py must already be patched (see :meth:`patch_discord_py`).
+        """
+        task: asyncio.Task[None] = asyncio.create_task(client.start(self.token))
+        ready = asyncio.create_task(client.wait_until_ready())
+        try:
+            done, _ = await asyncio.wait(
+                {task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if task in done:
+                task.result()
+                raise RuntimeError("discord client stopped before becoming ready")
+            if ready not in done:
+                raise TimeoutError(f"discord client not ready within {timeout}s")
+            yield task
+        finally:
+            ready.cancel()
+            await client.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=timeout)
+
+    # ------------------------------------------------------------------ state helpers
+
+    def _user_payload(self, user_id: int, name: str, *, bot: bool) -> JSON:
+        """Build a Discord user object."""
+        return {
+            "id": str(user_id),
+            "username": name,
+            "discriminator": "0",
+            "global_name": None if bot else name,
+            "avatar": None,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "collectibles": None,
+            "primary_guild": None,
+            "public_flags": 0,
+            "flags": 0,
+            "bot": bot,
+        }
+
+    def _member_payload(self, user: JSON, roles: list[int]) -> JSON:
+        """Build a guild member object (with ``user``)."""
+        return {
+            "user": user,
+            "nick": None,
+            "avatar": None,
+            "banner": None,
+            "roles": [str(r) for r in roles],
+            "joined_at": now_iso(),
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
+
+    def _add_role(
+        self,
+        role_id: int,
+        name: str,
+        permissions: int,
+        *,
+        position: int,
+        hoist: bool = False,
+        mentionable: bool = False,
+        managed: bool = False,
+        tags: JSON | None = None,
+    ) -> None:
+        """Register a guild role."""
+        role: JSON = {
+            "id": str(role_id),
+            "name": name,
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": hoist,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": position,
+            "permissions": str(permissions),
+            "managed": managed,
+            "mentionable": mentionable,
+            "flags": 0,
+        }
+        if tags is not None:
+            role["tags"] = tags
+        self.roles[role_id] = role
+
+    def add_user(self, name: str, bot: bool = False, roles: list[int] | None = None) -> JSON:
+        """Add a guild member and return its user object (dispatches GUILD_MEMBER_ADD)."""
+        user_id = self._snowflakes.next()
+        user = self._user_payload(user_id, name, bot=bot)
+        self.users[user_id] = user
+        member = self._member_payload(user, list(roles or []))
+        self.members[user_id] = member
+        if self._sessions:
+            data = {**copy.deepcopy(member), "guild_id": str(self.guild_id)}
+            self._queue_event("GUILD_MEMBER_ADD", data, INTENT_GUILD_MEMBERS)
+        return copy.deepcopy(user)
+
+    def add_channel(
+        self,
+        name: str,
+        *,
+        topic: str | None = None,
+        permission_overwrites: list[JSON] | None = None,
+    ) -> int:
+        """Add a guild text channel and return its id (dispatches CHANNEL_CREATE)."""
+        channel_id = self._snowflakes.next()
+        self.channels[channel_id] = {
+            "id": str(channel_id),
+            "type": CHANNEL_TYPE_TEXT,
+            "guild_id": str(self.guild_id),
+            "name": name,
+            "position": len(self.channels),
+            "permission_overwrites": list(permission_overwrites or []),
+            "parent_id": None,
+            "topic": topic,
+            "nsfw": False,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "default_auto_archive_duration": 1440,
+            "default_thread_rate_limit_per_user": 0,
+            "flags": 0,
+        }
+        self._messages[channel_id] = {}
+        if self._sessions:
+            data = copy.deepcopy(self.channels[channel_id])
+            self._queue_event("CHANNEL_CREATE", data, INTENT_GUILDS)
+        return channel_id
+
+    def add_attachment(
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        description: str | None = None,
+    ) -> JSON:
+        """Store bytes on the fake CDN and return a Discord attachment object for them."""
+        attachment_id = self._snowflakes.next()
+        if content_type.startswith("image/") and width is None:
+            width, height = _image_size(data)
+        stamp = f"{int(time.time()) + 86400:x}"
+        query = f"?ex={stamp}&is={int(time.time()):x}&hm={secrets.token_hex(32)}&"
+        meta: JSON = {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(data),
+            "url": f"{self.base_url}/attachments/{attachment_id}/{filename}{query}",
+            "proxy_url": f"{self.base_url}/proxy/attachments/{attachment_id}/{filename}{query}",
+            "content_type": content_type,
+        }
+        if width is not None and height is not None:
+            meta["width"] = width
+            meta["height"] = height
+        if description is not None:
+            meta["description"] = description
+        self._attachments[attachment_id] = _Attachment(meta=meta, data=data)
+        return copy.deepcopy(meta)
+
+    def messages(self, channel_id: int) -> list[JSON]:
+        """Return the current messages of a channel/thread, oldest first."""
+        return [copy.deepcopy(m) for m in self._messages.get(int(channel_id), {}).values()]
+
+    def get_message(self, channel_id: int, message_id: int) -> JSON | None:
+        """Return one stored message (or ``None``)."""
+        message = self._messages.get(int(channel_id), {}).get(int(message_id))
+        return copy.deepcopy(message) if message is not None else None
+
+    def edits(
+        self, channel_id: int | None = None, *, successful_only: bool = True
+    ) -> list[RecordedRequest]:
+        """Return the PATCH message requests (optionally of one channel/thread)."""
+        template = "/channels/{channel_id}/messages/{message_id}"
+        out = []
+        for req in self.requests:
+            if req.method != "PATCH" or req.route != template:
+                continue
+            if successful_only and not 200 <= req.status < 300:
+                continue
+            if channel_id is not None and not req.path.startswith(f"/channels/{channel_id}/"):
+                continue
+            out.append(req)
+        return out
+
+    def requests_matching(self, method: str, path_regex: str) -> list[RecordedRequest]:
+        """Return recorded requests whose method and path (full match) fit."""
+        regex = re.compile(path_regex)
+        return [
+            r
+            for r in self.requests
+            if (method == "*" or r.method == method.upper()) and regex.fullmatch(r.path)
+        ]
+
+    async def wait_for(
+        self, predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.01
+    ) -> None:
+        """Poll ``predicate`` until true; raise ``TimeoutError`` after ``timeout`` seconds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"condition not met within {timeout}s")
+            await asyncio.sleep(interval)
+
+    async def wait_until_identified(self, timeout: float = 10.0, count: int = 1) -> None:
+        """Wait until ``count`` IDENTIFYs in total were answered with READY + GUILD_CREATE."""
+        await self.wait_for(lambda: self.identify_count >= count, timeout=timeout)
+
+    # ------------------------------------------------------------------ user-side actions
+
+    def _channel_or_thread(self, channel_id: int) -> JSON | None:
+        """Return the stored channel or thread."""
+        return self.channels.get(channel_id) or self.threads.get(channel_id)
+
+    def _partial_member(self, user_id: int) -> JSON:
+        """Return the member object without ``user`` (as in MESSAGE_CREATE)."""
+        member = self.members.get(user_id)
+        if member is None:
+            member = self._member_payload({}, [])
+        return {k: copy.deepcopy(v) for k, v in member.items() if k != "user"}
+
+    async def send_user_message(
+        self,
+        channel_id: int,
+        author: JSON,
+        content: str,
+        attachments: list[JSON] | None = None,
+        *,
+        reply_to: int | None = None,
+        embeds: list[JSON] | None = None,
+    ) -> JSON:
+        """Store a message by ``author`` in a channel/thread and dispatch MESSAGE_CREATE."""
+        channel_id = int(channel_id)
+        channel = self._channel_or_thread(channel_id)
+        if channel is None:
+            raise KeyError(f"unknown channel {channel_id}")
+        await self._touch_thread(channel_id, by_user=True)
+        reference = None
+        mentions, mention_roles, everyone = self._parse_mentions(content)
+        if reply_to is not None:
+            if int(reply_to) not in self._messages[channel_id]:
+                raise KeyError(f"unknown message {reply_to} in channel {channel_id}")
+            reference = self._resolve_reference(channel_id, {"message_id": reply_to})
+            assert reference is not None
+            replied = self._messages[channel_id][int(reply_to)]["author"]
+            if replied["id"] not in {u["id"] for u in mentions}:
+                mentions.append(copy.deepcopy(replied))
+        message = self._build_message(
+            channel_id,
+            author,
+            content,
+            embeds=embeds or [],
+            attachments=[copy.deepcopy(a) for a in attachments or []],
+            reference=reference,
+            mentions=mentions,
+            mention_roles=mention_roles,
+            mention_everyone=everyone,
+        )
+        await self._store_and_dispatch_message(message)
+        return copy.deepcopy(message)
+
+    async def edit_user_message(self, channel_id: int, message_id: int, content: str) -> JSON:
+        """Edit a stored message as its author would and dispatch MESSAGE_UPDATE."""
+        message = self._messages[int(channel_id)][int(message_id)]
+        message["content"] = content
+        message["edited_timestamp"] = now_iso()
+        await self._dispatch_message_event("MESSAGE_UPDATE", message)
+        return copy.deepcopy(message)
+
+    async def delete_user_message(self, channel_id: int, message_id: int) -> None:
+        """Delete a stored message and dispatch MESSAGE_DELETE."""
+        self._messages[int(channel_id)].pop(int(message_id))
+        await self._dispatch_delete(int(channel_id), int(message_id))
+
+    async def send_user_typing(self, channel_id: int, author: JSON) -> None:
+        """Dispatch TYPING_START for a user in a channel/thread."""
+        data = {
+            "channel_id": str(channel_id),
+            "guild_id": str(self.guild_id),
+            "user_id": author["id"],
+            "timestamp": int(time.time()),
+            "member": {**self._partial_member(int(author["id"])), "user": author},
+        }
+        await self._broadcast("TYPING_START", data, INTENT_GUILD_MESSAGE_TYPING)
+
+    async def set_thread_archived(
+        self, thread_id: int, archived: bool = True, locked: bool = False
+    ) -> None:
+        """Archive (or unarchive) a thread as a moderator would; dispatches THREAD_UPDATE."""
+        thread = self.threads[int(thread_id)]
+        meta = thread["thread_metadata"]
+        meta.update(archived=archived, locked=locked, archive_timestamp=now_iso())
+        await self._broadcast("THREAD_UPDATE", copy.deepcopy(thread), INTENT_GUILDS)
+
+    def new_snowflake(self) -> int:
+        """Return a fresh snowflake (for ids of objects tests create themselves)."""
+        return self._snowflakes.next()
+
+    @property
+    def connected_sessions(self) -> int:
+        """Return the number of identified sessions with an open websocket."""
+        return sum(
+            1 for s in self._sessions.values() if s.alive and s.ws is not None and not s.ws.closed
+        )
+
+    async def dispatch_event(self, event: str, data: JSON, intent: int = 0) -> None:
+        """Dispatch a raw gateway event (e.g. INTERACTION_CREATE) to sessions with ``intent``."""
+        await self._broadcast(event, data, intent)
+
+    async def disconnect_clients(
+        self, code: int = 4000, *, invalidate_sessions: bool = False
+    ) -> None:
+        """Close all gateway websockets (as if Discord dropped them); sessions stay resumable."""
+        if invalidate_sessions:
+            for session in self._sessions.values():
+                session.alive = False
+        for ws in list(self._sockets):
+            self._server_closed.add(id(ws))
+            with contextlib.suppress(Exception):
+                await ws.close(code=code, message=b"Fake Discord closed the connection")
+
+    # ------------------------------------------------------------------ failure injection
+
+    def inject_429(
+        self,
+        method: str,
+        path_regex: str,
+        times: int = 1,
+        retry_after: float = 0.05,
+        global_: bool = False,
+    ) -> None:
+        """Answer the next ``times`` matching requests with a 429 (path fully matches regex)."""
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": global_,
+        }
+        self._injections.append(
+            _Injection(
+                method=method.upper(),
+                regex=re.compile(path_regex),
+                remaining=times,
+                status=429,
+                body=body,
+                retry_after=retry_after,
+                global_=global_,
+            )
+        )
+
+    def inject_error(
+        self, method: str, path_regex: str, status: int, times: int = 1, body: JSON | None = None
+    ) -> None:
+        """Answer the next ``times`` matching requests with ``status`` and a Discord error body.
+
+        Note: discord.py retries 500/502/504/524 up to 5 times, sleeping 1 + 2*try seconds.
+        """
+        defaults: dict[int, JSON] = {
+            400: {"message": "400: Bad Request", "code": 0},
+            401: {"message": "401: Unauthorized", "code": 0},
+            403: {"message": "Missing Permissions", "code": 50013},
+            404: {"message": "404: Not Found", "code": 0},
+            500: {"message": "500: Internal Server Error", "code": 0},
+            502: {"message": "502: Bad Gateway", "code": 0},
+            503: {"message": "503: Service Unavailable", "code": 0},
+        }
+        error_body = body or defaults.get(status, {"message": f"{status}: Error", "code": 0})
+        self._injections.append(
+            _Injection(
+                method=method.upper(),
+                regex=re.compile(path_regex),
+                remaining=times,
+                status=status,
+                body=error_body,
+            )
+        )
+
+    # ------------------------------------------------------------------ REST plumbing
+
+    def add_route(self, method: str, template: str, handler: Handler, *, auth: bool = True) -> None:
+        """Register a REST handler for a spec path template (checked before built-in routes)."""
+        self._routes.insert(
+            0, _Route(method.upper(), template, _compile_template(template), handler, auth)
+        )
+
+    def _route(self, method: str, template: str, handler: Handler, *, auth: bool = True) -> None:
+        """Append a built-in route."""
+        self._routes.append(
+            _Route(method.upper(), template, _compile_template(template), handler, auth)
+        )
+
+    def _add_default_routes(self) -> None:
+        """Register the built-in REST routes (spec path templates)."""
+        r = self._route
+        r("GET", "/users/@me", self._get_me)
+        r("GET", "/users/{user_id}", self._get_user)
+        r("GET", "/oauth2/applications/@me", self._get_application)
+        r("GET", "/applications/@me", self._get_application)
+        r("GET", "/gateway", self._get_gateway, auth=False)
+        r("GET", "/gateway/bot", self._get_gateway_bot)
+        r("GET", "/guilds/{guild_id}", self._get_guild)
+        r("GET", "/guilds/{guild_id}/channels", self._get_guild_channels)
+        r("GET", "/guilds/{guild_id}/roles", self._get_guild_roles)
+        r("GET", "/guilds/{guild_id}/threads/active", self._get_active_threads)
+        r("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member)
+        r("GET", "/channels/{channel_id}", self._get_channel)
+        r("PATCH", "/channels/{channel_id}", self._patch_channel)
+        r("GET", "/channels/{channel_id}/messages", self._list_messages)
+        r("POST", "/channels/{channel_id}/messages", self._create_message)
+        r("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message)
+        r("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_message)
+        r("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message)
+        r(
+            "POST",
+            "/channels/{channel_id}/messages/{message_id}/threads",
+            self._create_thread_from_message,
+        )
+        r("POST", "/channels/{channel_id}/threads", self._create_thread)
+        r("POST", "/channels/{channel_id}/typing", self._typing)
+        for method in ("PUT", "DELETE"):
+            r(
+                method,
+                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
+                self._own_reaction,
+            )
+            r(method, "/channels/{channel_id}/thread-members/@me", self._thread_member)
+            r(method, "/channels/{channel_id}/thread-members/{user_id}", self._thread_member)
+        for method in ("GET", "PUT"):
+            r(method, "/applications/{application_id}/commands", self._app_commands)
+            r(
+                method,
+                "/applications/{application_id}/guilds/{guild_id}/commands",
+                self._app_commands,
+            )
+
+    async def _read_body(
+        self, request: web.Request, recorded: RecordedRequest
+    ) -> tuple[Any, list[UploadedFile], str | None]:
+        """Parse a JSON or multipart body; return (body, files, error description)."""
+        content_type = request.content_type
+        if not request.body_exists:
+            return None, [], None
+        if content_type == "application/json":
+            raw = await request.read()
+            try:
+                return json.loads(raw), [], None
+            except ValueError as exc:
+                return None, [], f"invalid JSON body: {exc}"
+        if content_type == "multipart/form-data":
+            body: Any = None
+            files: list[UploadedFile] = []
+            form: JSON = {}
+            reader = await request.multipart()
+            async for part in reader:
+                if not isinstance(part, BodyPartReader) or part.name is None:
+                    continue
+                name = part.name
+                data = await part.read()
+                if name == "payload_json":
+                    try:
+                        body = json.loads(data)
+                    except ValueError as exc:
+                        return None, files, f"invalid payload_json: {exc}"
+                elif part.filename is not None:
+                    files.append(
+                        UploadedFile(
+                            field_name=name,
+                            filename=part.filename,
+                            data=bytes(data),
+                            content_type=part.headers.get(
+                                "Content-Type", "application/octet-stream"
+                            ),
+                        )
+                    )
+                else:
+                    form[name] = bytes(data).decode("utf-8", "replace")
+            recorded.files = [(f.filename, f.data) for f in files]
+            if body is None and form:
+                body = form
+            return body, files, None
+        raw = await request.read()
+        if raw:
+            return None, [], f"unsupported Content-Type {content_type!r}"
+        return None, [], None
+
+    def _match_route(self, method: str, path: str) -> tuple[_Route | None, dict[str, str], bool]:
+        """Find the route for a request; third item tells whether the path exists at all."""
+        path_known = False
+        for route in self._routes:
+            match = route.regex.fullmatch(path)
+            if match is None:
+                continue
+            path_known = True
+            if route.method == method:
+                return route, match.groupdict(), True
+        return None, {}, path_known
+
+    def _ratelimit_headers(
+        self, method: str, template: str, params: dict[str, str]
+    ) -> tuple[dict[str, str], bool]:
+        """Count the request in its bucket; return Discord's rate-limit headers and 'over limit'."""
+        digest = hashlib.sha1(f"{method} {template}".encode(), usedforsecurity=False)
+        bucket_hash = digest.hexdigest()[:32]
+        major = params.get("channel_id") or params.get("guild_id") or params.get("webhook_id") or ""
+        bucket = self._buckets.setdefault((bucket_hash, major), _Bucket())
+        now = time.time()
+        if now >= bucket.reset_at:
+            bucket.used = 0
+            bucket.reset_at = now + self.rate_limit_window
+        bucket.used += 1
+        reset_after = max(bucket.reset_at - now, 0.0)
+        headers = {
+            "X-RateLimit-Limit": str(self.rate_limit),
+            "X-RateLimit-Remaining": str(max(self.rate_limit - bucket.used, 0)),
+            "X-RateLimit-Reset": f"{bucket.reset_at:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket_hash,
+        }
+        return headers, bucket.used > self.rate_limit
+
+    @staticmethod
+    def _rate_limited_response(
+        retry_after: float, global_: bool, headers: dict[str, str], scope: str
+    ) -> web.Response:
+        """Build a real-looking 429 (discord.py requires ``Via`` or it assumes a Cloudflare ban)."""
+        out = {
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "X-RateLimit-Scope": "global" if global_ else scope,
+            "Via": "1.1 google",
+        }
+        if global_:
+            out["X-RateLimit-Global"] = "true"
+        else:
+            out.update(headers)
+            out["X-RateLimit-Remaining"] = "0"
+            out["X-RateLimit-Reset-After"] = f"{retry_after:.3f}"
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": global_,
+        }
+        return json_response(body, status=429, headers=out)
+
+    def _take_injection(self, method: str, path: str) -> _Injection | None:
+        """Pop one use of the first matching injected failure."""
+        for injection in self._injections:
+            if injection.method not in ("*", method) or not injection.regex.fullmatch(path):
+                continue
+            injection.remaining -= 1
+            if injection.remaining <= 0:
+                self._injections.remove(injection)
+            return injection
+        return None
+
+    def _violation(self, recorded: RecordedRequest, description: str) -> None:
+        """Record a contract violation."""
+        self.violations.append(
+            f"{recorded.method} {recorded.route or recorded.path}: {description}"
+        )
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        """Entry point of every ``/api/v10`` request."""
+        method = request.method.upper()
+        path = "/" + request.match_info["tail"]
+        recorded = RecordedRequest(
+            method=method,
+            path=path,
+            json=None,
+            files=[],
+            headers=dict(request.headers),
+            query=dict(request.query),
+        )
+        self.requests.append(recorded)
+        body, files, body_error = await self._read_body(request, recorded)
+        recorded.json = body
+        response = await self._dispatch_api(request, recorded, body, files, body_error)
+        recorded.status = response.status
+        return response
+
+    async def _dispatch_api(
+        self,
+        request: web.Request,
+        recorded: RecordedRequest,
+        body: Any,
+        files: list[UploadedFile],
+        body_error: str | None,
+    ) -> web.StreamResponse:
+        """Route, authenticate, apply injections/rate limits, validate and run the handler."""
+        method, path = recorded.method, recorded.path
+        route, params, path_known = self._match_route(method, path)
+        template = route.template if route is not None else path
+        headers, over_limit = self._ratelimit_headers(method, template, params)
+        if route is None:
+            status = 405 if path_known else 404
+            self.unexpected.append(f"{method} {path} -> {status}")
+            message = "405: Method Not Allowed" if path_known else "404: Not Found"
+            return json_response({"message": message, "code": 0}, status=status, headers=headers)
+        recorded.route = route.template
+        if route.auth and request.headers.get("Authorization") != f"Bot {self.token}":
+            self.unexpected.append(f"{method} {path} -> 401 (bad or missing Authorization)")
+            return json_response(
+                {"message": "401: Unauthorized", "code": 0}, status=401, headers=headers
+            )
+        injection = self._take_injection(method, path)
+        if injection is not None:
+            if injection.status == 429:
+                return self._rate_limited_response(
+                    injection.retry_after, injection.global_, headers, "user"
+                )
+            return json_response(injection.body, status=injection.status, headers=headers)
+        if over_limit:
+            self._violation(recorded, "exceeded the advertised rate limit (got a real 429)")
+            retry_after = float(headers["X-RateLimit-Reset-After"])
+            return self._rate_limited_response(retry_after, False, headers, "user")
+
+        if body_error is not None:
+            self._violation(recorded, body_error)
+            return json_response(
+                {"message": "400: Bad Request", "code": 0}, status=400, headers=headers
+            )
+        problems = self._validate_body(method, route.template, body)
+        if problems:
+            for problem in problems:
+                self._violation(recorded, problem.describe())
+            return json_response(discord_error_body(problems), status=400, headers=headers)
+
+        call = ApiCall(request, method, path, route.template, params, body, files, recorded)
+        try:
+            response = await route.handler(call)
+        except ApiError as exc:
+            if exc.violation is not None:
+                self._violation(recorded, exc.violation)
+            response = json_response(exc.body, status=exc.status)
+        for key, value in headers.items():
+            response.headers[key] = value
+        return response
+
+    def _validate_body(self, method: str, template: str, body: Any) -> list[SpecViolation]:
+        """Apply real Discord limits, then the OpenAPI schema, to a JSON body."""
+        if not self._validator.has_schema(method, template):
+            return []
+        if body is None:
+            if method == "PATCH":
+                return []
+            return [SpecViolation((), "BASE_TYPE_REQUIRED", "A JSON request body is required.")]
+        key = f"{method} {template}"
+        message_body = body
+        if key == INTERACTION_CALLBACK_ROUTE and isinstance(body, dict):
+            message_body = body.get("data")
+        if key in MESSAGE_BODY_ROUTES and isinstance(message_body, dict):
+            problems = check_message_limits(message_body)
+            if problems:
+                return problems
+        return self._validator.validate(method, template, body)
+
+    async def _handle_other(self, request: web.Request) -> web.StreamResponse:
+        """Answer requests outside the API prefix with a 404 and record them."""
+        self.unexpected.append(f"{request.method} {request.path} -> 404 (outside {API_PREFIX})")
+        return json_response({"message": "404: Not Found", "code": 0}, status=404)
+
+    async def _handle_attachment(self, request: web.Request) -> web.StreamResponse:
+        """Serve attachment bytes from the fake CDN."""
+        try:
+            attachment_id = int(request.match_info["attachment_id"])
+        except ValueError:
+            attachment_id = -1
+        stored = self._attachments.get(attachment_id)
+        if stored is None or stored.meta["filename"] != request.match_info["filename"]:
+            self.unexpected.append(f"GET {request.path} -> 404 (unknown attachment)")
+            return web.Response(status=404, text="Not Found")
+        self.attachment_downloads.append((attachment_id, stored.meta["filename"]))
+        return web.Response(body=stored.data, headers={"Content-Type": stored.meta["content_type"]})
+
+    # ------------------------------------------------------------------ REST handlers
+
+    @staticmethod
+    def _ok(data: Any, status: int = 200) -> web.Response:
+        """Return a JSON response."""
+        return json_response(data, status=status)
+
+    @staticmethod
+    def _no_content() -> web.Response:
+        """Return a 204 response."""
+        return web.Response(status=204)
+
+    def _require_channel(self, call: ApiCall) -> tuple[int, JSON]:
+        """Return the channel/thread addressed by the call or raise 404 Unknown Channel."""
+        channel_id = int(call.params["channel_id"]) if call.params["channel_id"].isdigit() else -1
+        channel = self._channel_or_thread(channel_id)
+        if channel is None:
+            raise ApiError(404, 10003, "Unknown Channel")
+        return channel_id, channel
+
+    def _require_message(self, call: ApiCall) -> tuple[int, JSON]:
+        """Return the message addressed by the call or raise 404 Unknown Message."""
+        channel_id, _ = self._require_channel(call)
+        raw_id = call.params["message_id"]
+        message = self._messages[channel_id].get(int(raw_id)) if raw_id.isdigit() else None
+        if message is None:
+            raise ApiError(404, 10008, "Unknown Message")
+        return channel_id, message
+
+    def _require_guild(self, call: ApiCall) -> None:
+        """Raise 404 Unknown Guild unless the call addresses the fake's guild."""
+        if call.params.get("guild_id") != str(self.guild_id):
+            raise ApiError(404, 10004, "Unknown Guild")
+
+    async def _get_me(self, call: ApiCall) -> web.StreamResponse:
+        """GET /users/@me."""
+        return self._ok(self.bot_user)
+
+    async def _get_user(self, call: ApiCall) -> web.StreamResponse:
+        """GET /users/{user_id}."""
+        user_id = call.params["user_id"]
+        user = self.users.get(int(user_id)) if user_id.isdigit() else None
+        if user is None:
+            raise ApiError(404, 10013, "Unknown User")
+        return self._ok(user)
+
+    async def _get_application(self, call: ApiCall) -> web.StreamResponse:
+        """GET /oauth2/applications/@me."""
+        return self._ok(self._application_payload(full=True))
+
+    def _application_flags(self) -> int:
+        """Return application flags granting the allowed privileged intents."""
+        flags = 0
+        for name in self.allowed_privileged_intents:
+            flags |= _APP_FLAG_FOR_INTENT[name]
+        return flags
+
+    def _application_payload(self, *, full: bool) -> JSON:
+        """Return the application object (partial for READY)."""
+        if not full:
+            return {"id": str(self.application_id), "flags": self._application_flags()}
+        owner = self.users[self.owner_id]
+        return {
+            "id": str(self.application_id),
+            "name": self.bot_user["username"],
+            "icon": None,
+            "description": "",
+            "summary": "",
+            "type": None,
+            "hook": True,
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "owner": owner,
+            "team": None,
+            "flags": self._application_flags(),
+            "rpc_origins": [],
+            "redirect_uris": [],
+            "interactions_endpoint_url": None,
+            "tags": [],
+            "bot": self.bot_user,
+            "approximate_guild_count": 1,
+        }
+
+    async def _get_gateway(self, call: ApiCall) -> web.StreamResponse:
+        """GET /gateway."""
+        return self._ok({"url": self.gateway_url})
+
+    async def _get_gateway_bot(self, call: ApiCall) -> web.StreamResponse:
+        """GET /gateway/bot."""
+        return self._ok(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 86_400_000,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    def _guild_base(self) -> JSON:
+        """Return the guild object fields shared by REST and GUILD_CREATE."""
+        return {
+            "id": str(self.guild_id),
+            "name": self.guild_name,
+            "icon": None,
+            "icon_hash": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "owner_id": str(self.owner_id),
+            "afk_channel_id": None,
+            "afk_timeout": 300,
+            "widget_enabled": False,
+            "verification_level": 1,
+            "default_message_notifications": 1,
+            "explicit_content_filter": 2,
+            "roles": [copy.deepcopy(r) for r in self.roles.values()],
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "mfa_level": 0,
+            "application_id": None,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "public_updates_channel_id": None,
+            "safety_alerts_channel_id": None,
+            "max_presences": None,
+            "max_members": 500000,
+            "vanity_url_code": None,
+            "description": None,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "preferred_locale": "en-US",
+            "max_video_channel_users": 25,
+            "max_stage_video_channel_users": 50,
+            "nsfw_level": 0,
+            "premium_progress_bar_enabled": False,
+            "incidents_data": None,
+        }
+
+    def _guild_create_payload(self, session: _Session) -> JSON:
+        """Build the GUILD_CREATE dispatch data as seen by ``session``."""
+        small = len(self.members) < 250
+        if session.intents & INTENT_GUILD_PRESENCES and small:
+            members = list(self.members.values())
+        else:
+            members = [self.members[self.bot_user_id]]
+        active = [t for t in self.threads.values() if not t["thread_metadata"]["archived"]]
+        return {
+            **self._guild_base(),
+            "joined_at": self.guild_joined_at,
+            "large": not small,
+            "unavailable": False,
+            "member_count": len(self.members),
+            "members": copy.deepcopy(members),
+            "channels": [
+                {k: v for k, v in copy.deepcopy(c).items() if k != "guild_id"}
+                for c in self.channels.values()
+            ],
+            "threads": copy.deepcopy(active),
+            "presences": [],
+            "voice_states": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "embedded_activities": [],
+            "lazy": True,
+        }
+
+    async def _get_guild(self, call: ApiCall) -> web.StreamResponse:
+        """GET /guilds/{guild_id}."""
+        self._require_guild(call)
+        data = self._guild_base()
+        if call.recorded.query.get("with_counts") in ("true", "True", "1"):
+            data["approximate_member_count"] = len(self.members)
+            data["approximate_presence_count"] = 0
+        return self._ok(data)
+
+    async def _get_guild_channels(self, call: ApiCall) -> web.StreamResponse:
+        """GET /guilds/{guild_id}/channels."""
+        self._require_guild(call)
+        return self._ok(list(self.channels.values()))
+
+    async def _get_guild_roles(self, call: ApiCall) -> web.StreamResponse:
+        """GET /guilds/{guild_id}/roles."""
+        self._require_guild(call)
+        return self._ok(list(self.roles.values()))
+
+    async def _get_active_threads(self, call: ApiCall) -> web.StreamResponse:
+        """GET /guilds/{guild_id}/threads/active."""
+        self._require_guild(call)
+        active = [t for t in self.threads.values() if not t["thread_metadata"]["archived"]]
+        return self._ok({"threads": active, "members": []})
+
+    async def _get_member(self, call: ApiCall) -> web.StreamResponse:
+        """GET /guilds/{guild_id}/members/{user_id}."""
+        self._require_guild(call)
+        user_id = call.params["user_id"]
+        member = self.members.get(int(user_id)) if user_id.isdigit() else None
+        if member is None:
+            raise ApiError(404, 10007, "Unknown Member")
+        return self._ok(member)
+
+    async def _get_channel(self, call: ApiCall) -> web.StreamResponse:
+        """GET /channels/{channel_id}."""
+        _, channel = self._require_channel(call)
+        return self._ok(channel)
+
+    async def _patch_channel(self, call: ApiCall) -> web.StreamResponse:
+        """PATCH /channels/{channel_id} (thread archive/lock/rename or channel edit)."""
+        channel_id, channel = self._require_channel(call)
+        body: JSON = call.body or {}
+        if channel_id in self.threads:
+            meta = channel["thread_metadata"]
+            for key in ("archived", "locked", "auto_archive_duration", "invitable"):
+                if body.get(key) is not None:
+                    meta[key] = body[key]
+            if "archived" in body:
+                meta["archive_timestamp"] = now_iso()
+            for key in ("name", "rate_limit_per_user", "flags", "applied_tags"):
+                if body.get(key) is not None:
+                    channel[key] = body[key]
+            await self._broadcast("THREAD_UPDATE", copy.deepcopy(channel), INTENT_GUILDS)
+        else:
+            for key in ("name", "topic", "nsfw", "rate_limit_per_user", "position"):
+                if key in body:
+                    channel[key] = body[key]
+            await self._broadcast("CHANNEL_UPDATE", copy.deepcopy(channel), INTENT_GUILDS)
+        return self._ok(channel)
+
+    async def _list_messages(self, call: ApiCall) -> web.StreamResponse:
+        """GET /channels/{channel_id}/messages (newest first, like Discord)."""
+        channel_id, _ = self._require_channel(call)
+        query = call.recorded.query
+        try:
+            limit = int(query.get("limit", "50"))
+        except ValueError:
+            limit = -1
+        if not 1 <= limit <= 100:
+            raise ApiError(400, 50035, "Invalid Form Body", violation=f"bad limit {limit}")
+        items = list(self._messages[channel_id].values())
+        if "before" in query:
+            items = [m for m in items if int(m["id"]) < int(query["before"])]
+        if "after" in query:
+            items = [m for m in items if int(m["id"]) > int(query["after"])]
+            items = items[:limit]
+        if "around" in query:
+            pivot = int(query["around"])
+            items.sort(key=lambda m: abs(int(m["id"]) - pivot))
+            items = sorted(items[:limit], key=lambda m: int(m["id"]))
+        newest_first = sorted(items, key=lambda m: int(m["id"]), reverse=True)[:limit]
+        return self._ok([self._rest_view(m) for m in newest_first])
+
+    async def _get_message(self, call: ApiCall) -> web.StreamResponse:
+        """GET /channels/{channel_id}/messages/{message_id}."""
+        _, message = self._require_message(call)
+        return self._ok(self._rest_view(message))
+
+    def _rest_view(self, message: JSON) -> JSON:
+        """Return a message as REST shows it (content redacted without the privileged intent)."""
+        if "message_content" in self.allowed_privileged_intents:
+            return message
+        return self._redact(copy.deepcopy(message))
+
+    async def _create_message(self, call: ApiCall) -> web.StreamResponse:
+        """POST /channels/{channel_id}/messages (JSON or multipart)."""
+        channel_id, channel = self._require_channel(call)
+        body: JSON = call.body if isinstance(call.body, dict) else {}
+        if is_empty_message(body, len(call.files)):
+            raise ApiError(
+                400, 50006, "Cannot send an empty message", violation="empty message (50006)"
+            )
+        nonce = body.get("nonce")
+        nonce_key = (channel_id, self.bot_user_id, str(nonce))
+        if nonce is not None and body.get("enforce_nonce") and nonce_key in self._nonces:
+            existing = self._messages[channel_id].get(self._nonces[nonce_key])
+            if existing is not None:
+                return self._ok(existing)
+        self._check_thread_writable(channel_id, channel)
+        await self._touch_thread(channel_id, by_user=False)
+        reference = self._resolve_reference(channel_id, body.get("message_reference"))
+        attachments = self._attachments_from_upload(body.get("attachments"), call.files)
+        mentions, mention_roles, everyone = self._bot_mentions(body, reference)
+        message = self._build_message(
+            channel_id,
+            self.bot_user,
+            body.get("content") or "",
+            embeds=[_strip_nulls(e) for e in body.get("embeds") or []],
+            attachments=attachments,
+            components=body.get("components") or [],
+            reference=reference,
+            mentions=mentions,
+            mention_roles=mention_roles,
+            mention_everyone=everyone,
+            tts=bool(body.get("tts")),
+            flags=int(body.get("flags") or 0),
+            nonce=nonce,
+        )
+        if nonce is not None:
+            self._nonces[nonce_key] = int(message["id"])
+        await self._store_and_dispatch_message(message)
+        return self._ok(message)
+
+    async def _edit_message(self, call: ApiCall) -> web.StreamResponse:
+        """PATCH /channels/{channel_id}/messages/{message_id}."""
+        _, message = self._require_message(call)
+        body: JSON = call.body if isinstance(call.body, dict) else {}
+        if message["author"]["id"] != self.bot_user["id"] and set(body) - {"flags"}:
+            raise ApiError(
+                403,
+                50005,
+                "Cannot edit a message authored by another user",
+                violation="edit of a message authored by another user (50005)",
+            )
+        updated = copy.deepcopy(message)
+        if "content" in body:
+            updated["content"] = body["content"] or ""
+        if "embeds" in body:
+            updated["embeds"] = [_strip_nulls(e) for e in body["embeds"] or []]
+        if "components" in body:
+            updated["components"] = body["components"] or []
+        if body.get("flags") is not None:
+            updated["flags"] = int(body["flags"]) | (message["flags"] & MESSAGE_FLAG_HAS_THREAD)
+        if "attachments" in body or call.files:
+            keep_ids = {str(a.get("id")) for a in body.get("attachments") or []}
+            kept = [a for a in message["attachments"] if a["id"] in keep_ids]
+            new = self._attachments_from_upload(body.get("attachments"), call.files)
+            updated["attachments"] = kept + new
+        if is_empty_message(updated, len(updated["attachments"])):
+            raise ApiError(
+                400,
+                50006,
+                "Cannot send an empty message",
+                violation="edit would empty the message (50006)",
+            )
+        updated["edited_timestamp"] = now_iso()
+        message.clear()
+        message.update(updated)
+        await self._dispatch_message_event("MESSAGE_UPDATE", message)
+        return self._ok(message)
+
+    async def _delete_message(self, call: ApiCall) -> web.StreamResponse:
+        """DELETE /channels/{channel_id}/messages/{message_id}."""
+        channel_id, message = self._require_message(call)
+        del self._messages[channel_id][int(message["id"])]
+        await self._dispatch_delete(channel_id, int(message["id"]))
+        return self._no_content()
+
+    async def _create_thread_from_message(self, call: ApiCall) -> web.StreamResponse:
+        """POST /channels/{channel_id}/messages/{message_id}/threads (public, id == message id)."""
+        channel_id, message = self._require_message(call)
+        if channel_id in self.threads:
+            raise ApiError(
+                400,
+                50024,
+                "Cannot execute action on this channel type",
+                violation="thread inside a thread",
+            )
+        if "thread" in message:
+            raise ApiError(
+                400,
+                160004,
+                "A thread has already been created for this message",
+                violation="second thread for the same message (160004)",
+            )
+        body: JSON = call.body or {}
+        thread = self._new_thread(
+            int(message["id"]),
+            channel_id,
+            body["name"],
+            CHANNEL_TYPE_PUBLIC_THREAD,
+            body.get("auto_archive_duration"),
+            body.get("rate_limit_per_user"),
+        )
+        message["thread"] = copy.deepcopy(thread)
+        message["flags"] = message["flags"] | MESSAGE_FLAG_HAS_THREAD
+        await self._broadcast(
+            "THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True}, INTENT_GUILDS
+        )
+        await self._dispatch_message_event("MESSAGE_UPDATE", message)
+        return self._ok(thread, status=201)
+
+    async def _create_thread(self, call: ApiCall) -> web.StreamResponse:
+        """POST /channels/{channel_id}/threads (thread without a starter message)."""
+        channel_id, _ = self._require_channel(call)
+        if channel_id in self.threads:
+            raise ApiError(
+                400,
+                50024,
+                "Cannot execute action on this channel type",
+                violation="thread inside a thread",
+            )
+        body: JSON = call.body or {}
+        thread_type = int(body.get("type") or CHANNEL_TYPE_PRIVATE_THREAD)
+        thread = self._new_thread(
+            self._snowflakes.next(),
+            channel_id,
+            body["name"],
+            thread_type,
+            body.get("auto_archive_duration"),
+            body.get("rate_limit_per_user"),
+        )
+        if thread_type == CHANNEL_TYPE_PRIVATE_THREAD:
+            thread["thread_metadata"]["invitable"] = body.get("invitable", True) is not False
+        await self._broadcast(
+            "THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True}, INTENT_GUILDS
+        )
+        return self._ok(thread, status=201)
+
+    async def _typing(self, call: ApiCall) -> web.StreamResponse:
+        """POST /channels/{channel_id}/typing."""
+        self._require_channel(call)
+        return self._no_content()
+
+    async def _own_reaction(self, call: ApiCall) -> web.StreamResponse:
+        """PUT/DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me."""
+        channel_id, message = self._require_message(call)
+        emoji_raw = call.params["emoji_name"]
+        name, _, emoji_id = emoji_raw.partition(":")
+        emoji = {"id": emoji_id or None, "name": name}
+        reactions: list[JSON] = message.setdefault("reactions", [])
+        entry = next((r for r in reactions if r["emoji"] == emoji), None)
+        if call.method == "PUT":
+            if entry is None:
+                entry = {
+                    "count": 0,
+                    "count_details": {"burst": 0, "normal": 0},
+                    "me": False,
+                    "me_burst": False,
+                    "burst_colors": [],
+                    "emoji": emoji,
+                }
+                reactions.append(entry)
+            if not entry["me"]:
+                entry["me"] = True
+                entry["count"] += 1
+                entry["count_details"]["normal"] += 1
+            event = "MESSAGE_REACTION_ADD"
+        else:
+            if entry is not None and entry["me"]:
+                entry["me"] = False
+                entry["count"] -= 1
+                entry["count_details"]["normal"] -= 1
+                if entry["count"] <= 0:
+                    reactions.remove(entry)
+            event = "MESSAGE_REACTION_REMOVE"
+        data: JSON = {
+            "user_id": self.bot_user["id"],
+            "channel_id": str(channel_id),
+            "message_id": message["id"],
+            "guild_id": str(self.guild_id),
+            "emoji": emoji,
+            "burst": False,
+            "type": 0,
+        }
+        if event == "MESSAGE_REACTION_ADD":
+            data["member"] = copy.deepcopy(self.members[self.bot_user_id])
+            data["message_author_id"] = message["author"]["id"]
+        await self._broadcast(event, data, INTENT_GUILD_MESSAGE_REACTIONS)
+        return self._no_content()
+
+    async def _thread_member(self, call: ApiCall) -> web.StreamResponse:
+        """PUT/DELETE /channels/{channel_id}/thread-members/(@me|{user_id})."""
+        channel_id, _ = self._require_channel(call)
+        if channel_id not in self.threads:
+            raise ApiError(
+                400,
+                50024,
+                "Cannot execute action on this channel type",
+                violation="thread member on a non-thread",
+            )
+        user_id = call.params.get("user_id")
+        if user_id is not None and (not user_id.isdigit() or int(user_id) not in self.members):
+            raise ApiError(404, 10013, "Unknown User")
+        return self._no_content()
+
+    async def _app_commands(self, call: ApiCall) -> web.StreamResponse:
+        """GET/PUT application commands (global or guild)."""
+        if call.params["application_id"] != str(self.application_id):
+            raise ApiError(404, 10002, "Unknown Application")
+        guild_id: int | None = None
+        if "guild_id" in call.params:
+            self._require_guild(call)
+            guild_id = self.guild_id
+        if call.method == "PUT":
+            commands = []
+            for raw in call.body or []:
+                command = {
+                    "type": 1,
+                    "description": "",
+                    "options": [],
+                    "default_member_permissions": None,
+                    "nsfw": False,
+                    **raw,
+                    "id": str(self._snowflakes.next()),
+                    "application_id": str(self.application_id),
+                    "version": str(self._snowflakes.next()),
+                }
+                if guild_id is not None:
+                    command["guild_id"] = str(guild_id)
+                commands.append(command)
+            self.app_commands[guild_id] = commands
+        return self._ok(self.app_commands.get(guild_id, []))
+
+    # ------------------------------------------------------------------ message helpers
+
+    def _check_thread_writable(self, channel_id: int, channel: JSON) -> None:
+        """Raise like Discord when writing to a locked, archived thread."""
+        if channel_id not in self.threads:
+            return
+        meta = channel["thread_metadata"]
+        if meta["archived"] and meta.get("locked"):
+            raise ApiError(
+                400,
+                50083,
+                "Thread is archived",
+                violation="message to a locked archived thread (50083)",
+            )
+
+    async def _touch_thread(self, channel_id: int, *, by_user: bool) -> None:
+        """Unarchive an archived (unlocked) thread on a new message, like Discord does."""
+        thread = self.threads.get(channel_id)
+        if thread is None:
+            return
+        meta = thread["thread_metadata"]
+        if meta["archived"] and not meta.get("locked"):
+            meta["archived"] = False
+            meta["archive_timestamp"] = now_iso()
+            await self._broadcast("THREAD_UPDATE", copy.deepcopy(thread), INTENT_GUILDS)
+        elif by_user and meta["archived"]:
+            raise ValueError("cannot post into a locked archived thread")
+
+    def _new_thread(
+        self,
+        thread_id: int,
+        parent_id: int,
+        name: str,
+        thread_type: int,
+        auto_archive_duration: int | None,
+        rate_limit_per_user: int | None,
+    ) -> JSON:
+        """Create and store a thread channel object."""
+        parent = self.channels[parent_id]
+        stamp = now_iso()
+        thread: JSON = {
+            "id": str(thread_id),
+            "type": thread_type,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(parent_id),
+            "owner_id": self.bot_user["id"],
+            "name": name,
+            "last_message_id": None,
+            "message_count": 0,
+            "total_message_sent": 0,
+            "member_count": 1,
+            "rate_limit_per_user": rate_limit_per_user or 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": auto_archive_duration
+                or parent.get("default_auto_archive_duration", 1440),
+                "archive_timestamp": stamp,
+                "locked": False,
+                "create_timestamp": stamp,
+            },
+        }
+        self.threads[thread_id] = thread
+        self._messages[thread_id] = {}
+        return thread
+
+    def _resolve_reference(self, channel_id: int, ref: JSON | None) -> JSON | None:
+        """Validate a ``message_reference`` and return the echoed reference object."""
+        if not ref:
+            return None
+        ref_channel = int(ref.get("channel_id") or channel_id)
+        ref_id = int(ref["message_id"])
+        target = self._messages.get(ref_channel, {}).get(ref_id)
+        if target is None and ref.get("fail_if_not_exists", True) is not False:
+            problem = SpecViolation(
+                ("message_reference",), "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message"
+            )
+            error = ApiError(400, 50035, "Invalid Form Body", violation=problem.describe())
+            error.body = discord_error_body([problem])
+            raise error
+        if target is None:
+            return None
+        return {
+            "type": int(ref.get("type") or 0),
+            "channel_id": str(ref_channel),
+            "message_id": str(ref_id),
+            "guild_id": str(self.guild_id),
+        }
+
+    def _attachments_from_upload(
+        self, meta: list[JSON] | None, files: list[UploadedFile]
+    ) -> list[JSON]:
+        """Turn uploaded ``files[n]`` parts into attachment objects served by the fake CDN."""
+        by_index = {str(m.get("id")): m for m in meta or []}
+        out = []
+        for index, upload in enumerate(files):
+            match = re.fullmatch(r"files\[(\d+)\]", upload.field_name)
+            key = match.group(1) if match else str(index)
+            info = by_index.get(key, {})
+            content_type = upload.content_type
+            if content_type == "application/octet-stream":
+                content_type = _guess_type(upload.filename)
+            out.append(
+                self.add_attachment(
+                    info.get("filename") or upload.filename,
+                    upload.data,
+                    content_type,
+                    description=info.get("description"),
+                )
+            )
+        return out
+
+    def _parse_mentions(self, content: str) -> tuple[list[JSON], list[str], bool]:
+        """Return (mentioned users, mentioned role ids, mention_everyone) for user content."""
+        users = []
+        seen: set[int] = set()
+        for raw in _USER_MENTION.findall(content):
+            uid = int(raw)
+            if uid in self.users and uid not in seen:
+                seen.add(uid)
+                users.append(copy.deepcopy(self.users[uid]))
+        roles = [r for r in dict.fromkeys(_ROLE_MENTION.findall(content)) if int(r) in self.roles]
+        everyone = "@everyone" in content or "@here" in content
+        return users, roles, everyone
+
+    def _bot_mentions(
+        self, body: JSON, reference: JSON | None
+    ) -> tuple[list[JSON], list[str], bool]:
+        """Apply ``allowed_mentions`` to the mentions found in a bot message."""
+        users, roles, everyone = self._parse_mentions(body.get("content") or "")
+        allowed = body.get("allowed_mentions")
+        replied_user = allowed is None or bool(allowed.get("replied_user"))
+        if allowed is not None:
+            parse = allowed.get("parse") or []
+            allowed_users = {str(u) for u in allowed.get("users") or []}
+            allowed_roles = {str(r) for r in allowed.get("roles") or []}
+            users = [u for u in users if "users" in parse or u["id"] in allowed_users]
+            roles = [r for r in roles if "roles" in parse or r in allowed_roles]
+            everyone = everyone and "everyone" in parse
+        if reference is not None and replied_user:
+            target = self._messages[int(reference["channel_id"])][int(reference["message_id"])]
+            author = target["author"]
+            if author["id"] not in {u["id"] for u in users}:
+                users.append(copy.deepcopy(author))
+        return users, roles, everyone
+
+    def _build_message(
+        self,
+        channel_id: int,
+        author: JSON,
+        content: str,
+        *,
+        embeds: list[JSON],
+        attachments: list[JSON],
+        reference: JSON | None,
+        mentions: list[JSON],
+        mention_roles: list[str],
+        mention_everyone: bool,
+        components: list[JSON] | None = None,
+        tts: bool = False,
+        flags: int = 0,
+        nonce: Any = None,
+    ) -> JSON:
+        """Build a REST-shaped message object."""
+        message: JSON = {
+            "id": str(self._snowflakes.next()),
+            "channel_id": str(channel_id),
+            "author": copy.deepcopy(author),
+            "content": content,
+            "timestamp": now_iso(),
+            "edited_timestamp": None,
+            "tts": tts,
+            "mention_everyone": mention_everyone,
+            "mentions": mentions,
+            "mention_roles": mention_roles,
+            "attachments": attachments,
+            "embeds": embeds,
+            "components": components or [],
+            "pinned": False,
+            "type": MESSAGE_TYPE_DEFAULT,
+            "flags": flags,
+        }
+        if nonce is not None:
+            message["nonce"] = nonce
+        if reference is not None:
+            message["message_reference"] = reference
+            if reference["type"] == 0:
+                message["type"] = MESSAGE_TYPE_REPLY
+            target = self._messages[int(reference["channel_id"])][int(reference["message_id"])]
+            referenced = copy.deepcopy(target)
+            referenced.pop("referenced_message", None)
+            message["referenced_message"] = referenced
+        return message
+
+    async def _store_and_dispatch_message(self, message: JSON) -> None:
+        """Store a new message, update channel counters and dispatch MESSAGE_CREATE."""
+        channel_id = int(message["channel_id"])
+        self._messages[channel_id][int(message["id"])] = message
+        channel = self._channel_or_thread(channel_id)
+        assert channel is not None
+        channel["last_message_id"] = message["id"]
+        if channel_id in self.threads:
+            message["position"] = channel["total_message_sent"]
+            channel["message_count"] += 1
+            channel["total_message_sent"] += 1
+        await self._dispatch_message_event("MESSAGE_CREATE", message)
+
+    def _gateway_message(self, message: JSON) -> JSON:
+        """Return the gateway form of a message (adds guild_id and member objects)."""
+        data = copy.deepcopy(message)
+        data["guild_id"] = str(self.guild_id)
+        author_id = int(data["author"]["id"])
+        if author_id in self.members:
+            data["member"] = self._partial_member(author_id)
+        for mention in data["mentions"]:
+            if int(mention["id"]) in self.members:
+                mention["member"] = self._partial_member(int(mention["id"]))
+        return data
+
+    def _redact(self, data: JSON) -> JSON:
+        """Strip content fields like Discord does without the MESSAGE_CONTENT intent."""
+        mentioned = any(m["id"] == self.bot_user["id"] for m in data.get("mentions", []))
+        if data["author"]["id"] == self.bot_user["id"] or mentioned:
+            return data
+        data.update(content="", embeds=[], attachments=[], components=[])
+        data.pop("poll", None)
+        return data
+
+    async def _dispatch_message_event(self, event: str, message: JSON) -> None:
+        """Dispatch MESSAGE_CREATE/UPDATE (content redacted per session intents)."""
+        data = self._gateway_message(message)
+
+        def per_session(session: _Session, payload: JSON) -> JSON:
+            if session.intents & INTENT_MESSAGE_CONTENT:
+                return payload
+            return self._redact(copy.deepcopy(payload))
+
+        await self._broadcast(event, data, INTENT_GUILD_MESSAGES, per_session)
+
+    async def _dispatch_delete(self, channel_id: int, message_id: int) -> None:
+        """Dispatch MESSAGE_DELETE."""
+        data = {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "guild_id": str(self.guild_id),
+        }
+        await self._broadcast("MESSAGE_DELETE", data, INTENT_GUILD_MESSAGES)
+
+    # ------------------------------------------------------------------ gateway
+
+    def _queue_event(self, event: str, data: JSON, intent: int) -> None:
+        """Queue a dispatch from sync code; it goes out before any later dispatch (or soon)."""
+        self._pending_events.append((event, data, intent))
+        task = asyncio.get_running_loop().create_task(self._flush_pending())
+        self._bg_tasks.add(task)
+        task.add_done_callback(self._bg_tasks.discard)
+
+    async def _flush_pending(self) -> None:
+        """Send the events queued by sync helpers, in order."""
+        pending, self._pending_events = self._pending_events, []
+        for event, data, intent in pending:
+            await self._broadcast_now(event, data, intent)
+
+    async def _ws_send(self, ws: web.WebSocketResponse, payload: JSON) -> bool:
+        """Send one JSON object as a text frame; return False if the socket is gone."""
+        return await self._ws_send_text(ws, json.dumps(payload))
+
+    @staticmethod
+    async def _ws_send_text(ws: web.WebSocketResponse, text: str) -> bool:
+        """Send one text frame; return False if the socket is gone."""
+        if ws.closed:
+            return False
+        try:
+            await ws.send_str(text)
+        except (ConnectionError, RuntimeError):
+            return False
+        return True
+
+    async def _send_dispatch(self, session: _Session, event: str, data: Any) -> None:
+        """Send (and buffer for RESUME) one op 0 dispatch with the next sequence number."""
+        async with session.lock:
+            session.seq += 1
+            text = json.dumps({"op": 0, "s": session.seq, "t": event, "d": data})
+            session.buffer.append((session.seq, text))
+            self.gateway_events_sent.append((event, data))
+            ws = session.ws
+            if ws is not None and not await self._ws_send_text(ws, text):
+                session.ws = None
+
+    async def _broadcast(
+        self,
+        event: str,
+        data: JSON,
+        intent: int,
+        transform: Callable[[_Session, JSON], JSON] | None = None,
+    ) -> None:
+        """Dispatch an event to every live session subscribed to ``intent`` (0: none needed)."""
+        if self._pending_events:
+            await self._flush_pending()
+        await self._broadcast_now(event, data, intent, transform)
+
+    async def _broadcast_now(
+        self,
+        event: str,
+        data: JSON,
+        intent: int,
+        transform: Callable[[_Session, JSON], JSON] | None = None,
+    ) -> None:
+        """Send an event to the subscribed live sessions without flushing queued events."""
+        for session in list(self._sessions.values()):
+            if not session.alive or (intent and not session.intents & intent):
+                continue
+            payload = transform(session, data) if transform else copy.deepcopy(data)
+            await self._send_dispatch(session, event, payload)
+
+    async def _handle_gateway(self, request: web.Request) -> web.StreamResponse:
+        """Serve one gateway websocket connection."""
+        ws = web.WebSocketResponse(max_msg_size=0, timeout=5.0)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        self.gateway_connections.append(dict(request.query))
+        if request.query.get("encoding", "json") != "json":
+            self.unexpected.append(f"gateway encoding {request.query.get('encoding')!r}")
+        session: _Session | None = None
+        await self._ws_send(
+            ws,
+            {
+                "op": 10,
+                "s": None,
+                "t": None,
+                "d": {"heartbeat_interval": self.heartbeat_interval_ms},
+            },
+        )
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    if msg.type is WSMsgType.BINARY:
+                        self.unexpected.append("gateway: binary frame from client")
+                        continue
+                    break
+                try:
+                    payload = json.loads(msg.data)
+                except ValueError:
+                    self.unexpected.append(f"gateway: invalid JSON {msg.data[:100]!r}")
+                    await ws.close(code=4002, message=b"Error while decoding payload.")
+                    break
+                self.gateway_received.append(payload)
+                session = await self._on_gateway_payload(ws, payload, session)
+        finally:
+            self._sockets.discard(ws)
+            server_closed = id(ws) in self._server_closed
+            self._server_closed.discard(id(ws))
+            if session is not None and session.ws is ws:
+                session.ws = None
+                if not server_closed and ws.close_code in (1000, 1001):
+                    session.alive = False
+                    self._sessions.pop(session.session_id, None)
+        return ws
+
+    async def _on_gateway_payload(
+        self, ws: web.WebSocketResponse, payload: JSON, session: _Session | None
+    ) -> _Session | None:
+        """Handle one client opcode; return the (possibly new) session of the socket."""
+        op = payload.get("op")
+        data = payload.get("d")
+        if op == 1:
+            await self._ws_send(ws, {"op": 11, "s": None, "t": None, "d": None})
+        elif op == 2:
+            return await self._identify(ws, data or {})
+        elif op == 6:
+            return await self._resume(ws, data or {})
+        elif op == 8 and session is not None:
+            await self._request_members(session, data or {})
+        elif op in (3, 4):
+            pass  # presence / voice state updates are accepted and ignored
+        else:
+            self.unexpected.append(f"gateway: unexpected op {op!r}")
+        return session
+
+    async def _identify(self, ws: web.WebSocketResponse, data: JSON) -> _Session | None:
+        """Answer IDENTIFY with READY + GUILD_CREATE (or close with 4004/4013/4014)."""
+        self.identify_payloads.append(copy.deepcopy(data))
+        if data.get("token") != self.token:
+            self._server_closed.add(id(ws))
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        intents = data.get("intents")
+        if not isinstance(intents, int):
+            self._server_closed.add(id(ws))
+            await ws.close(code=4013, message=b"Invalid intent(s).")
+            return None
+        allowed = 0
+        for name in self.allowed_privileged_intents:
+            allowed |= PRIVILEGED_INTENTS[name]
+        privileged = sum(PRIVILEGED_INTENTS.values())
+        if intents & privileged & ~allowed:
+            self._server_closed.add(id(ws))
+            await ws.close(code=4014, message=b"Disallowed intent(s).")
+            return None
+        session = _Session(
+            session_id=secrets.token_hex(16),
+            token=data["token"],
+            intents=intents,
+            shard=data.get("shard"),
+            ws=ws,
+        )
+        ready: JSON = {
+            "v": 10,
+            "user": copy.deepcopy(self.bot_user),
+            "user_settings": {},
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["us-east"],
+            "session_id": session.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.gateway_url,
+            "application": self._application_payload(full=False),
+            "auth": {},
+            "_trace": ['["fake-discord-gateway",{"micros":0}]'],
+        }
+        if session.shard is not None:
+            ready["shard"] = session.shard
+        await self._send_dispatch(session, "READY", ready)
+        if intents & INTENT_GUILDS:
+            await self._send_dispatch(session, "GUILD_CREATE", self._guild_create_payload(session))
+        self._sessions[session.session_id] = session
+        self.identify_count += 1
+        return session
+
+    async def _resume(self, ws: web.WebSocketResponse, data: JSON) -> _Session | None:
+        """Answer RESUME: replay missed events + RESUMED, or op 9 if the session is gone."""
+        session = self._sessions.get(str(data.get("session_id")))
+        if data.get("token") != self.token:
+            self._server_closed.add(id(ws))
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        if session is None or not session.alive:
+            await self._ws_send(ws, {"op": 9, "s": None, "t": None, "d": False})
+            return None
+        old = session.ws
+        if old is not None and old is not ws and not old.closed:
+            self._server_closed.add(id(old))
+            await old.close(code=4000, message=b"Session resumed elsewhere")
+        last_seq = int(data.get("seq") or 0)
+        async with session.lock:
+            session.ws = ws
+            for seq, text in session.buffer:
+                if seq > last_seq and not await self._ws_send_text(ws, text):
+                    break
+        await self._send_dispatch(session, "RESUMED", {"_trace": ["fake-discord-gateway"]})
+        self.resume_count += 1
+        return session
+
+    async def _request_members(self, session: _Session, data: JSON) -> None:
+        """Answer REQUEST_GUILD_MEMBERS (op 8) with one GUILD_MEMBERS_CHUNK."""
+        query = str(data.get("query") or "").lower()
+        user_ids = {str(u) for u in data.get("user_ids") or []}
+        limit = int(data.get("limit") or 0)
+        members = [
+            m
+            for m in self.members.values()
+            if (not user_ids or m["user"]["id"] in user_ids)
+            and m["user"]["username"].lower().startswith(query)
+        ]
+        if limit:
+            members = members[:limit]
+        chunk: JSON = {
+            "guild_id": str(self.guild_id),
+            "members": copy.deepcopy(members),
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": sorted(user_ids - {m["user"]["id"] for m in members}),
+        }
+        if data.get("presences"):
+            chunk["presences"] = []
+        if data.get("nonce") is not None:
+            chunk["nonce"] = data["nonce"]
+        await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+
+def _strip_nulls(value: Any) -> Any:
+    """Drop ``None`` values from nested dicts (Discord omits unset embed fields)."""
+    if isinstance(value, dict):
+        return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_nulls(v) for v in value]
+    return value
+
+
+def _guess_type(filename: str) -> str:
+    """Guess a content type from a file name (Discord sniffs it from the upload)."""
+    import mimetypes
+
+    guessed, _ = mimetypes.guess_type(filename)
+    return guessed or "application/octet-stream"
+
+
+def _image_size(data: bytes) -> tuple[int | None, int | None]:
+    """Return (width, height) of image bytes using Pillow when available."""
+    try:
+        import io
+
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a project dependency
+        return None, None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return int(image.width), int(image.height)
+    except Exception:
+        return None, None

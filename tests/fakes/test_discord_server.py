@@ -1,0 +1,479 @@
+"""Self-tests of the fake Discord, driven by the real discord.py client."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+from discord.http import Route, handle_message_parameters
+from PIL import Image
+
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_spec import RequestValidator, check_message_limits, load_subset
+
+MESSAGES_ROUTE = r"/channels/\d+/messages"
+
+
+def _intents(message_content: bool = True) -> discord.Intents:
+    """Return default intents, optionally with the privileged message content intent."""
+    intents = discord.Intents.default()
+    intents.message_content = message_content
+    return intents
+
+
+class RecordingClient(discord.Client):
+    """A discord.Client that queues the messages it sees (ignoring its own, like a bot must)."""
+
+    def __init__(self, *, intents: discord.Intents | None = None, **kwargs: Any) -> None:
+        """Create the client with a tiny guild_ready_timeout to keep tests fast."""
+        super().__init__(
+            intents=intents or _intents(),
+            guild_ready_timeout=0.05,
+            **kwargs,
+        )
+        self.inbox: asyncio.Queue[discord.Message] = asyncio.Queue()
+        self.own_messages: list[discord.Message] = []
+        self.edits: list[tuple[discord.Message, discord.Message]] = []
+        self.created_threads: list[discord.Thread] = []
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Skip discord.py's 5 s pause before a re-IDENTIFY (keeps reconnect tests fast)."""
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Queue user messages; remember (and ignore) our own."""
+        if self.user is not None and message.author.id == self.user.id:
+            self.own_messages.append(message)
+            return
+        await self.inbox.put(message)
+
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        """Remember edits seen over the gateway."""
+        self.edits.append((before, after))
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """Remember threads created over the gateway."""
+        self.created_threads.append(thread)
+
+    async def next_message(self, timeout: float = 5.0) -> discord.Message:
+        """Return the next queued user message."""
+        return await asyncio.wait_for(self.inbox.get(), timeout)
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    """A running fake with discord.py patched to use it."""
+    async with FakeDiscord() as fake:
+        with fake.patch_discord_py():
+            yield fake
+
+
+def _png(width: int = 3, height: int = 2) -> bytes:
+    """Return the bytes of a small PNG image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (255, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_patch_restores_discord_py_globals() -> None:
+    """patch_discord_py sets and restores Route.BASE and DEFAULT_GATEWAY."""
+
+    def current() -> tuple[str, str]:
+        """Return the REST base and default gateway discord.py currently uses."""
+        return Route.BASE, str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+    before = current()
+    async with FakeDiscord() as fake:
+        with fake.patch_discord_py():
+            assert current() == (fake.api_base, fake.gateway_url)
+    assert current() == before
+
+
+async def test_conversation_reply_edit_thread(discord_fake: FakeDiscord) -> None:
+    """A user message reaches on_message; reply, edit, thread and thread message all work."""
+    client = RecordingClient()
+    async with discord_fake.run_client(client):
+        await discord_fake.wait_until_identified()
+        identify = discord_fake.identify_payloads[0]
+        assert identify["intents"] == _intents().value
+        assert discord_fake.gateway_connections[0]["v"] == "10"
+        assert client.get_channel(discord_fake.support_channel_id) is not None
+
+        customer = discord_fake.add_user("hungry-customer")
+        sent = await discord_fake.send_user_message(
+            discord_fake.support_channel_id, customer, "Where is my order #123?"
+        )
+        received = await client.next_message()
+        assert received.content == "Where is my order #123?"
+        assert received.id == int(sent["id"])
+        assert received.channel.id == discord_fake.support_channel_id
+        assert received.author.id == int(customer["id"])
+        assert isinstance(received.author, discord.Member)
+        assert received.guild is not None
+        assert received.guild.id == discord_fake.guild_id
+
+        reply = await received.reply("Let me check that for you…")
+        assert reply.reference is not None
+        assert reply.reference.message_id == received.id
+        edited = await reply.edit(content="Your order arrives in 10 minutes.")
+        assert edited.edited_at is not None
+
+        thread = await received.create_thread(name="Order #123")
+        assert thread.id == received.id
+        assert thread.parent_id == discord_fake.support_channel_id
+        in_thread = await thread.send("Details will follow here.")
+        assert in_thread.channel.id == thread.id
+        await thread.typing()  # a single POST /typing
+
+        await discord_fake.wait_for(lambda: len(client.own_messages) == 2)
+        assert client.get_channel(thread.id) is not None
+
+        archived = await thread.edit(archived=True)
+        assert archived.archived
+        assert discord_fake.threads[thread.id]["thread_metadata"]["archived"] is True
+        await archived.send("Reopening.")  # sending unarchives an unlocked thread
+        assert discord_fake.threads[thread.id]["thread_metadata"]["archived"] is False
+        await discord_fake.wait_for(lambda: not thread.archived)
+        assert [t.id for t in client.created_threads] == [thread.id]
+        assert any(after.content.startswith("Your order") for _, after in client.edits)
+
+    support = discord_fake.messages(discord_fake.support_channel_id)
+    assert [m["content"] for m in support] == [
+        "Where is my order #123?",
+        "Your order arrives in 10 minutes.",
+    ]
+    assert support[1]["type"] == 19
+    assert support[1]["edited_timestamp"] is not None
+    assert support[0]["thread"]["id"] == str(thread.id)
+    assert [m["content"] for m in discord_fake.messages(thread.id)] == [
+        "Details will follow here.",
+        "Reopening.",
+    ]
+    stored_thread = discord_fake.threads[thread.id]
+    assert stored_thread["parent_id"] == str(discord_fake.support_channel_id)
+    assert stored_thread["name"] == "Order #123"
+    assert stored_thread["message_count"] == 2
+    assert len(discord_fake.edits(discord_fake.support_channel_id)) == 1
+    assert len(discord_fake.requests_matching("POST", rf"/channels/{thread.id}/typing")) == 1
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_rich_payloads_pass_spec_validation(discord_fake: FakeDiscord) -> None:
+    """Embeds, views, allowed_mentions and replies built by discord.py validate cleanly."""
+    client = RecordingClient(allowed_mentions=discord.AllowedMentions(everyone=False))
+    customer = discord_fake.add_user("customer")
+    async with discord_fake.run_client(client):
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        await discord_fake.send_user_message(channel.id, customer, "hi")
+        incoming = await client.next_message()
+
+        embed = discord.Embed(title="Order", description="Status", colour=0x00FF00)
+        embed.add_field(name="ETA", value="10 min").set_footer(text="Support")
+        embed.timestamp = discord.utils.utcnow()
+        view = discord.ui.View()
+        view.add_item(discord.ui.Button(label="Resolved", custom_id="resolve"))
+        view.add_item(discord.ui.Button(label="Docs", url="https://example.com/help"))
+        member = channel.guild.get_member(discord_fake.bot_user_id)
+        assert member is not None
+        message = await channel.send(
+            f"<@{customer['id']}> see below",
+            embed=embed,
+            view=view,
+            reference=incoming,
+            mention_author=False,
+            allowed_mentions=discord.AllowedMentions(users=[incoming.author], roles=False),
+        )
+        await message.edit(content="updated", embed=None, view=None)
+        await message.add_reaction("✅")
+        await message.remove_reaction("✅", member)
+        fetched = await channel.fetch_message(message.id)
+        assert fetched.content == "updated"
+        history = [m.content async for m in channel.history(limit=10)]
+        assert history == ["updated", "hi"]
+        await discord_fake.send_user_message(channel.id, customer, "thanks", reply_to=message.id)
+        thanks = await client.next_message()
+        assert thanks.reference is not None
+        assert thanks.reference.message_id == message.id
+        assert thanks.type is discord.MessageType.reply
+        await thanks.delete()
+        await message.delete()
+        await discord_fake.wait_for(lambda: len(discord_fake.messages(channel.id)) == 1)
+        view.stop()
+
+    stored = discord_fake.requests_matching("POST", MESSAGES_ROUTE)[0].json
+    assert stored["allowed_mentions"]["users"] == [int(customer["id"])]  # ints from discord.py
+    assert isinstance(stored["message_reference"]["message_id"], int)
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+def test_validator_accepts_discord_py_payloads_and_flags_bad_ones() -> None:
+    """The spec subset accepts what discord.py builds and rejects malformed bodies."""
+    validator = RequestValidator()
+    create = "/channels/{channel_id}/messages"
+    embed = discord.Embed(title="t", description="d", url="https://example.com")
+    embed.set_author(name="a").set_image(url="https://example.com/x.png")
+    params = handle_message_parameters(
+        content="hello",
+        embed=embed,
+        allowed_mentions=discord.AllowedMentions(users=[discord.Object(id=123)]),
+        nonce=12345,
+    )
+    payload = params.payload
+    assert payload is not None
+    payload["message_reference"] = {"message_id": 1, "channel_id": 2, "fail_if_not_exists": True}
+    payload["attachments"] = [{"id": 0, "filename": "a.txt"}]
+    assert validator.validate("POST", create, payload) == []
+    assert validator.validate("PATCH", create + "/{message_id}", {"content": None}) == []
+    threads = "/channels/{channel_id}/messages/{message_id}/threads"
+    ok_thread = {"name": "x", "auto_archive_duration": 1440, "rate_limit_per_user": None}
+    assert validator.validate("POST", threads, ok_thread) == []
+
+    bad = validator.validate("POST", create, {"content": 5})
+    assert bad
+    assert bad[0].path == ("content",)
+    assert validator.validate("POST", threads, {"name": ""})
+    assert validator.validate("POST", threads, {"name": "x", "auto_archive_duration": 61})
+    assert validator.validate("POST", create, {"message_reference": {"message_id": "abc"}})
+    assert validator.validate("POST", create, {"embeds": [{"color": "red"}]})
+
+    too_long = check_message_limits({"content": "x" * 2001})
+    assert [v.code for v in too_long] == ["BASE_TYPE_MAX_LENGTH"]
+    assert check_message_limits({"content": "x" * 2000}) == []
+    big = {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]}
+    assert [v.code for v in check_message_limits(big)] == ["MAX_EMBED_SIZE_EXCEEDED"]
+    fields = {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]}
+    assert check_message_limits(fields)
+    assert "POST /interactions/{interaction_id}/{interaction_token}/callback" in load_subset()
+
+
+async def test_limits_are_enforced_and_recorded(discord_fake: FakeDiscord) -> None:
+    """Over-long content/embeds give Discord's 400 50035 and are recorded as violations."""
+    client = RecordingClient()
+    async with discord_fake.run_client(client):
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as info:
+            await channel.send("x" * 2001)
+        assert info.value.status == 400
+        assert info.value.code == 50035
+        assert "2000" in str(info.value)
+        assert len(discord_fake.violations) == 1
+        assert "content" in discord_fake.violations[0]
+
+        huge = discord.Embed(description="d" * 4096)
+        huge.add_field(name="a", value="v" * 1024).add_field(name="b", value="v" * 1024)
+        with pytest.raises(discord.HTTPException):
+            await channel.send(embed=huge)
+        assert "MAX_EMBED_SIZE_EXCEEDED" in discord_fake.violations[1]
+
+        with pytest.raises(discord.HTTPException) as info:
+            await channel.send()
+        assert info.value.code == 50006
+    assert discord_fake.messages(discord_fake.support_channel_id) == []
+
+    async with aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bot {discord_fake.token}"}
+        url = f"{discord_fake.api_base}/channels/{discord_fake.support_channel_id}/messages"
+        async with http.post(url, json={"content": 123}, headers=headers) as resp:
+            assert resp.status == 400
+            body = await resp.json()
+            assert body["code"] == 50035
+            assert "content" in body["errors"]
+        async with http.get(f"{discord_fake.api_base}/nope", headers=headers) as resp:
+            assert resp.status == 404
+            assert await resp.json() == {"message": "404: Not Found", "code": 0}
+        async with http.get(f"{discord_fake.api_base}/users/@me") as resp:
+            assert resp.status == 401
+        async with http.get(f"{discord_fake.api_base}/users/@me", headers=headers) as resp:
+            assert resp.status == 200
+            for name in ("Limit", "Remaining", "Reset", "Reset-After", "Bucket"):
+                assert f"X-RateLimit-{name}" in resp.headers
+    assert "content: BASE_TYPE_BAD_TYPE" in discord_fake.violations[-1]
+    assert any("/nope" in u for u in discord_fake.unexpected)
+
+
+async def test_injected_429_and_errors(discord_fake: FakeDiscord) -> None:
+    """discord.py waits out an injected 429 and retries; injected 403 raises Forbidden."""
+    client = RecordingClient()
+    async with discord_fake.run_client(client):
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        discord_fake.inject_429("POST", MESSAGES_ROUTE, retry_after=0.05)
+        message = await channel.send("after a rate limit")
+        assert message.content == "after a rate limit"
+        statuses = [r.status for r in discord_fake.requests_matching("POST", MESSAGES_ROUTE)]
+        assert statuses == [429, 200]
+
+        discord_fake.inject_429("POST", MESSAGES_ROUTE, retry_after=0.05, global_=True)
+        await channel.send("after a global rate limit")
+
+        discord_fake.inject_error("POST", MESSAGES_ROUTE, 403)
+        with pytest.raises(discord.Forbidden) as info:
+            await channel.send("forbidden")
+        assert info.value.code == 50013
+    contents = [m["content"] for m in discord_fake.messages(discord_fake.support_channel_id)]
+    assert contents == ["after a rate limit", "after a global rate limit"]
+    assert discord_fake.violations == []
+
+
+async def test_attachments_roundtrip(discord_fake: FakeDiscord) -> None:
+    """User attachments are downloadable; bot uploads arrive as multipart and are stored."""
+    client = RecordingClient()
+    png = _png()
+    async with discord_fake.run_client(client):
+        customer = discord_fake.add_user("customer")
+        attachment = discord_fake.add_attachment("receipt.png", png, "image/png")
+        assert (attachment["width"], attachment["height"]) == (3, 2)
+        await discord_fake.send_user_message(
+            discord_fake.support_channel_id, customer, "see receipt", attachments=[attachment]
+        )
+        received = await client.next_message()
+        assert received.attachments[0].filename == "receipt.png"
+        assert received.attachments[0].content_type == "image/png"
+        assert await received.attachments[0].read() == png
+        assert discord_fake.attachment_downloads == [(int(attachment["id"]), "receipt.png")]
+
+        upload = discord.File(io.BytesIO(b"order log"), filename="log.txt")
+        sent = await received.channel.send("log attached", file=upload)
+        assert sent.attachments[0].filename == "log.txt"
+        assert await sent.attachments[0].read() == b"order log"
+    request = discord_fake.requests_matching("POST", MESSAGES_ROUTE)[-1]
+    assert request.files == [("log.txt", b"order log")]
+    assert request.json["content"] == "log attached"
+    stored = discord_fake.messages(discord_fake.support_channel_id)[-1]
+    assert stored["attachments"][0]["content_type"] == "text/plain"
+    assert discord_fake.violations == []
+
+
+async def test_restart_sees_existing_threads(discord_fake: FakeDiscord) -> None:
+    """A second client after a restart learns threads created earlier from GUILD_CREATE."""
+    first = RecordingClient()
+    async with discord_fake.run_client(first):
+        channel = first.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        starter = await channel.send("ticket #1")
+        thread = await starter.create_thread(name="ticket-1")
+        await thread.send("hello in thread")
+    await discord_fake.wait_for(lambda: discord_fake.connected_sessions == 0)
+
+    second = RecordingClient()
+    async with discord_fake.run_client(second):
+        assert discord_fake.identify_count == 2
+        restored = second.get_channel(thread.id)
+        assert isinstance(restored, discord.Thread)
+        assert restored.name == "ticket-1"
+        assert restored.parent_id == discord_fake.support_channel_id
+        customer = discord_fake.add_user("customer")
+        await discord_fake.send_user_message(thread.id, customer, "any news?")
+        received = await second.next_message()
+        assert received.channel.id == thread.id
+        await received.channel.send("yes!")
+    assert [m["content"] for m in discord_fake.messages(thread.id)] == [
+        "hello in thread",
+        "any news?",
+        "yes!",
+    ]
+    assert discord_fake.violations == []
+
+
+async def test_gateway_drop_resumes_and_replays(discord_fake: FakeDiscord) -> None:
+    """After Discord drops the socket, discord.py RESUMEs and gets the missed events."""
+    client = RecordingClient()
+    async with discord_fake.run_client(client):
+        customer = discord_fake.add_user("customer")
+        await discord_fake.disconnect_clients()
+        await discord_fake.send_user_message(
+            discord_fake.support_channel_id, customer, "sent while offline"
+        )
+        received = await client.next_message()
+        assert received.content == "sent while offline"
+        assert discord_fake.resume_count == 1
+
+        await discord_fake.disconnect_clients(invalidate_sessions=True)
+        await discord_fake.wait_until_identified(count=2)
+        await discord_fake.send_user_message(discord_fake.support_channel_id, customer, "again")
+        assert (await client.next_message()).content == "again"
+    assert discord_fake.unexpected == []
+
+
+async def test_missing_message_content_intent_redacts(discord_fake: FakeDiscord) -> None:
+    """Without MESSAGE_CONTENT the bot sees empty content unless it is mentioned."""
+    client = RecordingClient(intents=_intents(message_content=False))
+    async with discord_fake.run_client(client):
+        customer = discord_fake.add_user("customer")
+        channel_id = discord_fake.support_channel_id
+        await discord_fake.send_user_message(channel_id, customer, "secret text")
+        assert (await client.next_message()).content == ""
+        mention = f"<@{discord_fake.bot_user_id}> help"
+        await discord_fake.send_user_message(channel_id, customer, mention)
+        received = await client.next_message()
+        assert received.content == mention
+        assert client.user in received.mentions
+
+
+async def test_disallowed_intent_and_bad_token() -> None:
+    """Privileged intents not enabled for the app close with 4014; a bad token fails login."""
+    async with FakeDiscord(allowed_privileged_intents=()) as fake:
+        with fake.patch_discord_py():
+            client = RecordingClient()
+            with pytest.raises(discord.PrivilegedIntentsRequired):
+                await asyncio.wait_for(client.start(fake.token), 5)
+            await client.close()
+
+            other = RecordingClient()
+            with pytest.raises(discord.LoginFailure):
+                await asyncio.wait_for(other.start("wrong-token"), 5)
+            await other.close()
+
+
+async def test_app_command_sync_validates(discord_fake: FakeDiscord) -> None:
+    """tree.sync() bulk-overwrites guild commands through a spec-validated route."""
+    client = RecordingClient()
+    tree = app_commands.CommandTree(client)
+
+    @tree.command(name="order", description="Look up an order")
+    @app_commands.describe(order_id="The order number")
+    async def order(interaction: discord.Interaction, order_id: str) -> None:
+        """Unused handler."""
+
+    guild = discord.Object(id=discord_fake.guild_id)
+    tree.copy_global_to(guild=guild)
+    async with discord_fake.run_client(client):
+        synced = await tree.sync(guild=guild)
+    assert [c.name for c in synced] == ["order"]
+    assert discord_fake.app_commands[discord_fake.guild_id][0]["name"] == "order"
+    assert discord_fake.violations == []
+
+
+async def test_members_intent_chunks_and_member_join(discord_fake: FakeDiscord) -> None:
+    """With the members intent discord.py chunks the guild (op 8) and sees new members."""
+    intents = _intents()
+    intents.members = True
+    client = RecordingClient(intents=intents)
+    joined: list[discord.Member] = []
+
+    async def on_member_join(member: discord.Member) -> None:
+        """Remember joins."""
+        joined.append(member)
+
+    client.event(on_member_join)
+    async with discord_fake.run_client(client):
+        guild = client.get_guild(discord_fake.guild_id)
+        assert guild is not None
+        assert guild.chunked
+        assert guild.get_member(discord_fake.owner_id) is not None
+        assert any(p.get("op") == 8 for p in discord_fake.gateway_received)
+        newcomer = discord_fake.add_user("newcomer", roles=[discord_fake.staff_role_id])
+        await discord_fake.send_user_message(discord_fake.staff_channel_id, newcomer, "hi team")
+        received = await client.next_message()
+        assert [m.id for m in joined] == [int(newcomer["id"])]
+        assert isinstance(received.author, discord.Member)
+        assert [r.name for r in received.author.roles] == ["@everyone", "Staff"]

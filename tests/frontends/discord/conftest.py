@@ -1,0 +1,85 @@
+"""The real SupportBot, run in-process against the fake Discord and the fake LLM."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.__main__ import point_discord_py_at
+from bot.app import build_engine
+from bot.frontends.discord.bot import SupportBot
+from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
+from bot.llm.client import make_client
+from bot.store import Store
+from tests.conftest import make_settings
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.openai_server import FakeLLM
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord; no request of the bot may break the spec or hit an unknown route."""
+    async with FakeDiscord() as fake:
+        yield fake
+        assert fake.violations == []
+        assert fake.unexpected == []
+
+
+class BotRunner:
+    """Starts and stops the bot over one database, as a deployment would across restarts."""
+
+    def __init__(self, fake: FakeDiscord, llm: FakeLLM, database: Path) -> None:
+        self.fake = fake
+        self.llm = llm
+        self.settings = make_settings(
+            llm,
+            database,
+            discord_token=fake.token,
+            support_channel_id=fake.support_channel_id,
+            staff_channel_id=fake.staff_channel_id,
+            discord_api_base=fake.api_base,
+            discord_gateway_url=fake.gateway_url,
+        )
+        self.bot: SupportBot | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self, **bot_options: Any) -> AsyncIterator[SupportBot]:
+        """Run the bot until the block ends, then shut it down cleanly."""
+        # discord.py waits this long for more guilds before on_ready; the fake has one.
+        bot_options.setdefault("guild_ready_timeout", 0.05)
+        settings = self.settings
+        client = make_client(
+            api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
+        )
+        with self.fake.patch_discord_py():
+            point_discord_py_at(settings)
+            async with Store.open(settings.database_path) as store, client:
+                assert settings.staff_channel_id is not None
+                assert settings.support_channel_id is not None
+                staff_channel_id = settings.staff_channel_id
+                bot = SupportBot(
+                    make_engine=lambda discord_client: build_engine(
+                        settings,
+                        store=store,
+                        client=client,
+                        notifier=StaffChannel(discord_client, staff_channel_id),
+                        attachments=DiscordAttachments(discord_client),
+                    ),
+                    support_channel_id=settings.support_channel_id,
+                    staff_channel_id=staff_channel_id,
+                    **bot_options,
+                )
+                self.bot = bot
+                async with self.fake.run_client(bot):
+                    yield bot
+                self.bot = None
+
+
+@pytest.fixture
+def runner(discord_fake: FakeDiscord, llm: FakeLLM, tmp_path: Path) -> BotRunner:
+    """A bot runner over a fresh database."""
+    return BotRunner(discord_fake, llm, tmp_path / "bot.sqlite3")
