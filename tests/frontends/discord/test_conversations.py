@@ -323,3 +323,29 @@ async def test_both_wire_styles_work_through_discord(runner, discord_fake, llm, 
     assert results[0]["content"].startswith("Ticket #1 created")
     assert "unknown tool" in results[1]["content"]
     assert len(discord_fake.messages(discord_fake.staff_channel_id)) == 1
+
+
+async def test_shutdown_marks_a_reply_it_cannot_wait_for(runner, discord_fake, llm):
+    """Past the grace period an in-flight reply is cut, marked in Discord and in the store."""
+    from bot.frontends.discord.cogs.support import INTERRUPTED_NOTICE, conversation_key
+    from bot.store import Store
+    from bot.support.conversation import INTERRUPTED_MARK
+
+    llm.script(Reply("This answer takes a long time to write. " * 20, chunk_size=10, delay=0.1))
+    async with runner.running(shutdown_grace=0.3):
+        thread_id = await open_thread(discord_fake, discord_fake.add_user("zoe"), "slow please")
+        await discord_fake.wait_for(lambda: bool(bot_messages(discord_fake, thread_id)))
+    (shown,) = bot_messages(discord_fake, thread_id)
+    assert shown.startswith("This answer takes a long time")
+    assert shown.endswith(INTERRUPTED_NOTICE)
+    async with Store.open(runner.settings.database_path) as store:
+        conversation = await store.get_conversation(conversation_key(thread_id))
+        assert conversation is not None
+        history = await store.load_history(conversation.id)
+    assert [(m.role, m.status) for m in history] == [
+        ("system", "complete"),
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+    ]
+    assert history[-1].content is not None
+    assert history[-1].content.endswith(INTERRUPTED_MARK)

@@ -51,3 +51,37 @@ async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm,
     assert discord_fake.token not in log
     assert API_KEY not in log
     assert (tmp_path / "bot.sqlite3").exists()
+
+
+async def test_sigterm_lets_a_reply_in_flight_finish(discord_fake, llm, tmp_path):
+    """A SIGTERM mid-reply waits for the reply to complete before the process exits."""
+    env = clean_env(
+        discord_token=discord_fake.token,
+        support_channel_id=discord_fake.support_channel_id,
+        staff_channel_id=discord_fake.staff_channel_id,
+        xai_api_key=API_KEY,
+        xai_base_url=llm.base_url,
+        chat_model=CHAT_MODEL,
+        vision_model=VISION_MODEL,
+        database_path=tmp_path / "bot.sqlite3",
+        discord_api_base=discord_fake.api_base,
+        discord_gateway_url=discord_fake.gateway_url,
+    )
+    text = "Let me explain the refund policy step by step. " * 6
+    llm.script(Reply(text, chunk_size=12, delay=0.05))
+    with (tmp_path / "bot.log").open("w") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
+        )
+    try:
+        await discord_fake.wait_until_identified(timeout=20)
+        thread_id = await open_thread(discord_fake, discord_fake.add_user("ian"), "refunds?")
+        await discord_fake.wait_for(lambda: len(llm.requests) == 1)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, (tmp_path / "bot.log").read_text()
+    await wait_for_reply(discord_fake, thread_id, [text], timeout=1)

@@ -115,20 +115,29 @@ class SupportCog(commands.Cog):
     ) -> None:
         reply = StreamingReply(channel)
         thread_url = channel.jump_url if isinstance(channel, discord.Thread) else None
+        notice = ""
         try:
             async with _typing(channel):
                 async for event in self.bot.engine.turn(conversation, turn, thread_url=thread_url):
                     if isinstance(event, TextDelta):
                         reply.append(event.text)
-            await reply.finish("" if reply.text.strip() else EMPTY_ANSWER)
+            if not reply.text.strip():
+                notice = EMPTY_ANSWER
         except LLMError as exc:
             log.warning("turn failed in conversation %d: %s", conversation.id, exc)
-            await reply.finish(FAILED_NOTICE.format(reason=exc.user_message))
+            notice = FAILED_NOTICE.format(reason=exc.user_message)
         except asyncio.CancelledError:
-            await asyncio.shield(reply.finish(INTERRUPTED_NOTICE))
+            await asyncio.shield(_deliver(reply, conversation, INTERRUPTED_NOTICE))
             raise
-        except discord.HTTPException:
-            log.exception("could not deliver the reply in conversation %d", conversation.id)
+        await _deliver(reply, conversation, notice)
+
+
+async def _deliver(reply: StreamingReply, conversation: Conversation, notice: str) -> None:
+    """Bring the reply to its final text; Discord refusing it is logged, not raised."""
+    try:
+        await reply.finish(notice)
+    except discord.HTTPException:
+        log.exception("could not deliver the reply in conversation %d", conversation.id)
 
 
 def _customer(author: discord.abc.User) -> Customer:
