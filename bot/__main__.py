@@ -40,26 +40,15 @@ def point_discord_py_at(settings: Settings) -> None:
 
 async def run_discord(settings: Settings) -> None:
     """Run the bot until SIGINT or SIGTERM, then shut down cleanly."""
-    from bot.frontends.discord.bot import SupportBot
-    from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
+    from bot.frontends.discord.bot import build_support_bot
 
-    token, support_channel_id, staff_channel_id = settings.require_discord()
+    token, _, _ = settings.require_discord()
     point_discord_py_at(settings)
     client = make_client(
         api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
     )
     async with Store.open(settings.database_path) as store, client:
-        bot = SupportBot(
-            make_engine=lambda discord_client: build_engine(
-                settings,
-                store=store,
-                client=client,
-                notifier=StaffChannel(discord_client, staff_channel_id),
-                attachments=DiscordAttachments(discord_client),
-            ),
-            support_channel_id=support_channel_id,
-            staff_channel_id=staff_channel_id,
-        )
+        bot = build_support_bot(settings, store=store, client=client)
         loop = asyncio.get_running_loop()
 
         closing: list[asyncio.Task[None]] = []

@@ -9,7 +9,12 @@ from typing import Any
 
 import discord
 from discord.ext import commands
+from openai import AsyncOpenAI
 
+from bot.app import build_engine
+from bot.config import Settings
+from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
+from bot.store import Store
 from bot.support.conversation import SupportEngine
 
 log = logging.getLogger(__name__)
@@ -78,3 +83,22 @@ class SupportBot(commands.Bot):
             if pending:
                 await asyncio.wait(pending, timeout=5)
         await super().close()
+
+
+def build_support_bot(
+    settings: Settings, *, store: Store, client: AsyncOpenAI, **options: Any
+) -> SupportBot:
+    """The bot wired from the settings: its engine posts tickets to the staff channel."""
+    _, support_channel_id, staff_channel_id = settings.require_discord()
+    return SupportBot(
+        make_engine=lambda discord_client: build_engine(
+            settings,
+            store=store,
+            client=client,
+            notifier=StaffChannel(discord_client, staff_channel_id),
+            attachments=DiscordAttachments(discord_client),
+        ),
+        support_channel_id=support_channel_id,
+        staff_channel_id=staff_channel_id,
+        **options,
+    )

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from bot.__main__ import point_discord_py_at
-from bot.app import build_engine
-from bot.frontends.discord.bot import SupportBot
-from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
+from bot.frontends.discord.bot import SupportBot, build_support_bot
 from bot.llm.client import make_client
 from bot.store import Store
 from tests.conftest import make_settings
@@ -58,21 +56,7 @@ class BotRunner:
         with self.fake.patch_discord_py():
             point_discord_py_at(settings)
             async with Store.open(settings.database_path) as store, client:
-                assert settings.staff_channel_id is not None
-                assert settings.support_channel_id is not None
-                staff_channel_id = settings.staff_channel_id
-                bot = SupportBot(
-                    make_engine=lambda discord_client: build_engine(
-                        settings,
-                        store=store,
-                        client=client,
-                        notifier=StaffChannel(discord_client, staff_channel_id),
-                        attachments=DiscordAttachments(discord_client),
-                    ),
-                    support_channel_id=settings.support_channel_id,
-                    staff_channel_id=staff_channel_id,
-                    **bot_options,
-                )
+                bot = build_support_bot(settings, store=store, client=client, **bot_options)
                 self.bot = bot
                 async with self.fake.run_client(bot):
                     yield bot

@@ -12,9 +12,9 @@ from tests.frontends.discord.helpers import open_thread, wait_for_reply
 from tests.process import clean_env
 
 
-async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm, tmp_path):
-    """Configured only by environment, the process answers in a thread and exits 0 on SIGTERM."""
-    env = clean_env(
+def bot_env(discord_fake, llm, tmp_path, **extra):
+    """The environment of a bot process pointed at both fakes."""
+    return clean_env(
         discord_token=discord_fake.token,
         support_channel_id=discord_fake.support_channel_id,
         staff_channel_id=discord_fake.staff_channel_id,
@@ -25,8 +25,13 @@ async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm,
         database_path=tmp_path / "bot.sqlite3",
         discord_api_base=discord_fake.api_base,
         discord_gateway_url=discord_fake.gateway_url,
-        log_level="DEBUG",
+        **extra,
     )
+
+
+async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm, tmp_path):
+    """Configured only by environment, the process answers in a thread and exits 0 on SIGTERM."""
+    env = bot_env(discord_fake, llm, tmp_path, log_level="DEBUG")
     log_path = tmp_path / "bot.log"
     # A file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the bot.
     with log_path.open("w") as log_file:
@@ -55,18 +60,7 @@ async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm,
 
 async def test_sigterm_lets_a_reply_in_flight_finish(discord_fake, llm, tmp_path):
     """A SIGTERM mid-reply waits for the reply to complete before the process exits."""
-    env = clean_env(
-        discord_token=discord_fake.token,
-        support_channel_id=discord_fake.support_channel_id,
-        staff_channel_id=discord_fake.staff_channel_id,
-        xai_api_key=API_KEY,
-        xai_base_url=llm.base_url,
-        chat_model=CHAT_MODEL,
-        vision_model=VISION_MODEL,
-        database_path=tmp_path / "bot.sqlite3",
-        discord_api_base=discord_fake.api_base,
-        discord_gateway_url=discord_fake.gateway_url,
-    )
+    env = bot_env(discord_fake, llm, tmp_path)
     text = "Let me explain the refund policy step by step. " * 6
     llm.script(Reply(text, chunk_size=12, delay=0.05))
     with (tmp_path / "bot.log").open("w") as log_file:
