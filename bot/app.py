@@ -10,13 +10,14 @@ from bot.llm.model import OpenAIChatModel
 from bot.llm.structured import StructuredModel
 from bot.llm.tools import ToolRegistry
 from bot.store import Store
-from bot.support.context import AttachmentReader, Services, SupportContext, TicketNotifier
+from bot.support.context import AttachmentReader, Services, SupportContext
 from bot.support.conversation import SupportEngine
+from bot.support.desk import TicketDesk, TicketNotifier
 from bot.support.prompt import load_system_prompt
 from bot.support.receipts import analyze_receipt_image
-from bot.support.tickets import create_customer_ticket
+from bot.support.tickets import create_customer_ticket, request_human
 
-SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image)
+SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image, request_human)
 
 
 def build_engine(
@@ -30,7 +31,7 @@ def build_engine(
     """The support engine with its tools, models and store."""
     services = Services(
         store=store,
-        notifier=notifier,
+        desk=TicketDesk(store, notifier),
         attachments=attachments,
         vision=StructuredModel(client, settings.vision_model),
     )

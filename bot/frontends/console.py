@@ -44,6 +44,11 @@ class ConsoleTickets:
         self._out.flush()
         return None
 
+    async def ticket_changed(self, ticket: Ticket, receipt: ReceiptRecord | None) -> None:
+        """Print the new status."""
+        self._out.write(f"\n=== Ticket #{ticket.id} is now {ticket.status} ===\n")
+        self._out.flush()
+
 
 class LocalFiles:
     """Reads images attached from the terminal with /attach (an AttachmentReader)."""

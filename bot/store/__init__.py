@@ -7,6 +7,7 @@ from bot.store.records import (
     ReceiptRecord,
     StoredMessage,
     Ticket,
+    TicketEvent,
     Usage,
 )
 from bot.store.store import Store
@@ -19,5 +20,6 @@ __all__ = [
     "Store",
     "StoredMessage",
     "Ticket",
+    "TicketEvent",
     "Usage",
 ]

@@ -52,6 +52,7 @@ class NewMessage:
     author_id: str | None = None
     discord_message_id: int | None = None
     status: str = "complete"
+    author_kind: str | None = None
 
     @classmethod
     def from_chat(cls, message: dict[str, Any], *, status: str = "complete") -> NewMessage:
@@ -105,6 +106,10 @@ class Ticket:
     status: str
     staff_message_id: int | None
     created_at: str
+    claimed_by: str | None = None
+    claimed_by_name: str | None = None
+    claimed_at: str | None = None
+    channel_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,3 +121,14 @@ class Usage:
     completion_tokens: int
     total_tokens: int
     rounds: int
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """A status change of a ticket: to which status, by whom, when."""
+
+    ticket_id: int
+    status: str
+    actor_id: str | None
+    actor_name: str | None
+    created_at: str

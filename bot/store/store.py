@@ -19,13 +19,16 @@ from bot.store.records import (
     ReceiptRecord,
     StoredMessage,
     Ticket,
+    TicketEvent,
     Usage,
 )
 
 _TICKET_COLUMNS = (
     "id, conversation_id, tool_call_id, customer_name, issue, user_id, user_display,"
-    " thread_url, receipt_id, status, staff_message_id, created_at"
+    " thread_url, receipt_id, status, staff_message_id, created_at, claimed_by,"
+    " claimed_by_name, claimed_at, channel_id"
 )
+OPEN_STATUSES = ("open", "claimed")
 
 
 class Store:
@@ -133,8 +136,8 @@ class Store:
             for message in messages:
                 cursor = await db.execute(
                     "INSERT INTO messages (conversation_id, role, content, tool_calls,"
-                    " tool_call_id, author_id, discord_message_id, status)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " tool_call_id, author_id, discord_message_id, status, author_kind)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         conversation_id,
                         message.role,
@@ -144,6 +147,7 @@ class Store:
                         message.author_id,
                         message.discord_message_id,
                         message.status,
+                        message.author_kind,
                     ),
                 )
                 assert cursor.lastrowid is not None
@@ -228,13 +232,14 @@ class Store:
         user_display: str | None,
         thread_url: str | None,
         receipt_id: int | None,
+        channel_id: int | None = None,
     ) -> tuple[Ticket, bool]:
         """Create a ticket; a repeated tool call id returns the existing one (created False)."""
         async with self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO tickets (conversation_id, tool_call_id, customer_name, issue,"
-                " user_id, user_display, thread_url, receipt_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (tool_call_id) DO NOTHING",
+                " user_id, user_display, thread_url, receipt_id, channel_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool_call_id) DO NOTHING",
                 (
                     conversation_id,
                     tool_call_id,
@@ -244,9 +249,16 @@ class Store:
                     user_display,
                     thread_url,
                     receipt_id,
+                    channel_id,
                 ),
             )
             created = cursor.rowcount == 1
+            if created:
+                await db.execute(
+                    "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
+                    " SELECT id, 'open', user_id, user_display FROM tickets WHERE id = ?",
+                    (cursor.lastrowid,),
+                )
         if created:
             ticket = await self.get_ticket(int(cursor.lastrowid or 0))
         else:
@@ -276,6 +288,74 @@ class Store:
             await db.execute(
                 "UPDATE tickets SET staff_message_id = ? WHERE id = ?", (message_id, ticket_id)
             )
+
+    async def active_ticket(self, conversation_id: int) -> Ticket | None:
+        """The conversation's newest ticket that is open or claimed, if any."""
+        row = await self._one(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
+            " AND status IN ('open', 'claimed') ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        return Ticket(*row) if row else None
+
+    async def set_ticket_status(
+        self, ticket_id: int, status: str, *, actor_id: str | None, actor_name: str | None
+    ) -> Ticket:
+        """Move a ticket to a status, recording who did it and when; claiming records the claim."""
+        async with self._transaction() as db:
+            if status == "claimed":
+                await db.execute(
+                    "UPDATE tickets SET status = ?, claimed_by = ?, claimed_by_name = ?,"
+                    " claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                    (status, actor_id, actor_name, ticket_id),
+                )
+            else:
+                await db.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket_id))
+            await db.execute(
+                "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
+                " VALUES (?, ?, ?, ?)",
+                (ticket_id, status, actor_id, actor_name),
+            )
+        ticket = await self.get_ticket(ticket_id)
+        assert ticket is not None
+        return ticket
+
+    async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+        """The ticket's status changes, oldest first."""
+        rows = await self._all(
+            "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
+            " WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [TicketEvent(*row) for row in rows]
+
+    async def all_ticket_events(self) -> list[TicketEvent]:
+        """Every status change of every ticket, by ticket then time."""
+        rows = await self._all(
+            "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
+            " ORDER BY ticket_id, id"
+        )
+        return [TicketEvent(*row) for row in rows]
+
+    async def list_tickets(
+        self, statuses: Sequence[str], *, limit: int, offset: int = 0
+    ) -> tuple[list[Ticket], int]:
+        """A page of tickets in these statuses, newest first, and how many there are."""
+        marks = ", ".join("?" for _ in statuses)
+        rows = await self._all(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE status IN ({marks})"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*statuses, limit, offset),
+        )
+        count = await self._one(
+            f"SELECT COUNT(*) FROM tickets WHERE status IN ({marks})", tuple(statuses)
+        )
+        return [Ticket(*row) for row in rows], int(count[0]) if count else 0
+
+    async def ticket_counts(self) -> dict[str, int]:
+        """How many tickets are in each status."""
+        rows = await self._all("SELECT status, COUNT(*) FROM tickets GROUP BY status")
+        return {row[0]: int(row[1]) for row in rows}
 
     # Usage
 

@@ -6,24 +6,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.llm.structured import StructuredModel
-from bot.store import Attachment, Conversation, ReceiptRecord, Store, Ticket
+from bot.store import Attachment, Conversation, Store
+from bot.support.desk import Person, TicketDesk
 
 
 @dataclass(frozen=True)
-class Customer:
+class Customer(Person):
     """The person who wrote the turn, as the frontend knows them (never from model output)."""
 
-    id: str
-    display_name: str
     mention: str | None = None
-
-
-class TicketNotifier(Protocol):
-    """Tells staff about a new ticket; returns the id of the post, when there is one."""
-
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
-        """Post the ticket where staff work."""
-        ...
 
 
 class AttachmentReader(Protocol):
@@ -39,7 +30,7 @@ class Services:
     """Long-lived collaborators of the tools."""
 
     store: Store
-    notifier: TicketNotifier
+    desk: TicketDesk
     attachments: AttachmentReader
     vision: StructuredModel
 

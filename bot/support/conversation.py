@@ -12,10 +12,13 @@ from bot.llm.agent import Agent, AgentEvent, RoundCompleted, TextDelta, TurnDone
 from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation, NewMessage, Usage
 from bot.support.context import Customer, Services, SupportContext
+from bot.support.desk import Person
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED_MARK = "[reply interrupted]"
+# The system prompt explains this mark: staff talk to the customer, not to the assistant.
+STAFF_PREFIX = "[staff · "
 
 
 @dataclass(frozen=True)
@@ -76,21 +79,7 @@ class SupportEngine:
         the text already shown is stored, marked interrupted, and the error propagates.
         """
         store = self.services.store
-        if user.images:
-            await store.add_attachments(
-                conversation.id, user.images, discord_message_id=user.discord_message_id
-            )
-        await store.append_messages(
-            conversation.id,
-            [
-                NewMessage(
-                    role="user",
-                    content=user.text,
-                    author_id=user.customer.id,
-                    discord_message_id=user.discord_message_id,
-                )
-            ],
-        )
+        await self.record_user_message(conversation, user)
         stored = await store.load_history(conversation.id)
         messages = history.repair([m.to_chat() for m in stored])
         context = SupportContext(self.services, conversation, user.customer, thread_url)
@@ -120,6 +109,48 @@ class SupportEngine:
             if pending_text.strip():
                 await asyncio.shield(self._store_interrupted(conversation, pending_text))
             raise
+
+    async def record_user_message(
+        self, conversation: Conversation, user: UserTurn, *, author_kind: str = "customer"
+    ) -> None:
+        """Store a message without answering it (a turn, or while staff have the thread)."""
+        store = self.services.store
+        if user.images:
+            await store.add_attachments(
+                conversation.id, user.images, discord_message_id=user.discord_message_id
+            )
+        await store.append_messages(
+            conversation.id,
+            [
+                NewMessage(
+                    role="user",
+                    content=user.text,
+                    author_id=user.customer.id,
+                    discord_message_id=user.discord_message_id,
+                    author_kind=author_kind,
+                )
+            ],
+        )
+
+    async def record_staff_message(
+        self, conversation: Conversation, staff: Person, text: str, message_id: int | None
+    ) -> None:
+        """Store what a staff member wrote in the thread, marked as staff, for later turns."""
+        await self.record_user_message(
+            conversation,
+            UserTurn(
+                f"{STAFF_PREFIX}{staff.display_name}] {text}",
+                Customer(staff.id, staff.display_name),
+                discord_message_id=message_id,
+            ),
+            author_kind="staff",
+        )
+
+    async def record_notice(self, conversation: Conversation, text: str) -> None:
+        """Store a notice the bot showed the customer (a ticket claimed or resolved)."""
+        await self.services.store.append_messages(
+            conversation.id, [NewMessage(role="assistant", content=text)]
+        )
 
     async def _store_interrupted(self, conversation: Conversation, text: str) -> None:
         """Keep what the customer already saw, so the history matches the thread."""

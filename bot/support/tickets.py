@@ -1,4 +1,4 @@
-"""Tickets for staff: the create_customer_ticket tool."""
+"""Tools that involve staff: create_customer_ticket and request_human."""
 
 from __future__ import annotations
 
@@ -23,33 +23,47 @@ class CreateTicketArgs(BaseModel):
     )
 
 
+class RequestHumanArgs(BaseModel):
+    """Arguments of request_human."""
+
+    reason: str = Field(
+        default="",
+        max_length=500,
+        description="Why the customer wants a person, in a sentence (may be empty)",
+    )
+
+
 @tool(CreateTicketArgs)
 async def create_customer_ticket(
     args: CreateTicketArgs, context: SupportContext, call_id: str
 ) -> str:
     """Open a support ticket so a human agent follows up; use it for refunds, missing items, account problems and anything you cannot solve."""  # noqa: E501
-    store = context.services.store
-    receipt = await store.latest_receipt(context.conversation.id)
-    ticket, created = await store.create_ticket(
-        context.conversation.id,
-        tool_call_id=call_id,
-        customer_name=args.name.strip(),
+    ticket, _ = await context.services.desk.open_ticket(
+        context.conversation,
+        context.customer,
+        name=args.name.strip(),
         issue=args.issue.strip(),
-        user_id=context.customer.id,
-        user_display=context.customer.display_name,
+        request_id=call_id,
         thread_url=context.thread_url,
-        receipt_id=receipt.id if receipt else None,
     )
-    if created:
-        try:
-            post_id = await context.services.notifier.ticket_created(ticket, receipt)
-        except Exception:
-            # The ticket is stored either way; staff can still find it.
-            log.exception("could not notify staff of ticket #%d", ticket.id)
-        else:
-            if post_id is not None:
-                await store.set_ticket_staff_message(ticket.id, post_id)
     return (
         f"Ticket #{ticket.id} created for {ticket.customer_name}. The support staff have it and"
+        " will follow up in this conversation."
+    )
+
+
+@tool(RequestHumanArgs)
+async def request_human(args: RequestHumanArgs, context: SupportContext, call_id: str) -> str:
+    """Hand the conversation to a person from the support team when the customer asks for a human (opens a ticket if there is none)."""  # noqa: E501
+    ticket, created = await context.services.desk.hand_off(
+        context.conversation,
+        context.customer,
+        reason=args.reason.strip(),
+        request_id=call_id,
+        thread_url=context.thread_url,
+    )
+    opened = "opened" if created else "already open"
+    return (
+        f"Ticket #{ticket.id} is {opened}. Tell the customer a person from the support team"
         " will follow up in this conversation."
     )

@@ -65,6 +65,7 @@ async def test_greeting_streams_and_stores_the_whole_history(harness, llm):
     assert {t["function"]["name"] for t in request["tools"]} == {
         "create_customer_ticket",
         "analyze_receipt_image",
+        "request_human",
     }
     history = await stored(harness, conversation)
     assert [m["role"] for m in history] == ["system", "user", "assistant"]

@@ -14,14 +14,24 @@ from openai import AsyncOpenAI
 from bot.app import build_engine
 from bot.config import Settings
 from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
+from bot.frontends.discord.views import PageButton, TicketButton
 from bot.store import Store
 from bot.support.conversation import SupportEngine
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.frontends.discord.cogs.support",)
+EXTENSIONS = (
+    "bot.frontends.discord.cogs.support",
+    "bot.frontends.discord.cogs.staff_desk",
+    "bot.frontends.discord.cogs.customer_commands",
+)
 # Heroku-style platforms allow 30 s between SIGTERM and SIGKILL.
 SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+def conversation_key(thread_id: int) -> str:
+    """The store key of the conversation held in a Discord thread."""
+    return f"discord:{thread_id}"
 
 
 class SupportBot(commands.Bot):
@@ -33,6 +43,7 @@ class SupportBot(commands.Bot):
         make_engine: Callable[[discord.Client], SupportEngine],
         support_channel_id: int,
         staff_channel_id: int,
+        staff_role_id: int | None = None,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
         **options: Any,
     ) -> None:
@@ -48,22 +59,42 @@ class SupportBot(commands.Bot):
         self.engine = make_engine(self)
         self.support_channel_id = support_channel_id
         self.staff_channel_id = staff_channel_id
+        self.staff_role_id = staff_role_id
+        self._commands_synced = False
         self.shutdown_grace = shutdown_grace
         self.active_turns: set[asyncio.Task[object]] = set()
 
     async def setup_hook(self) -> None:
-        """Load the cogs."""
+        """Load the cogs and the persistent ticket buttons (they work across restarts)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.add_dynamic_items(TicketButton, PageButton)
 
     async def on_ready(self) -> None:
-        """Log who we are and where we listen."""
+        """Log where we listen; sync the slash commands to the support channel's guild once."""
         log.info(
             "logged in as %s; support channel %d, staff channel %d",
             self.user,
             self.support_channel_id,
             self.staff_channel_id,
         )
+        if self._commands_synced:
+            return
+        channel = self.get_channel(self.support_channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            log.error(
+                "SUPPORT_CHANNEL_ID %d is not a channel of this bot's guilds",
+                self.support_channel_id,
+            )
+            return
+        self.tree.copy_global_to(guild=channel.guild)
+        try:
+            synced = await self.tree.sync(guild=channel.guild)
+        except discord.HTTPException:
+            log.exception("could not register the slash commands in %s", channel.guild)
+            return
+        self._commands_synced = True
+        log.info("slash commands ready in %s: %s", channel.guild, ", ".join(c.name for c in synced))
 
     def track_turn(self, task: asyncio.Task[object]) -> None:
         """Remember an in-flight turn so shutdown can finish or interrupt it."""
@@ -100,5 +131,6 @@ def build_support_bot(
         ),
         support_channel_id=support_channel_id,
         staff_channel_id=staff_channel_id,
+        staff_role_id=settings.staff_role_id,
         **options,
     )

@@ -1,4 +1,4 @@
-"""The staff channel: where new tickets are posted for staff to work."""
+"""The staff channel: ticket posts as embeds, kept up to date as tickets change."""
 
 from __future__ import annotations
 
@@ -7,58 +7,94 @@ import logging
 
 import discord
 
+from bot.frontends.discord.views import ticket_view
 from bot.store import Attachment, ReceiptRecord, Ticket
+from bot.support.desk import CLAIMED, OPEN, RESOLVED
 from bot.support.receipts import Receipt, summarize
 
 log = logging.getLogger(__name__)
 
-TICKET_COLOUR = discord.Colour.orange()
 NO_MENTIONS = discord.AllowedMentions.none()
+STATUS_COLOURS = {
+    OPEN: discord.Colour.orange(),
+    CLAIMED: discord.Colour.blue(),
+    RESOLVED: discord.Colour.green(),
+}
+STATUS_LABELS = {OPEN: "🟠 Open", CLAIMED: "🔵 Claimed", RESOLVED: "🟢 Resolved"}
+
+
+def parse_time(stamp: str) -> dt.datetime:
+    """A stored UTC timestamp as an aware datetime."""
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed:
-    """The staff post of a ticket: number, name, customer, issue, thread and receipt."""
+    """The staff post of a ticket: number, status, customer, name, issue, receipt, thread."""
     embed = discord.Embed(
         title=f"Ticket #{ticket.id}",
         description=ticket.issue[:4096],
-        colour=TICKET_COLOUR,
-        timestamp=dt.datetime.fromisoformat(ticket.created_at.replace("Z", "+00:00")),
+        colour=STATUS_COLOURS.get(ticket.status, discord.Colour.light_grey()),
+        timestamp=parse_time(ticket.created_at),
     )
-    embed.add_field(name="Name given", value=ticket.customer_name[:1024], inline=True)
+    embed.add_field(name="Status", value=STATUS_LABELS.get(ticket.status, ticket.status))
     customer = f"<@{ticket.user_id}>" if ticket.user_id else "unknown"
     if ticket.user_display:
         customer += f" ({ticket.user_display})"
-    embed.add_field(name="Customer", value=customer[:1024], inline=True)
-    embed.add_field(name="Status", value=ticket.status, inline=True)
+    embed.add_field(name="Customer", value=customer[:1024])
+    embed.add_field(name="Name given", value=ticket.customer_name[:1024])
+    if ticket.status == CLAIMED and ticket.claimed_by and ticket.claimed_at:
+        since = int(parse_time(ticket.claimed_at).timestamp())
+        embed.add_field(
+            name="Claimed by", value=f"<@{ticket.claimed_by}> <t:{since}:R>", inline=False
+        )
     if ticket.thread_url:
         embed.add_field(name="Thread", value=ticket.thread_url, inline=False)
     if receipt is not None:
         summary = summarize(Receipt.model_validate(receipt.data))
         embed.add_field(name="Receipt", value=summary[:1024], inline=False)
+    embed.set_footer(text="Created")
     return embed
 
 
 class StaffChannel:
-    """Posts tickets to the staff channel (a TicketNotifier)."""
+    """Posts tickets to the staff channel and edits the posts as they change."""
 
     def __init__(self, client: discord.Client, channel_id: int) -> None:
         self._client = client
         self._channel_id = channel_id
 
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
-        """Post the ticket; return the post's message id."""
+    async def _channel(self) -> discord.abc.Messageable | None:
         channel = self._client.get_channel(self._channel_id)
         if channel is None:
             channel = await self._client.fetch_channel(self._channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             log.error("STAFF_CHANNEL_ID %d is not a text channel", self._channel_id)
             return None
+        return channel
+
+    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
+        """Post the ticket with its buttons; return the post's message id."""
+        channel = await self._channel()
+        if channel is None:
+            return None
         message = await channel.send(
             f"New ticket #{ticket.id} from {ticket.customer_name}",
             embed=ticket_embed(ticket, receipt),
+            view=ticket_view(ticket),
             allowed_mentions=NO_MENTIONS,
         )
         return message.id
+
+    async def ticket_changed(self, ticket: Ticket, receipt: ReceiptRecord | None) -> None:
+        """Edit the ticket's post in place: embed and buttons."""
+        channel = await self._channel()
+        if channel is None or ticket.staff_message_id is None:
+            return
+        if not isinstance(channel, discord.TextChannel | discord.Thread):
+            return
+        await channel.get_partial_message(ticket.staff_message_id).edit(
+            embed=ticket_embed(ticket, receipt), view=ticket_view(ticket)
+        )
 
 
 class DiscordAttachments:

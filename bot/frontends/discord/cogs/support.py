@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator
 import discord
 from discord.ext import commands
 
-from bot.frontends.discord.bot import SupportBot
+from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
 from bot.llm.agent import TextDelta
 from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation
 from bot.support.context import Customer
 from bot.support.conversation import UserTurn
+from bot.support.desk import CLAIMED
 from bot.support.images import triage
 
 log = logging.getLogger(__name__)
@@ -25,11 +27,6 @@ EMPTY_MESSAGE_REPLY = "I can read text and images (like a photo of your receipt)
 EMPTY_ANSWER = "Sorry, I have no answer to that. Could you say it another way?"
 INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
 FAILED_NOTICE = "⚠️ {reason} Your message is saved; please try again in a moment."
-
-
-def conversation_key(thread_id: int) -> str:
-    """The store key of the conversation held in a Discord thread."""
-    return f"discord:{thread_id}"
 
 
 def thread_name(author: discord.abc.User) -> str:
@@ -56,8 +53,33 @@ class SupportCog(commands.Cog):
         conversation = await self.bot.engine.services.store.get_conversation(
             conversation_key(message.channel.id)
         )
-        if conversation is not None:
-            await self._answer(message, message.channel, conversation)
+        if conversation is None:
+            return
+        if self._from_staff(message, conversation):
+            await self.bot.engine.record_staff_message(
+                conversation, _customer(message.author), message.content, message.id
+            )
+            return
+        ticket = await self.bot.engine.services.store.active_ticket(conversation.id)
+        if ticket is not None and ticket.status == CLAIMED:
+            # Staff have the thread: keep the customer's words for later, say nothing.
+            turn = await self._user_turn(message, message.channel, notify=False)
+            if turn is not None:
+                await self.bot.engine.record_user_message(conversation, turn)
+            return
+        await self._answer(message, message.channel, conversation)
+
+    def _from_staff(self, message: discord.Message, conversation: Conversation) -> bool:
+        """Staff writing in a customer's thread (the customer themself never counts as staff)."""
+        if str(message.author.id) == conversation.customer_id:
+            return False
+        channel = message.channel
+        if not isinstance(channel, discord.Thread | discord.TextChannel):
+            return False
+        if not isinstance(message.author, discord.Member):
+            return False
+        permissions = channel.permissions_for(message.author)
+        return is_staff(message.author, permissions, self.bot.staff_role_id)
 
     async def _open_conversation(self, message: discord.Message) -> None:
         try:
@@ -88,7 +110,7 @@ class SupportCog(commands.Cog):
             await self._stream_turn(channel, conversation, turn)
 
     async def _user_turn(
-        self, message: discord.Message, channel: discord.abc.Messageable
+        self, message: discord.Message, channel: discord.abc.Messageable, *, notify: bool = True
     ) -> UserTurn | None:
         """The turn's text with a line per accepted image; notes on refused attachments."""
         attachments = [
@@ -98,10 +120,11 @@ class SupportCog(commands.Cog):
         lines = [message.content.strip()] if message.content.strip() else []
         lines += [f"Attached image: {image.url}" for image in sorted_out.images]
         lines += [f"(Attachment note: {note})" for note in sorted_out.notes]
-        if sorted_out.notes:
+        if sorted_out.notes and notify:
             await _send_quietly(channel, "\n".join(f"ℹ️ {note}" for note in sorted_out.notes))
         if not lines:
-            await _send_quietly(channel, EMPTY_MESSAGE_REPLY)
+            if notify:
+                await _send_quietly(channel, EMPTY_MESSAGE_REPLY)
             return None
         return UserTurn(
             text="\n".join(lines),

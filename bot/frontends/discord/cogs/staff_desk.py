@@ -1,0 +1,204 @@
+"""The staff desk: ticket buttons and the /tickets commands, for staff only."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.permissions import is_staff
+from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
+from bot.frontends.discord.views import pages_view
+from bot.store import Ticket
+from bot.support.desk import CLAIMED, RESOLVED, STATUSES, DeskError, DeskStats, Person
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+STAFF_ONLY = "Only support staff can work tickets."
+LIST_STATUSES = {"active": ("open", "claimed"), "all": STATUSES}
+
+
+def person(user: discord.abc.User) -> Person:
+    """The acting Discord user as the desk knows people."""
+    return Person(id=str(user.id), display_name=user.display_name)
+
+
+def format_duration(seconds: float | None) -> str:
+    """A median as people read it: 4 min, 2 h 5 min, 3 d 4 h."""
+    if seconds is None:
+        return "no data yet"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min" if minutes else f"{round(seconds)} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
+
+
+def stats_embed(stats: DeskStats) -> discord.Embed:
+    """Counts by status and the median response and resolution times."""
+    embed = discord.Embed(title="Tickets", colour=discord.Colour.blurple())
+    for status in STATUSES:
+        embed.add_field(name=STATUS_LABELS[status], value=str(stats.counts.get(status, 0)))
+    first = stats.median_first_response
+    resolution = stats.median_resolution
+    embed.add_field(
+        name="Median first response",
+        value=format_duration(first.total_seconds() if first else None),
+        inline=False,
+    )
+    embed.add_field(
+        name="Median time to resolution",
+        value=format_duration(resolution.total_seconds() if resolution else None),
+        inline=False,
+    )
+    return embed
+
+
+def list_embed(
+    tickets: list[Ticket], status: str, page: int, pages: int, total: int
+) -> discord.Embed:
+    """One page of tickets, newest first."""
+    title = "Open tickets" if status == "active" else "All tickets"
+    embed = discord.Embed(title=f"{title} ({total})", colour=discord.Colour.blurple())
+    lines = [
+        f"**#{t.id}** {STATUS_LABELS.get(t.status, t.status)} · {t.customer_name}"
+        f" · {t.issue[:80]}{'…' if len(t.issue) > 80 else ''}"
+        + (f" · [thread]({t.thread_url})" if t.thread_url else "")
+        for t in tickets
+    ]
+    embed.description = "\n".join(lines) if lines else "No tickets here. 🎉"
+    embed.set_footer(text=f"Page {page + 1} of {pages}")
+    return embed
+
+
+class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work support tickets"):
+    """Claim, resolve and reopen tickets from their posts; list them and see statistics."""
+
+    def __init__(self, bot: SupportBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    def _is_staff(self, interaction: discord.Interaction[Any]) -> bool:
+        return is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id)
+
+    async def _refuse(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_message(STAFF_ONLY, ephemeral=True)
+
+    async def on_ticket_button(
+        self, interaction: discord.Interaction[Any], action: str, ticket_id: int
+    ) -> None:
+        """Claim, resolve or reopen; tell the customer when it concerns them."""
+        if not self._is_staff(interaction):
+            await self._refuse(interaction)
+            return
+        await interaction.response.defer()
+        desk = self.bot.engine.services.desk
+        staff = person(interaction.user)
+        try:
+            if action == "claim":
+                ticket = await desk.claim(ticket_id, staff)
+            elif action == "resolve":
+                ticket = await desk.resolve(ticket_id, staff)
+            else:
+                ticket = await desk.reopen(ticket_id, staff)
+        except DeskError as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
+        log.info("ticket #%d %s by %s", ticket.id, ticket.status, staff.display_name)
+        await self._tell_customer(ticket, staff)
+
+    async def _tell_customer(self, ticket: Ticket, staff: Person) -> None:
+        """Post the change in the customer's thread and keep it in the conversation."""
+        notice = customer_notice(ticket, staff)
+        if notice is None or ticket.channel_id is None:
+            return
+        try:
+            thread = self.bot.get_channel(ticket.channel_id) or await self.bot.fetch_channel(
+                ticket.channel_id
+            )
+            if isinstance(thread, discord.abc.Messageable):
+                await thread.send(notice, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("could not tell the customer about ticket #%d", ticket.id)
+        conversation = await self.bot.engine.services.store.get_conversation(
+            conversation_key(ticket.channel_id)
+        )
+        if conversation is not None:
+            await self.bot.engine.record_notice(conversation, notice)
+
+    async def on_page_button(
+        self, interaction: discord.Interaction[Any], status: str, page: int
+    ) -> None:
+        """Show another page of the ticket list in the same message."""
+        if not self._is_staff(interaction):
+            await self._refuse(interaction)
+            return
+        embed, view = await self._page(status, page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+    async def _page(self, status: str, page: int) -> tuple[discord.Embed, discord.ui.View]:
+        store = self.bot.engine.services.store
+        _, total = await store.list_tickets(LIST_STATUSES[status], limit=1)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        tickets, total = await store.list_tickets(
+            LIST_STATUSES[status], limit=PAGE_SIZE, offset=page * PAGE_SIZE
+        )
+        return list_embed(tickets, status, page, pages, total), pages_view(status, page, pages)
+
+    @app_commands.command(name="list", description="Tickets, newest first")
+    @app_commands.describe(show="Open and claimed tickets (default), or all of them")
+    @app_commands.choices(
+        show=[
+            app_commands.Choice(name="open and claimed", value="active"),
+            app_commands.Choice(name="all", value="all"),
+        ]
+    )
+    async def list_tickets(
+        self, interaction: discord.Interaction[Any], show: str = "active"
+    ) -> None:
+        """Staff: a paginated list of tickets."""
+        if not self._is_staff(interaction):
+            await self._refuse(interaction)
+            return
+        embed, view = await self._page(show, 0)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    @app_commands.command(name="stats", description="Ticket counts and response times")
+    async def stats(self, interaction: discord.Interaction[Any]) -> None:
+        """Staff: counts by status and median first-response and resolution times."""
+        if not self._is_staff(interaction):
+            await self._refuse(interaction)
+            return
+        stats = await self.bot.engine.services.desk.stats()
+        await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
+
+
+def customer_notice(ticket: Ticket, staff: Person) -> str | None:
+    """What the customer reads in their thread when staff act on their ticket."""
+    if ticket.status == CLAIMED:
+        return (
+            f"👋 {staff.display_name} from our support team has picked up ticket #{ticket.id}"
+            " and will help you here from now on."
+        )
+    if ticket.status == RESOLVED:
+        return (
+            f"✅ Ticket #{ticket.id} is resolved. If there is anything else, just write here:"
+            " I'm back to help."
+        )
+    return None
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Add the staff desk cog."""
+    assert isinstance(bot, SupportBot)
+    await bot.add_cog(StaffDesk(bot))
