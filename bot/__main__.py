@@ -12,9 +12,8 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from bot.app import build_engine
+from bot.app import build_engine, llm_client
 from bot.config import ConfigError, Settings, load_settings
-from bot.llm.client import make_client
 from bot.logs import setup_logging
 from bot.store import Store
 
@@ -44,9 +43,7 @@ async def run_discord(settings: Settings) -> None:
 
     token, _, _ = settings.require_discord()
     point_discord_py_at(settings)
-    client = make_client(
-        api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
-    )
+    client = llm_client(settings)
     async with Store.open(settings.database_path) as store, client:
         bot = build_support_bot(settings, store=store, client=client)
         loop = asyncio.get_running_loop()
@@ -71,9 +68,7 @@ async def run_chat(settings: Settings, thread: str | None) -> None:
     """The terminal chat."""
     from bot.frontends.console import ConsoleTickets, LocalFiles, chat
 
-    client = make_client(
-        api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
-    )
+    client = llm_client(settings)
     async with Store.open(settings.database_path) as store, client:
         engine = build_engine(
             settings,

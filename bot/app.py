@@ -6,6 +6,7 @@ from openai import AsyncOpenAI
 
 from bot.config import Settings
 from bot.llm.agent import Agent
+from bot.llm.client import make_client
 from bot.llm.model import OpenAIChatModel
 from bot.llm.structured import StructuredModel
 from bot.llm.tools import ToolRegistry
@@ -18,6 +19,17 @@ from bot.support.receipts import analyze_receipt_image
 from bot.support.tickets import create_customer_ticket, request_human
 
 SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image, request_human)
+
+
+def llm_client(settings: Settings, *, max_retries: int | None = None) -> AsyncOpenAI:
+    """The OpenAI-compatible client the settings describe."""
+    return make_client(
+        api_key=settings.xai_api_key.get_secret_value(),
+        base_url=settings.xai_base_url,
+        connect_timeout=settings.llm_connect_timeout,
+        read_timeout=settings.llm_read_timeout,
+        max_retries=settings.llm_max_retries if max_retries is None else max_retries,
+    )
 
 
 def build_engine(
@@ -39,4 +51,6 @@ def build_engine(
         model=OpenAIChatModel(client, settings.chat_model),
         tools=ToolRegistry(SUPPORT_TOOLS),
     )
-    return SupportEngine(services, agent, load_system_prompt())
+    return SupportEngine(
+        services, agent, load_system_prompt(), context_budget=settings.context_token_budget
+    )

@@ -6,8 +6,8 @@ from typing import TextIO
 
 import openai
 
+from bot.app import llm_client
 from bot.config import ConfigError, Settings
-from bot.llm.client import make_client
 
 
 async def check(settings: Settings, out: TextIO) -> bool:
@@ -27,11 +27,7 @@ async def check(settings: Settings, out: TextIO) -> bool:
     except ConfigError as exc:
         report(False, str(exc))
     report(True, f"database: {settings.database_path}")
-    client = make_client(
-        api_key=settings.xai_api_key.get_secret_value(),
-        base_url=settings.xai_base_url,
-        max_retries=1,
-    )
+    client = llm_client(settings, max_retries=1)
     async with client:
         try:
             models = {model.id async for model in client.models.list()}

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     discord_api_base: str = DEFAULT_DISCORD_API_BASE
     discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
     log_level: LogLevel = "INFO"
+    llm_connect_timeout: float = Field(default=10.0, gt=0)
+    llm_read_timeout: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    context_token_budget: int = Field(default=32_000, ge=1000)
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_engine
+from bot.app import build_engine, llm_client
 from bot.config import Settings
 from bot.frontends.console import ConsoleTickets, LocalFiles
-from bot.llm.client import make_client
 from bot.store import Store
 from bot.support.conversation import SupportEngine
 from tests.fakes.openai_server import FakeLLM
@@ -55,9 +54,7 @@ class EngineHarness:
 async def harness(llm: FakeLLM, tmp_path: Path) -> AsyncIterator[EngineHarness]:
     """The support engine wired as `python -m bot chat` wires it, against the fake LLM."""
     settings = make_settings(llm, tmp_path / "bot.sqlite3")
-    client = make_client(
-        api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
-    )
+    client = llm_client(settings)
     tickets = io.StringIO()
     async with Store.open(settings.database_path) as store, client:
         engine = build_engine(

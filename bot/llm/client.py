@@ -1,20 +1,47 @@
-"""Construction of the OpenAI-compatible client (xAI by default)."""
+"""Construction of the OpenAI-compatible client (xAI by default).
+
+Retries are the openai SDK's own, and they are exactly what a chat request needs: before a
+response arrives, a connection error, a timeout, 408, 409, 429 or any 5xx is retried up to
+`max_retries` times with exponential backoff (0.5 s doubling, at most 8 s, minus up to 25 %
+jitter); a `retry-after-ms` or `retry-after` header (seconds or an HTTP date) of up to two
+minutes replaces the backoff, and a longer one is not waited out: the error is raised.
+A stream that fails after its headers arrived is not retried by the SDK: see
+`OpenAIChatModel.respond` for what happens then.
+"""
 
 from __future__ import annotations
 
 from openai import AsyncOpenAI, Timeout
 
-# Streaming answers can pause between chunks; the read timeout bounds each pause, not the reply.
-DEFAULT_TIMEOUT = Timeout(60.0, connect=10.0)
-DEFAULT_MAX_RETRIES = 2
+DEFAULT_CONNECT_TIMEOUT = 10.0
+# Streaming answers pause between chunks: the read timeout bounds each pause (and the wait for
+# the response headers), not the whole reply.
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 3
+
+
+def make_timeout(connect_timeout: float, read_timeout: float) -> Timeout:
+    """Connect timeout for opening a connection; read timeout for every other wait."""
+    if connect_timeout <= 0 or read_timeout <= 0:
+        raise ValueError("timeouts must be positive")
+    # Writing the request and waiting for a pooled connection get the read timeout too.
+    return Timeout(read_timeout, connect=connect_timeout)
 
 
 def make_client(
     *,
     api_key: str,
     base_url: str,
-    timeout: Timeout = DEFAULT_TIMEOUT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
     max_retries: int = DEFAULT_MAX_RETRIES,
 ) -> AsyncOpenAI:
     """An AsyncOpenAI client for any OpenAI-compatible endpoint."""
-    return AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+    if max_retries < 0:
+        raise ValueError("max_retries must not be negative")
+    return AsyncOpenAI(
+        api_key=api_key,
+        base_url=base_url,
+        timeout=make_timeout(connect_timeout, read_timeout),
+        max_retries=max_retries,
+    )

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
-import openai
-from openai import AsyncOpenAI, Omit, omit
-from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolUnionParam
+from openai import AsyncOpenAI, AsyncStream, Omit, omit
+from openai.types.chat import (
+    ChatCompletionChunk,
+    ChatCompletionMessageParam,
+    ChatCompletionToolUnionParam,
+)
 
-from bot.llm.errors import LLMError, translate
+from bot.llm.errors import CUT_OFF, LLMError, is_api_failure, is_transport_failure, translate
 from bot.llm.stream import StreamFolder, TokenUsage, ToolCallRequest
+
+log = logging.getLogger(__name__)
+
+# The openai SDK's backoff (openai._constants), used for retries it cannot make itself.
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
 
 
 @dataclass(frozen=True)
@@ -52,33 +64,74 @@ class OpenAIChatModel:
     async def respond(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool
     ) -> AsyncIterator[ModelText | ModelReply]:
-        """Stream a completion, folding its chunks; SDK errors become LLMError."""
-        folder = StreamFolder()
+        """Stream a completion, folding its chunks; SDK errors become LLMError.
+
+        The SDK retries the request until the response headers arrive. A stream that breaks
+        or stalls (read timeout) after that but before any text or tool call is retried here,
+        with the client's `max_retries` and the same backoff; once something arrived, the
+        failure is final: "cut off", and the text already shown stays shown.
+        """
         tool_choice: Literal["auto", "none"] | Omit = omit
         if tools:
             tool_choice = "auto" if allow_tools else "none"
-        try:
-            stream = await self._client.chat.completions.create(
-                model=self.name,
-                messages=cast("list[ChatCompletionMessageParam]", messages),
-                stream=True,
-                stream_options={"include_usage": True},
-                tools=cast("list[ChatCompletionToolUnionParam]", tools) or omit,
-                tool_choice=tool_choice,
-            )
-            async with stream:
-                async for chunk in stream:
-                    text = folder.add(chunk)
-                    if text:
-                        yield ModelText(text)
-        except Exception as exc:
-            # httpx errors escaping mid-stream (a dropped connection) are API failures too.
-            api_failure = isinstance(exc, openai.OpenAIError) or type(exc).__module__.startswith(
-                ("httpx", "httpcore")
-            )
-            if not api_failure:
-                raise
-            if folder.text or folder.tool_calls:
-                raise LLMError("The assistant's answer was cut off.", repr(exc)) from exc
-            raise translate(exc) from exc
-        yield ModelReply(folder.text, folder.tool_calls, folder.usage or TokenUsage())
+        budget = self._client.max_retries
+        retries = 0  # taken so far, by the SDK or here: all share the client's max_retries
+        while True:
+            client = self._client
+            if retries:
+                client = client.with_options(max_retries=budget - retries)
+            folder = StreamFolder()
+            try:
+                stream = await client.chat.completions.create(
+                    model=self.name,
+                    messages=cast("list[ChatCompletionMessageParam]", messages),
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    tools=cast("list[ChatCompletionToolUnionParam]", tools) or omit,
+                    tool_choice=tool_choice,
+                )
+            except Exception as exc:
+                if not is_api_failure(exc):
+                    raise
+                raise translate(exc) from exc  # the SDK has already retried what it should
+            retries += _retries_taken(stream)
+            try:
+                async with stream:
+                    async for chunk in stream:
+                        text = folder.add(chunk)
+                        if text:
+                            yield ModelText(text)
+            except Exception as exc:
+                if not is_api_failure(exc):
+                    raise
+                if folder.text or folder.tool_calls:
+                    raise LLMError(CUT_OFF, repr(exc)) from exc
+                if is_transport_failure(exc) and retries < budget:
+                    retries += 1
+                    delay = backoff_delay(retries)
+                    log.info(
+                        "stream failed before any answer (%r); retry %d of %d in %.2fs",
+                        exc,
+                        retries,
+                        budget,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                raise translate(exc) from exc
+            yield ModelReply(folder.text, folder.tool_calls, folder.usage or TokenUsage())
+            return
+
+
+def _retries_taken(stream: AsyncStream[ChatCompletionChunk]) -> int:
+    """How many retries the SDK needed before this stream's response (its request header)."""
+    try:
+        return max(0, int(stream.response.request.headers.get("x-stainless-retry-count", "0")))
+    except ValueError:
+        return 0
+
+
+def backoff_delay(retry: int) -> float:
+    """The SDK's backoff for the n-th retry (from 1): 0.5 s doubling, at most 8 s, 0-25 % less."""
+    delay = min(INITIAL_RETRY_DELAY * 2.0 ** (retry - 1), MAX_RETRY_DELAY)
+    return delay * (1 - 0.25 * random.random())  # noqa: S311 - jitter, not cryptography

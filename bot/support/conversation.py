@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.llm import history
 from bot.llm.agent import Agent, AgentEvent, RoundCompleted, TextDelta, TurnDone
+from bot.llm.context import fit_to_budget
 from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation, NewMessage, Usage
 from bot.support.context import Customer, Services, SupportContext
@@ -17,6 +18,7 @@ from bot.support.desk import Person
 log = logging.getLogger(__name__)
 
 INTERRUPTED_MARK = "[reply interrupted]"
+DEFAULT_CONTEXT_BUDGET = 32_000
 # The system prompt explains this mark: staff talk to the customer, not to the assistant.
 STAFF_PREFIX = "[staff · "
 
@@ -35,11 +37,17 @@ class SupportEngine:
     """Runs turns of stored conversations; knows nothing of Discord or the terminal."""
 
     def __init__(
-        self, services: Services, agent: Agent[SupportContext], system_prompt: str
+        self,
+        services: Services,
+        agent: Agent[SupportContext],
+        system_prompt: str,
+        *,
+        context_budget: int = DEFAULT_CONTEXT_BUDGET,
     ) -> None:
         self.services = services
         self.agent = agent
         self.system_prompt = system_prompt
+        self.context_budget = context_budget
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def open_conversation(
@@ -81,7 +89,8 @@ class SupportEngine:
         store = self.services.store
         await self.record_user_message(conversation, user)
         stored = await store.load_history(conversation.id)
-        messages = history.repair([m.to_chat() for m in stored])
+        # The store keeps everything; the request carries what fits the model's context.
+        messages = fit_to_budget(history.repair([m.to_chat() for m in stored]), self.context_budget)
         context = SupportContext(self.services, conversation, user.customer, thread_url)
         pending_text = ""
         try:

@@ -6,8 +6,13 @@ random port of 127.0.0.1. Request bodies are validated against Discord's OpenAPI
 :mod:`tests.fakes.discord_spec`) plus the limits the spec leaves out; problems end up in
 :attr:`FakeDiscord.violations`, unknown routes in :attr:`FakeDiscord.unexpected`.
 
-New routes (e.g. interaction callbacks, webhooks) are added with :meth:`FakeDiscord.add_route`
-using the spec's path template, so body validation picks up the matching schema automatically.
+Interactions: :meth:`FakeDiscord.run_command` and :meth:`FakeDiscord.click_button` make a member
+use a registered slash command or a button, dispatching ``INTERACTION_CREATE``; they return an
+:class:`Interaction` that records what the bot answers through the callback and the interaction
+webhook (``interaction.response``, ``followup`` and ``edit_original_response`` in discord.py).
+
+New routes are added with :meth:`FakeDiscord.add_route` using the spec's path template, so body
+validation picks up the matching schema automatically.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ _APP_FLAG_FOR_INTENT: dict[str, int] = {
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
 P_CREATE_INSTANT_INVITE = 1 << 0
 P_KICK_MEMBERS = 1 << 1
+P_ADMINISTRATOR = 1 << 3
 P_ADD_REACTIONS = 1 << 6
 P_VIEW_CHANNEL = 1 << 10
 P_SEND_MESSAGES = 1 << 11
@@ -115,13 +121,45 @@ STAFF_PERMISSIONS = (
     | P_MODERATE_MEMBERS
 )
 BOT_ROLE_PERMISSIONS = EVERYONE_PERMISSIONS | P_MANAGE_MESSAGES | P_MANAGE_THREADS
+ALL_PERMISSIONS = (1 << 51) - 1  # what Discord reports for the owner and administrators
 
 MESSAGE_FLAG_HAS_THREAD = 1 << 5
+MESSAGE_FLAG_EPHEMERAL = 1 << 6
+MESSAGE_FLAG_LOADING = 1 << 7
+MESSAGE_FLAG_IS_COMPONENTS_V2 = 1 << 15
+# Flags a bot may set on an interaction response / followup message.
+_INTERACTION_MESSAGE_FLAGS = MESSAGE_FLAG_EPHEMERAL | (1 << 2) | (1 << 12) | (1 << 15)
 MESSAGE_TYPE_DEFAULT = 0
 MESSAGE_TYPE_REPLY = 19
+MESSAGE_TYPE_CHAT_INPUT_COMMAND = 20
 CHANNEL_TYPE_TEXT = 0
 CHANNEL_TYPE_PUBLIC_THREAD = 11
 CHANNEL_TYPE_PRIVATE_THREAD = 12
+
+# Interaction types and callback types
+# (https://discord.com/developers/docs/interactions/receiving-and-responding).
+INTERACTION_APPLICATION_COMMAND = 2
+INTERACTION_MESSAGE_COMPONENT = 3
+INTERACTION_MODAL_SUBMIT = 5
+CALLBACK_CHANNEL_MESSAGE = 4
+CALLBACK_DEFERRED_CHANNEL_MESSAGE = 5
+CALLBACK_DEFERRED_UPDATE_MESSAGE = 6
+CALLBACK_UPDATE_MESSAGE = 7
+CALLBACK_MODAL = 9
+_CALLBACKS_ALLOWED: dict[int, frozenset[int]] = {
+    INTERACTION_APPLICATION_COMMAND: frozenset({4, 5, 9}),
+    INTERACTION_MESSAGE_COMPONENT: frozenset({4, 5, 6, 7, 9}),
+    INTERACTION_MODAL_SUBMIT: frozenset({4, 5, 6, 7}),
+}
+COMPONENT_ACTION_ROW = 1
+COMPONENT_BUTTON = 2
+BUTTON_STYLE_LINK = 5
+BUTTON_STYLE_PREMIUM = 6
+MAX_ACTION_ROWS = 5
+MAX_ROW_WIDTH = 5
+MAX_CUSTOM_ID = 100
+MAX_BUTTON_LABEL = 80
+INTERACTION_ACK_TIMEOUT = 3.0
 
 INTERACTION_CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{interaction_token}/callback"
 MESSAGE_BODY_ROUTES = frozenset(
@@ -257,6 +295,145 @@ class _Session:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+@dataclass
+class Interaction:
+    """An interaction a fake user started, and everything the bot answered to it.
+
+    ``responses`` are the accepted callback bodies (at most one), ``followups`` the bodies of
+    ``POST /webhooks/{application_id}/{token}`` and ``edits`` those of the webhook PATCHes.
+    ``original`` is the current ``@original`` message (the created response message, the
+    "thinking" placeholder of a deferred one, or for component interactions answered with
+    type 6/7 the message the button is on); :attr:`message` is whichever message this
+    interaction created or changed last. Ephemeral messages live only here (and can still be
+    clicked by their user), not in the channel.
+    """
+
+    id: int
+    token: str
+    type: int
+    user: JSON
+    channel_id: int
+    payload: JSON
+    dispatched_at: float
+    name: str | None = None
+    custom_id: str | None = None
+    responses: list[JSON] = field(default_factory=list)
+    followups: list[JSON] = field(default_factory=list)
+    edits: list[JSON] = field(default_factory=list)
+    deleted: list[int] = field(default_factory=list)
+    original_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+    _messages: dict[int, JSON] = field(default_factory=dict, repr=False)
+    _latest_id: int | None = field(default=None, repr=False)
+    _visible_updates: int = field(default=0, repr=False)
+
+    # -------------------------------------------------------------- state
+
+    @property
+    def acknowledged(self) -> bool:
+        """Return whether the bot answered the callback."""
+        return bool(self.responses)
+
+    @property
+    def response_type(self) -> int | None:
+        """Return the callback type of the accepted response (``None`` before it)."""
+        return int(self.responses[0]["type"]) if self.responses else None
+
+    @property
+    def ephemeral(self) -> bool:
+        """Return whether the response is only visible to the user (flags & 64).
+
+        Taken from the callback's ``data.flags`` (types 4/5) or, for types 6/7, from the
+        message the component is on.
+        """
+        if not self.responses:
+            return False
+        data = self.responses[0].get("data") or {}
+        if self.response_type in (CALLBACK_DEFERRED_UPDATE_MESSAGE, CALLBACK_UPDATE_MESSAGE):
+            original = self.original
+            return bool(original and original["flags"] & MESSAGE_FLAG_EPHEMERAL)
+        return bool(int(data.get("flags") or 0) & MESSAGE_FLAG_EPHEMERAL)
+
+    @property
+    def original(self) -> JSON | None:
+        """Return (a copy of) the current ``@original`` message, if any."""
+        return self._copy_of(self.original_id)
+
+    @property
+    def followup_messages(self) -> list[JSON]:
+        """Return copies of the followup messages created by this interaction, oldest first."""
+        return [m for m in map(self._copy_of, self.followup_ids) if m is not None]
+
+    @property
+    def message(self) -> JSON | None:
+        """Return (a copy of) the message this interaction created or changed last."""
+        return self._copy_of(self._latest_id)
+
+    @property
+    def content(self) -> str | None:
+        """Return the content of :attr:`message` (``None`` without one)."""
+        message = self.message
+        return None if message is None else str(message["content"])
+
+    @property
+    def embeds(self) -> list[JSON]:
+        """Return the embeds of :attr:`message`."""
+        message = self.message
+        return [] if message is None else list(message["embeds"])
+
+    @property
+    def components(self) -> list[JSON]:
+        """Return the components of :attr:`message`."""
+        message = self.message
+        return [] if message is None else list(message.get("components") or [])
+
+    def _copy_of(self, message_id: int | None) -> JSON | None:
+        """Return a copy of a message of this interaction (``None`` if unknown or deleted)."""
+        if message_id is None or message_id in self.deleted:
+            return None
+        message = self._messages.get(message_id)
+        return copy.deepcopy(message) if message is not None else None
+
+    def _track(self, message: JSON, *, visible: bool = True) -> None:
+        """Remember a message this interaction created or changed."""
+        message_id = int(message["id"])
+        self._messages[message_id] = message
+        self._latest_id = message_id
+        if visible:
+            self._visible_updates += 1
+
+    # -------------------------------------------------------------- waiting
+
+    async def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll ``predicate``; raise ``TimeoutError`` naming the interaction on timeout."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                label = f"/{self.name}" if self.name else f"button {self.custom_id!r}"
+                raise TimeoutError(f"{label} (interaction {self.id}): no {what} within {timeout}s")
+            await asyncio.sleep(0.01)
+
+    async def wait_for_response(self, timeout: float = 5.0) -> JSON:
+        """Wait for the bot's callback (any type) and return its body."""
+        await self._wait(lambda: bool(self.responses), timeout, "callback")
+        return self.responses[0]
+
+    async def wait_for_message(self, timeout: float = 5.0) -> JSON:
+        """Wait until the bot showed something (not just "thinking"); return :attr:`message`.
+
+        Satisfied by a type 4/7 callback, a followup or an edit of a message of this interaction.
+        """
+        await self._wait(lambda: self._visible_updates > 0, timeout, "visible response")
+        message = self.message
+        assert message is not None
+        return message
+
+    async def wait_for_followups(self, count: int = 1, timeout: float = 5.0) -> list[JSON]:
+        """Wait for ``count`` followup requests; return the followup messages."""
+        await self._wait(lambda: len(self.followups) >= count, timeout, f"{count} followup(s)")
+        return self.followup_messages
+
+
 class ApiError(Exception):
     """Raised by handlers to answer with a Discord JSON error."""
 
@@ -330,10 +507,15 @@ class FakeDiscord:
         self.users: dict[int, JSON] = {}
         self.roles: dict[int, JSON] = {}
         self.app_commands: dict[int | None, list[JSON]] = {}
+        self.interactions: list[Interaction] = []
+        self.interaction_ack_timeout = INTERACTION_ACK_TIMEOUT
 
         self._messages: dict[int, dict[int, JSON]] = {}
         self._attachments: dict[int, _Attachment] = {}
         self._nonces: dict[tuple[int, int, str], int] = {}
+        self._interactions: dict[int, Interaction] = {}
+        self._interactions_by_token: dict[str, Interaction] = {}
+        self._ephemeral: dict[int, tuple[JSON, Interaction]] = {}
         self._routes: list[_Route] = []
         self._injections: list[_Injection] = []
         self._buckets: dict[tuple[str, str], _Bucket] = {}
@@ -778,6 +960,297 @@ class FakeDiscord:
             with contextlib.suppress(Exception):
                 await ws.close(code=code, message=b"Fake Discord closed the connection")
 
+    # ------------------------------------------------------------------ permissions
+
+    def permissions_for(self, user_id: int, channel_id: int | None = None) -> int:
+        """Return a member's permission bitfield, in a channel/thread if given (with overwrites).
+
+        The guild owner and administrators get every permission; threads use their parent's
+        overwrites.
+        """
+        user_id = int(user_id)
+        member = self.members.get(user_id)
+        if member is None:
+            raise KeyError(f"user {user_id} is not a member of the guild")
+        if user_id == self.owner_id:
+            return ALL_PERMISSIONS
+        role_ids = {int(r) for r in member["roles"]}
+        perms = int(self.roles[self.everyone_role_id]["permissions"])
+        for role_id in role_ids:
+            if role_id in self.roles:
+                perms |= int(self.roles[role_id]["permissions"])
+        if perms & P_ADMINISTRATOR:
+            return ALL_PERMISSIONS
+        if channel_id is None:
+            return perms
+        channel = self._channel_or_thread(int(channel_id))
+        if channel is None:
+            raise KeyError(f"unknown channel {channel_id}")
+        if int(channel_id) in self.threads:
+            channel = self.channels[int(channel["parent_id"])]
+        overwrites = {str(o["id"]): o for o in channel.get("permission_overwrites") or []}
+
+        def apply(overwrite: JSON | None, value: int) -> int:
+            if overwrite is None:
+                return value
+            return (value & ~int(overwrite.get("deny") or 0)) | int(overwrite.get("allow") or 0)
+
+        perms = apply(overwrites.get(str(self.everyone_role_id)), perms)
+        allow = deny = 0
+        for role_id in role_ids:
+            overwrite = overwrites.get(str(role_id))
+            if overwrite is not None and int(overwrite.get("type", 0)) == 0:
+                allow |= int(overwrite.get("allow") or 0)
+                deny |= int(overwrite.get("deny") or 0)
+        perms = (perms & ~deny) | allow
+        member_overwrite = overwrites.get(str(user_id))
+        if member_overwrite is not None and int(member_overwrite.get("type", 1)) == 1:
+            perms = apply(member_overwrite, perms)
+        return perms
+
+    # ------------------------------------------------------------------ interactions
+
+    def get_interaction(self, interaction_id: int) -> Interaction:
+        """Return an interaction started by :meth:`run_command` / :meth:`click_button`."""
+        return self._interactions[int(interaction_id)]
+
+    def _find_command(self, name: str) -> JSON:
+        """Return the registered chat-input command ``name`` (guild first, then global)."""
+        for scope in (self.guild_id, None):
+            for command in self.app_commands.get(scope, []):
+                if command["name"] == name and int(command.get("type", 1)) == 1:
+                    return command
+        guild = sorted(c["name"] for c in self.app_commands.get(self.guild_id, []))
+        global_ = sorted(c["name"] for c in self.app_commands.get(None, []))
+        raise LookupError(
+            f"/{name} is not registered (guild commands: {guild}, global commands: {global_});"
+            " did the bot sync its command tree?"
+        )
+
+    def _resolve_option(self, definition: JSON, value: Any, resolved: JSON) -> Any:
+        """Return the wire value of an option and add users/roles/channels to ``resolved``."""
+        option_type = int(definition["type"])
+        if option_type in (6, 7, 8, 9):
+            if isinstance(value, dict):
+                value = value["id"]
+            snowflake = int(value)
+            if option_type in (6, 9) and snowflake in self.users:
+                resolved.setdefault("users", {})[str(snowflake)] = copy.deepcopy(
+                    self.users[snowflake]
+                )
+                if snowflake in self.members:
+                    member = self._partial_member(snowflake)
+                    member["permissions"] = str(self.permissions_for(snowflake))
+                    resolved.setdefault("members", {})[str(snowflake)] = member
+            elif option_type in (8, 9) and snowflake in self.roles:
+                resolved.setdefault("roles", {})[str(snowflake)] = copy.deepcopy(
+                    self.roles[snowflake]
+                )
+            elif option_type == 7 and self._channel_or_thread(snowflake) is not None:
+                channel = copy.deepcopy(self._channel_or_thread(snowflake))
+                assert channel is not None
+                resolved.setdefault("channels", {})[str(snowflake)] = {
+                    key: channel[key]
+                    for key in ("id", "type", "name", "parent_id", "thread_metadata")
+                    if key in channel
+                } | {"permissions": str(ALL_PERMISSIONS)}
+            else:
+                raise ValueError(f"option {definition['name']!r}: unknown id {value}")
+            return str(snowflake)
+        choices = definition.get("choices") or []
+        if choices and value not in [c["value"] for c in choices]:
+            raise ValueError(
+                f"option {definition['name']!r}: {value!r} is not one of the choices "
+                f"{[c['value'] for c in choices]}"
+            )
+        return value
+
+    def _command_options(
+        self, definitions: list[JSON], given: list[JSON] | dict[str, Any] | None, where: str
+    ) -> tuple[list[JSON], JSON]:
+        """Check user-given options against the registered ones; fill in ``type``."""
+        if isinstance(given, dict):
+            given = [{"name": k, "value": v} for k, v in given.items()]
+        by_name = {d["name"]: d for d in definitions if int(d["type"]) not in (1, 2)}
+        options: list[JSON] = []
+        resolved: JSON = {}
+        for raw in given or []:
+            definition = by_name.get(raw["name"])
+            if definition is None:
+                raise ValueError(f"{where} has no option {raw['name']!r} (has {sorted(by_name)})")
+            option = {
+                "name": raw["name"],
+                "type": int(raw["type"] if "type" in raw else definition["type"]),
+                "value": self._resolve_option(definition, raw["value"], resolved),
+            }
+            options.append(option)
+        missing = [
+            name
+            for name, d in by_name.items()
+            if d.get("required") and name not in {o["name"] for o in options}
+        ]
+        if missing:
+            raise ValueError(f"{where}: required option(s) {missing} missing")
+        return options, resolved
+
+    async def run_command(
+        self,
+        name: str,
+        user: JSON,
+        channel_id: int,
+        options: list[JSON] | dict[str, Any] | None = None,
+        subcommand: str | None = None,
+    ) -> Interaction:
+        """Make ``user`` run the registered slash command ``/name`` in a channel/thread.
+
+        ``options`` are ``{"name": ..., "value": ...}`` dicts (or a ``{name: value}`` dict); the
+        option ``type`` is taken from the registered command. ``subcommand`` is ``"list"`` for
+        ``/tickets list`` (``"group sub"`` for nested groups). Like Discord's client, this refuses
+        (``PermissionError``) when the member lacks the command's ``default_member_permissions``
+        and (``ValueError``) unknown, missing or off-choice options.
+        """
+        command = self._find_command(name)
+        channel_id = int(channel_id)
+        user_id = int(user["id"])
+        required = command.get("default_member_permissions")
+        perms = self.permissions_for(user_id, channel_id)
+        if required is not None and perms & int(required) != int(required):
+            raise PermissionError(
+                f"{user['username']} lacks default_member_permissions={required} for /{name}"
+            )
+        definitions: list[JSON] = command.get("options") or []
+        path = [part for part in (subcommand or "").split() if part]
+        where = f"/{name}"
+        wrappers: list[JSON] = []
+        for part in path:
+            sub = next(
+                (d for d in definitions if d["name"] == part and int(d["type"]) in (1, 2)), None
+            )
+            if sub is None:
+                raise ValueError(f"{where} has no subcommand {part!r}")
+            where += f" {part}"
+            wrappers.append({"type": int(sub["type"]), "name": part})
+            definitions = sub.get("options") or []
+        if any(int(d["type"]) in (1, 2) for d in definitions):
+            raise ValueError(f"{where} is a group; pass subcommand= (Discord cannot invoke groups)")
+        leaf, resolved = self._command_options(definitions, options, where)
+        for wrapper in reversed(wrappers):
+            wrapper["options"] = leaf
+            leaf = [wrapper]
+        data: JSON = {"id": command["id"], "name": name, "type": 1}
+        if leaf:
+            data["options"] = leaf
+        if resolved:
+            data["resolved"] = resolved
+        if command.get("guild_id") is not None:
+            data["guild_id"] = command["guild_id"]
+        interaction = self._new_interaction(INTERACTION_APPLICATION_COMMAND, user, channel_id, data)
+        interaction.name = " ".join([name, *path])
+        await self._dispatch_interaction(interaction)
+        return interaction
+
+    def _find_live_message(
+        self, message: JSON | tuple[int, int]
+    ) -> tuple[JSON, Interaction | None]:
+        """Return the stored message (and owning interaction if it is ephemeral)."""
+        if isinstance(message, dict):
+            channel_id, message_id = int(message["channel_id"]), int(message["id"])
+        else:
+            channel_id, message_id = int(message[0]), int(message[1])
+        stored = self._messages.get(channel_id, {}).get(message_id)
+        if stored is not None:
+            return stored, None
+        if message_id in self._ephemeral:
+            ephemeral, owner = self._ephemeral[message_id]
+            if message_id not in owner.deleted:
+                return ephemeral, owner
+        raise KeyError(f"unknown message {message_id} in channel {channel_id}")
+
+    async def click_button(
+        self, message: JSON | tuple[int, int], custom_id: str, user: JSON
+    ) -> Interaction:
+        """Make ``user`` click the button ``custom_id`` on a message (dict or (channel, id)).
+
+        The message is looked up in its current stored state (ephemeral messages too, which
+        only their user can click); the button must exist and be enabled.
+        """
+        stored, owner = self._find_live_message(message)
+        if owner is not None and int(owner.user["id"]) != int(user["id"]):
+            raise PermissionError("only the user an ephemeral message was sent to can click it")
+        buttons = [c for c in walk_components(stored.get("components") or []) if c.get("type") == 2]
+        button = next((b for b in buttons if b.get("custom_id") == custom_id), None)
+        if button is None:
+            available = [b.get("custom_id") or b.get("url") for b in buttons]
+            raise ValueError(f"no button {custom_id!r} on message {stored['id']} ({available})")
+        if button.get("disabled"):
+            raise ValueError(f"button {custom_id!r} is disabled")
+        data: JSON = {"custom_id": custom_id, "component_type": COMPONENT_BUTTON}
+        if button.get("id") is not None:
+            data["id"] = button["id"]
+        channel_id = int(stored["channel_id"])
+        interaction = self._new_interaction(INTERACTION_MESSAGE_COMPONENT, user, channel_id, data)
+        interaction.custom_id = custom_id
+        interaction.payload["message"] = copy.deepcopy(stored)
+        interaction._messages[int(stored["id"])] = stored
+        await self._dispatch_interaction(interaction)
+        return interaction
+
+    def _new_interaction(self, itype: int, user: JSON, channel_id: int, data: JSON) -> Interaction:
+        """Build (not yet dispatch) an interaction by a member in a channel/thread."""
+        channel = self._channel_or_thread(channel_id)
+        if channel is None:
+            raise KeyError(f"unknown channel {channel_id}")
+        user_id = int(user["id"])
+        if user_id not in self.members:
+            raise KeyError(f"user {user_id} is not a member of the guild")
+        perms = self.permissions_for(user_id, channel_id)
+        member = copy.deepcopy(self.members[user_id])
+        member["permissions"] = str(perms)
+        channel_payload = copy.deepcopy(channel)
+        channel_payload["permissions"] = str(perms)
+        interaction_id = self._snowflakes.next()
+        token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(120)
+        payload: JSON = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "type": itype,
+            "data": data,
+            "guild": {"id": str(self.guild_id), "locale": "en-US", "features": []},
+            "guild_id": str(self.guild_id),
+            "channel": channel_payload,
+            "channel_id": str(channel_id),
+            "member": member,
+            "token": token,
+            "version": 1,
+            "app_permissions": str(self.permissions_for(self.bot_user_id, channel_id)),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        return Interaction(
+            id=interaction_id,
+            token=token,
+            type=itype,
+            user=copy.deepcopy(self.users.get(user_id, user)),
+            channel_id=channel_id,
+            payload=payload,
+            dispatched_at=time.monotonic(),
+        )
+
+    async def _dispatch_interaction(self, interaction: Interaction) -> None:
+        """Register an interaction and dispatch INTERACTION_CREATE (needs no intent)."""
+        if not any(s.alive for s in self._sessions.values()):
+            raise RuntimeError("no gateway session to deliver INTERACTION_CREATE to")
+        self.interactions.append(interaction)
+        self._interactions[interaction.id] = interaction
+        self._interactions_by_token[interaction.token] = interaction
+        interaction.dispatched_at = time.monotonic()
+        await self._broadcast("INTERACTION_CREATE", copy.deepcopy(interaction.payload), 0)
+
     # ------------------------------------------------------------------ failure injection
 
     def inject_429(
@@ -890,6 +1363,20 @@ class FakeDiscord:
                 "/applications/{application_id}/guilds/{guild_id}/commands",
                 self._app_commands,
             )
+        # Interaction responses; discord.py sends these without the bot Authorization header.
+        r(
+            "POST",
+            "/interactions/{interaction_id}/{interaction_token}/callback",
+            self._interaction_callback,
+            auth=False,
+        )
+        r("POST", "/webhooks/{webhook_id}/{webhook_token}", self._webhook_followup, auth=False)
+        original = "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
+        by_id = "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+        for template in (original, by_id):  # @original first: {message_id} matches it too
+            r("GET", template, self._webhook_get_message, auth=False)
+            r("PATCH", template, self._webhook_edit_message, auth=False)
+            r("DELETE", template, self._webhook_delete_message, auth=False)
 
     async def _read_body(
         self, request: web.Request, recorded: RecordedRequest
@@ -959,7 +1446,13 @@ class FakeDiscord:
         """Count the request in its bucket; return Discord's rate-limit headers and 'over limit'."""
         digest = hashlib.sha1(f"{method} {template}".encode(), usedforsecurity=False)
         bucket_hash = digest.hexdigest()[:32]
-        major = params.get("channel_id") or params.get("guild_id") or params.get("webhook_id") or ""
+        major = (
+            params.get("channel_id")
+            or params.get("guild_id")
+            or params.get("webhook_id", "") + params.get("webhook_token", "")
+            or params.get("interaction_id")
+            or ""
+        )
         bucket = self._buckets.setdefault((bucket_hash, major), _Bucket())
         now = time.time()
         if now >= bucket.reset_at:
@@ -1105,8 +1598,9 @@ class FakeDiscord:
         message_body = body
         if key == INTERACTION_CALLBACK_ROUTE and isinstance(body, dict):
             message_body = body.get("data")
-        if key in MESSAGE_BODY_ROUTES and isinstance(message_body, dict):
-            problems = check_message_limits(message_body)
+        is_modal = key == INTERACTION_CALLBACK_ROUTE and body.get("type") == CALLBACK_MODAL
+        if key in MESSAGE_BODY_ROUTES and isinstance(message_body, dict) and not is_modal:
+            problems = check_message_limits(message_body) + check_components(message_body)
             if problems:
                 return problems
         return self._validator.validate(method, template, body)
@@ -1423,7 +1917,7 @@ class FakeDiscord:
             body.get("content") or "",
             embeds=[_strip_nulls(e) for e in body.get("embeds") or []],
             attachments=attachments,
-            components=body.get("components") or [],
+            components=normalize_components(body.get("components") or []),
             reference=reference,
             mentions=mentions,
             mention_roles=mention_roles,
@@ -1448,19 +1942,34 @@ class FakeDiscord:
                 "Cannot edit a message authored by another user",
                 violation="edit of a message authored by another user (50005)",
             )
+        updated = self._edited_copy(message, body, call.files)
+        message.clear()
+        message.update(updated)
+        await self._dispatch_message_event("MESSAGE_UPDATE", message)
+        return self._ok(message)
+
+    def _edited_copy(
+        self,
+        message: JSON,
+        body: JSON,
+        files: list[UploadedFile],
+        *,
+        keep_flags: int = MESSAGE_FLAG_HAS_THREAD,
+    ) -> JSON:
+        """Return ``message`` with an edit body applied (raises 50006 if it would be empty)."""
         updated = copy.deepcopy(message)
         if "content" in body:
             updated["content"] = body["content"] or ""
         if "embeds" in body:
             updated["embeds"] = [_strip_nulls(e) for e in body["embeds"] or []]
         if "components" in body:
-            updated["components"] = body["components"] or []
+            updated["components"] = normalize_components(body["components"] or [])
         if body.get("flags") is not None:
-            updated["flags"] = int(body["flags"]) | (message["flags"] & MESSAGE_FLAG_HAS_THREAD)
-        if "attachments" in body or call.files:
+            updated["flags"] = int(body["flags"]) | (message["flags"] & keep_flags)
+        if "attachments" in body or files:
             keep_ids = {str(a.get("id")) for a in body.get("attachments") or []}
             kept = [a for a in message["attachments"] if a["id"] in keep_ids]
-            new = self._attachments_from_upload(body.get("attachments"), call.files)
+            new = self._attachments_from_upload(body.get("attachments"), files)
             updated["attachments"] = kept + new
         if is_empty_message(updated, len(updated["attachments"])):
             raise ApiError(
@@ -1470,10 +1979,7 @@ class FakeDiscord:
                 violation="edit would empty the message (50006)",
             )
         updated["edited_timestamp"] = now_iso()
-        message.clear()
-        message.update(updated)
-        await self._dispatch_message_event("MESSAGE_UPDATE", message)
-        return self._ok(message)
+        return updated
 
     async def _delete_message(self, call: ApiCall) -> web.StreamResponse:
         """DELETE /channels/{channel_id}/messages/{message_id}."""
@@ -1619,6 +2125,8 @@ class FakeDiscord:
             self._require_guild(call)
             guild_id = self.guild_id
         if call.method == "PUT":
+            # Bulk overwrite: a command keeps its id (and version, if unchanged) by name and type.
+            previous = {(c["name"], c["type"]): c for c in self.app_commands.get(guild_id, [])}
             commands = []
             for raw in call.body or []:
                 command = {
@@ -1628,15 +2136,285 @@ class FakeDiscord:
                     "default_member_permissions": None,
                     "nsfw": False,
                     **raw,
-                    "id": str(self._snowflakes.next()),
                     "application_id": str(self.application_id),
-                    "version": str(self._snowflakes.next()),
                 }
+                if command["default_member_permissions"] is not None:
+                    command["default_member_permissions"] = str(
+                        command["default_member_permissions"]
+                    )
                 if guild_id is not None:
                     command["guild_id"] = str(guild_id)
+                old = previous.get((command["name"], command["type"]))
+                command["id"] = old["id"] if old else str(self._snowflakes.next())
+                unchanged = old is not None and {**old, "version": None} == {
+                    **command,
+                    "version": None,
+                }
+                version = old["version"] if old and unchanged else str(self._snowflakes.next())
+                command["version"] = version
                 commands.append(command)
             self.app_commands[guild_id] = commands
         return self._ok(self.app_commands.get(guild_id, []))
+
+    # ------------------------------------------------------------------ interaction responses
+
+    def _require_interaction(self, call: ApiCall) -> Interaction:
+        """Return the interaction addressed by id + token (404 10062 Unknown interaction)."""
+        raw_id = call.params["interaction_id"]
+        interaction = self._interactions.get(int(raw_id)) if raw_id.isdigit() else None
+        if interaction is None or not secrets.compare_digest(
+            interaction.token, call.params["interaction_token"]
+        ):
+            raise ApiError(
+                404, 10062, "Unknown interaction", violation="callback for an unknown interaction"
+            )
+        return interaction
+
+    def _interaction_message(
+        self,
+        interaction: Interaction,
+        body: JSON,
+        files: list[UploadedFile],
+        *,
+        loading: bool = False,
+        followup: bool = False,
+    ) -> JSON:
+        """Build the message an interaction response or followup creates."""
+        flags = int(body.get("flags") or 0) & _INTERACTION_MESSAGE_FLAGS
+        if loading:
+            flags = (flags & MESSAGE_FLAG_EPHEMERAL) | MESSAGE_FLAG_LOADING
+        mentions, mention_roles, everyone = self._bot_mentions(body, None)
+        message = self._build_message(
+            interaction.channel_id,
+            self.bot_user,
+            body.get("content") or "",
+            embeds=[_strip_nulls(e) for e in body.get("embeds") or []],
+            attachments=self._attachments_from_upload(body.get("attachments"), files),
+            components=normalize_components(body.get("components") or []),
+            reference=None,
+            mentions=mentions,
+            mention_roles=mention_roles,
+            mention_everyone=everyone,
+            tts=bool(body.get("tts")),
+            flags=flags,
+        )
+        command = interaction.type == INTERACTION_APPLICATION_COMMAND
+        if command and not followup:
+            message["type"] = MESSAGE_TYPE_CHAT_INPUT_COMMAND
+        message["webhook_id"] = str(self.application_id)
+        message["application_id"] = str(self.application_id)
+        metadata: JSON = {
+            "id": str(interaction.id),
+            "type": interaction.type,
+            "user": copy.deepcopy(interaction.user),
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+        }
+        if command:
+            metadata["name"] = interaction.name
+            metadata["command_type"] = 1
+        if interaction.type == INTERACTION_MESSAGE_COMPONENT:
+            metadata["interacted_message_id"] = interaction.payload["message"]["id"]
+        if followup and interaction.original_id is not None:
+            metadata["original_response_message_id"] = str(interaction.original_id)
+        message["interaction_metadata"] = metadata
+        if command:
+            message["interaction"] = {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "name": interaction.name,
+                "user": copy.deepcopy(interaction.user),
+                "member": self._partial_member(int(interaction.user["id"])),
+            }
+        return message
+
+    async def _publish_interaction_message(self, interaction: Interaction, message: JSON) -> None:
+        """Store a new response/followup: ephemeral ones only on the interaction."""
+        if message["flags"] & MESSAGE_FLAG_EPHEMERAL:
+            self._ephemeral[int(message["id"])] = (message, interaction)
+            return
+        channel_id = interaction.channel_id
+        channel = self._channel_or_thread(channel_id)
+        assert channel is not None
+        self._check_thread_writable(channel_id, channel)
+        await self._touch_thread(channel_id, by_user=False)
+        await self._store_and_dispatch_message(message)
+
+    async def _update_interaction_message(self, message: JSON, updated: JSON) -> None:
+        """Replace a message's state in place; dispatch MESSAGE_UPDATE unless it is ephemeral."""
+        message.clear()
+        message.update(updated)
+        if not message["flags"] & MESSAGE_FLAG_EPHEMERAL:
+            await self._dispatch_message_event("MESSAGE_UPDATE", message)
+
+    async def _interaction_callback(self, call: ApiCall) -> web.StreamResponse:
+        """POST /interactions/{interaction_id}/{interaction_token}/callback."""
+        interaction = self._require_interaction(call)
+        late = time.monotonic() - interaction.dispatched_at
+        if not interaction.responses and late > self.interaction_ack_timeout:
+            raise ApiError(
+                404,
+                10062,
+                "Unknown interaction",
+                violation=f"interaction acknowledged after {late:.2f}s "
+                f"(Discord allows {self.interaction_ack_timeout:g}s)",
+            )
+        if interaction.responses:
+            raise ApiError(
+                400,
+                40060,
+                "Interaction has already been acknowledged.",
+                violation="second callback for the same interaction (40060)",
+            )
+        body: JSON = call.body if isinstance(call.body, dict) else {}
+        callback_type = int(body.get("type") or 0)
+        if callback_type not in _CALLBACKS_ALLOWED.get(interaction.type, frozenset()):
+            raise ApiError(
+                400,
+                50035,
+                "Invalid Form Body",
+                violation=f"callback type {callback_type} is not valid for interaction type "
+                f"{interaction.type}",
+            )
+        raw_data = body.get("data")
+        data: JSON = raw_data if isinstance(raw_data, dict) else {}
+        resource_message: JSON | None = None
+        if callback_type == CALLBACK_CHANNEL_MESSAGE:
+            if is_empty_message(data, len(call.files)):
+                raise ApiError(
+                    400, 50006, "Cannot send an empty message", violation="empty response (50006)"
+                )
+            message = self._interaction_message(interaction, data, call.files)
+            await self._publish_interaction_message(interaction, message)
+            interaction.original_id = int(message["id"])
+            interaction._track(message)
+            resource_message = message
+        elif callback_type == CALLBACK_DEFERRED_CHANNEL_MESSAGE:
+            message = self._interaction_message(interaction, data, [], loading=True)
+            await self._publish_interaction_message(interaction, message)
+            interaction.original_id = int(message["id"])
+            interaction._track(message, visible=False)
+            resource_message = message
+        elif callback_type in (CALLBACK_DEFERRED_UPDATE_MESSAGE, CALLBACK_UPDATE_MESSAGE):
+            source_id = int(interaction.payload["message"]["id"])
+            source = interaction._messages[source_id]
+            interaction.original_id = source_id
+            if callback_type == CALLBACK_UPDATE_MESSAGE:
+                keep = MESSAGE_FLAG_HAS_THREAD | MESSAGE_FLAG_EPHEMERAL
+                updated = self._edited_copy(source, data, call.files, keep_flags=keep)
+                await self._update_interaction_message(source, updated)
+                interaction._track(source)
+                resource_message = source
+        interaction.responses.append(copy.deepcopy(body))
+        if call.recorded.query.get("with_response") not in ("1", "true", "True"):
+            return self._no_content()
+        info: JSON = {"id": str(interaction.id), "type": interaction.type}
+        if resource_message is not None:
+            info["response_message_id"] = resource_message["id"]
+            info["response_message_loading"] = callback_type == CALLBACK_DEFERRED_CHANNEL_MESSAGE
+            info["response_message_ephemeral"] = bool(
+                resource_message["flags"] & MESSAGE_FLAG_EPHEMERAL
+            )
+        out: JSON = {"interaction": info}
+        if resource_message is not None:
+            out["resource"] = {"type": callback_type, "message": resource_message}
+        return self._ok(out)
+
+    def _require_webhook(self, call: ApiCall) -> Interaction:
+        """Return the acknowledged interaction behind an interaction webhook (10015 if none)."""
+        interaction = self._interactions_by_token.get(call.params["webhook_token"])
+        if interaction is None or call.params["webhook_id"] != str(self.application_id):
+            raise ApiError(
+                404, 10015, "Unknown Webhook", violation="unknown interaction webhook/token"
+            )
+        if not interaction.responses:
+            raise ApiError(
+                404,
+                10015,
+                "Unknown Webhook",
+                violation="interaction webhook used before the interaction was acknowledged",
+            )
+        return interaction
+
+    def _require_webhook_message(self, call: ApiCall, interaction: Interaction) -> JSON:
+        """Return ``@original`` or a followup of the interaction (10008 Unknown Message)."""
+        raw_id = call.params.get("message_id")
+        message_id = interaction.original_id if raw_id is None else None
+        if raw_id is not None and raw_id.isdigit():
+            message_id = int(raw_id)
+        known = {interaction.original_id, *interaction.followup_ids}
+        if message_id is None or message_id not in known or message_id in interaction.deleted:
+            raise ApiError(404, 10008, "Unknown Message")
+        return interaction._messages[message_id]
+
+    async def _webhook_followup(self, call: ApiCall) -> web.StreamResponse:
+        """POST /webhooks/{application_id}/{token}: followup message.
+
+        Right after a type 5 defer, Discord edits the "thinking" message instead of creating
+        one (keeping its ephemeral state) - discord.py relies on this for ``followup.send``.
+        """
+        interaction = self._require_webhook(call)
+        body: JSON = call.body if isinstance(call.body, dict) else {}
+        if is_empty_message(body, len(call.files)):
+            raise ApiError(
+                400, 50006, "Cannot send an empty message", violation="empty followup (50006)"
+            )
+        interaction.followups.append(copy.deepcopy(body))
+        original = interaction._messages.get(interaction.original_id or -1)
+        if (
+            original is not None
+            and original["flags"] & MESSAGE_FLAG_LOADING
+            and interaction.original_id not in interaction.deleted
+        ):
+            keep = MESSAGE_FLAG_EPHEMERAL
+            edit = {**body, "flags": int(body.get("flags") or 0) & ~MESSAGE_FLAG_EPHEMERAL}
+            updated = self._edited_copy(original, edit, call.files, keep_flags=keep)
+            updated["edited_timestamp"] = None
+            await self._update_interaction_message(original, updated)
+            interaction._track(original)
+            message = original
+        else:
+            message = self._interaction_message(interaction, body, call.files, followup=True)
+            await self._publish_interaction_message(interaction, message)
+            interaction.followup_ids.append(int(message["id"]))
+            interaction._track(message)
+        if call.recorded.query.get("wait") in ("0", "false", "False"):
+            return self._no_content()
+        return self._ok(message)
+
+    async def _webhook_get_message(self, call: ApiCall) -> web.StreamResponse:
+        """GET /webhooks/{application_id}/{token}/messages/(@original|{message_id})."""
+        interaction = self._require_webhook(call)
+        return self._ok(self._require_webhook_message(call, interaction))
+
+    async def _webhook_edit_message(self, call: ApiCall) -> web.StreamResponse:
+        """PATCH /webhooks/{application_id}/{token}/messages/(@original|{message_id})."""
+        interaction = self._require_webhook(call)
+        message = self._require_webhook_message(call, interaction)
+        body: JSON = call.body if isinstance(call.body, dict) else {}
+        interaction.edits.append(copy.deepcopy(body))
+        loading = bool(message["flags"] & MESSAGE_FLAG_LOADING)
+        keep = MESSAGE_FLAG_HAS_THREAD | MESSAGE_FLAG_EPHEMERAL
+        updated = self._edited_copy(message, body, call.files, keep_flags=keep)
+        if loading:
+            updated["flags"] &= ~MESSAGE_FLAG_LOADING
+            updated["edited_timestamp"] = None
+        await self._update_interaction_message(message, updated)
+        interaction._track(message)
+        return self._ok(message)
+
+    async def _webhook_delete_message(self, call: ApiCall) -> web.StreamResponse:
+        """DELETE /webhooks/{application_id}/{token}/messages/(@original|{message_id})."""
+        interaction = self._require_webhook(call)
+        message = self._require_webhook_message(call, interaction)
+        message_id = int(message["id"])
+        interaction.deleted.append(message_id)
+        if message["flags"] & MESSAGE_FLAG_EPHEMERAL:
+            self._ephemeral.pop(message_id, None)
+        else:
+            channel_id = int(message["channel_id"])
+            self._messages[channel_id].pop(message_id, None)
+            await self._dispatch_delete(channel_id, message_id)
+        return self._no_content()
 
     # ------------------------------------------------------------------ message helpers
 
@@ -2119,6 +2897,155 @@ class FakeDiscord:
         if data.get("nonce") is not None:
             chunk["nonce"] = data["nonce"]
         await self._send_dispatch(session, "GUILD_MEMBERS_CHUNK", chunk)
+
+
+def walk_components(components: list[JSON]) -> Iterator[JSON]:
+    """Yield every component depth-first (action rows, v2 containers/sections and their items)."""
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        yield component
+        children = component.get("components")
+        if isinstance(children, list):
+            yield from walk_components(children)
+        accessory = component.get("accessory")
+        if isinstance(accessory, dict):
+            yield from walk_components([accessory])
+
+
+def normalize_components(components: list[JSON]) -> list[JSON]:
+    """Return components as Discord stores them: each gets a unique numeric ``id`` if missing."""
+    out = copy.deepcopy(components)
+    used = {c["id"] for c in walk_components(out) if isinstance(c.get("id"), int)}
+    next_id = 1
+    for component in walk_components(out):
+        if isinstance(component.get("id"), int):
+            continue
+        while next_id in used:
+            next_id += 1
+        component["id"] = next_id
+        used.add(next_id)
+    return out
+
+
+def _check_button(path: tuple[str | int, ...], button: JSON) -> list[SpecViolation]:
+    """Check one button: custom_id xor url (link) / sku_id (premium), label length."""
+    out: list[SpecViolation] = []
+    style = button.get("style")
+    custom_id = button.get("custom_id")
+    label = button.get("label")
+    if style == BUTTON_STYLE_LINK:
+        if not button.get("url"):
+            out.append(
+                SpecViolation((*path, "url"), "BASE_TYPE_REQUIRED", "Link buttons need url.")
+            )
+        if custom_id is not None:
+            out.append(
+                SpecViolation(
+                    (*path, "custom_id"),
+                    "BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED",
+                    "Link buttons cannot have a custom_id.",
+                )
+            )
+    elif style != BUTTON_STYLE_PREMIUM:
+        if not isinstance(custom_id, str) or not custom_id:
+            out.append(
+                SpecViolation(
+                    (*path, "custom_id"),
+                    "BASE_TYPE_REQUIRED",
+                    "Buttons need a custom_id (or a url with the link style).",
+                )
+            )
+        elif len(custom_id) > MAX_CUSTOM_ID:
+            out.append(
+                SpecViolation(
+                    (*path, "custom_id"),
+                    "BASE_TYPE_MAX_LENGTH",
+                    f"Must be {MAX_CUSTOM_ID} or fewer in length.",
+                )
+            )
+    if isinstance(label, str) and len(label) > MAX_BUTTON_LABEL:
+        out.append(
+            SpecViolation(
+                (*path, "label"),
+                "BASE_TYPE_MAX_LENGTH",
+                f"Must be {MAX_BUTTON_LABEL} or fewer in length.",
+            )
+        )
+    return out
+
+
+def _check_action_row(path: tuple[str | int, ...], row: JSON) -> list[SpecViolation]:
+    """Check an action row: at most 5 buttons, or exactly one select menu."""
+    items = row.get("components")
+    if not isinstance(items, list):
+        return []
+    out: list[SpecViolation] = []
+    # A select menu takes the whole row.
+    width = sum(
+        MAX_ROW_WIDTH if isinstance(i, dict) and i.get("type") in (3, 5, 6, 7, 8) else 1
+        for i in items
+    )
+    if width > MAX_ROW_WIDTH:
+        out.append(
+            SpecViolation(
+                (*path, "components"),
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            )
+        )
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and item.get("type") == COMPONENT_BUTTON:
+            out.extend(_check_button((*path, "components", index), item))
+    return out
+
+
+def check_components(body: JSON) -> list[SpecViolation]:
+    """Check message components like Discord: <= 5 action rows of <= 5 buttons, valid buttons.
+
+    With the IS_COMPONENTS_V2 flag, top-level layout components are allowed instead of rows.
+    """
+    components = body.get("components")
+    if not isinstance(components, list):
+        return []
+    out: list[SpecViolation] = []
+    v2 = bool(int(body.get("flags") or 0) & MESSAGE_FLAG_IS_COMPONENTS_V2)
+    if not v2 and len(components) > MAX_ACTION_ROWS:
+        out.append(
+            SpecViolation(
+                ("components",),
+                "BASE_TYPE_MAX_LENGTH",
+                f"Must be {MAX_ACTION_ROWS} or fewer in length.",
+            )
+        )
+    for index, component in enumerate(components):
+        if not isinstance(component, dict):
+            continue
+        path: tuple[str | int, ...] = ("components", index)
+        if component.get("type") == COMPONENT_ACTION_ROW:
+            out.extend(_check_action_row(path, component))
+        elif not v2:
+            out.append(
+                SpecViolation(
+                    (*path, "type"),
+                    "BASE_TYPE_CHOICES",
+                    "Top-level components must be action rows (type 1) without IS_COMPONENTS_V2.",
+                )
+            )
+    seen: set[str] = set()
+    for component in walk_components(components):
+        custom_id = component.get("custom_id")
+        if isinstance(custom_id, str):
+            if custom_id in seen:
+                out.append(
+                    SpecViolation(
+                        ("components",),
+                        "COMPONENT_CUSTOM_ID_DUPLICATED",
+                        f"Component custom id {custom_id!r} cannot be duplicated",
+                    )
+                )
+            seen.add(custom_id)
+    return out
 
 
 def _strip_nulls(value: Any) -> Any:

@@ -11,10 +11,11 @@ import aiohttp
 import discord
 import pytest
 from discord import app_commands
+from discord.ext import commands
 from discord.http import Route, handle_message_parameters
 from PIL import Image
 
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_server import FakeDiscord, check_components, normalize_components
 from tests.fakes.discord_spec import RequestValidator, check_message_limits, load_subset
 
 MESSAGES_ROUTE = r"/channels/\d+/messages"
@@ -477,3 +478,376 @@ async def test_members_intent_chunks_and_member_join(discord_fake: FakeDiscord) 
         assert [m.id for m in joined] == [int(newcomer["id"])]
         assert isinstance(received.author, discord.Member)
         assert [r.name for r in received.author.roles] == ["@everyone", "Staff"]
+
+
+# ---------------------------------------------------------------------- interactions
+
+
+class CommandBot(commands.Bot):
+    """A commands.Bot with slash commands like the support bot's, for interaction tests."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        """Register /ticket, /human and the /tickets group (list, stats) as guild commands."""
+        super().__init__(command_prefix="!", intents=_intents(), guild_ready_timeout=0.05)
+        self.fake = fake
+        self.seen: list[discord.Interaction] = []
+        self.permissions: list[tuple[bool, discord.Permissions]] = []
+        guild = discord.Object(id=fake.guild_id)
+
+        @self.tree.command(name="ticket", description="The tickets of this conversation")
+        async def ticket(interaction: discord.Interaction) -> None:
+            """Answer ephemerally and remember what the interaction looked like."""
+            self.seen.append(interaction)
+            self.permissions.append(
+                (interaction.permissions.manage_threads, interaction.app_permissions)
+            )
+            await interaction.response.send_message("hi", ephemeral=True)
+
+        @self.tree.command(name="human", description="Talk to a person")
+        @app_commands.describe(reason="What you need help with")
+        async def human(interaction: discord.Interaction, reason: str | None = None) -> None:
+            """Defer (thinking), then follow up twice and edit the original response."""
+            self.seen.append(interaction)
+            await interaction.response.defer(thinking=True)
+            await interaction.followup.send(f"staff notified: {reason}")
+            await interaction.followup.send("second")
+            await interaction.edit_original_response(content="staff notified (edited)")
+
+        tickets = app_commands.Group(
+            name="tickets",
+            description="Staff ticket desk",
+            default_permissions=discord.Permissions(manage_threads=True),
+        )
+
+        @tickets.command(name="list", description="Tickets, newest first")
+        @app_commands.choices(
+            show=[
+                app_commands.Choice(name="open and claimed", value="active"),
+                app_commands.Choice(name="all", value="all"),
+            ]
+        )
+        async def list_(interaction: discord.Interaction, show: str = "active") -> None:
+            """Send an ephemeral page with a 'next' button."""
+            self.seen.append(interaction)
+            view = discord.ui.View(timeout=None)
+            view.add_item(discord.ui.Button(label="Next", custom_id=f"tickets:{show}:2"))
+            await interaction.response.send_message(f"{show} page 1", view=view, ephemeral=True)
+
+        @tickets.command(name="stats", description="Ticket counts")
+        async def stats(interaction: discord.Interaction) -> None:
+            """Answer publicly."""
+            self.seen.append(interaction)
+            await interaction.response.send_message(embed=discord.Embed(title="Stats"))
+
+        self.tree.add_command(tickets)
+        self.guild_object = guild
+
+    async def setup_hook(self) -> None:
+        """Copy the global commands to the fake's guild (synced by the tests)."""
+        self.tree.copy_global_to(guild=self.guild_object)
+        self.tree.clear_commands(guild=None)
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Skip discord.py's pause before a re-IDENTIFY."""
+
+
+class ClaimButton(discord.ui.Button["ClaimView"]):
+    """A persistent claim button that edits its message."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Edit the message the button is on (UPDATE_MESSAGE) and keep the button."""
+        view = self.view
+        assert view is not None
+        view.clicks.append(interaction.user.id)
+        new_view = ClaimView(view.clicks)
+        await interaction.response.edit_message(
+            content=f"claimed by {interaction.user.name} ({len(view.clicks)})", view=new_view
+        )
+
+
+class ClaimView(discord.ui.View):
+    """A persistent view (timeout=None) with one custom_id button."""
+
+    def __init__(self, clicks: list[int] | None = None) -> None:
+        """Create the view sharing a click log."""
+        super().__init__(timeout=None)
+        self.clicks: list[int] = clicks if clicks is not None else []
+        self.add_item(ClaimButton(label="Claim", custom_id="ticket:claim:1"))
+
+
+async def test_app_command_registration_keeps_ids(discord_fake: FakeDiscord) -> None:
+    """Guild and global bulk overwrites are stored, fetched back and keep ids by name."""
+    bot = CommandBot(discord_fake)
+    guild = bot.guild_object
+    async with discord_fake.run_client(bot):
+        synced = await bot.tree.sync(guild=guild)
+        assert sorted(c.name for c in synced) == ["human", "ticket", "tickets"]
+        stored = {c["name"]: c for c in discord_fake.app_commands[discord_fake.guild_id]}
+        group = stored["tickets"]
+        assert [o["name"] for o in group["options"]] == ["list", "stats"]
+        assert group["options"][0]["type"] == 1
+        assert group["default_member_permissions"] == str(1 << 34)
+        assert group["guild_id"] == str(discord_fake.guild_id)
+        assert group["application_id"] == str(discord_fake.application_id)
+
+        again = await bot.tree.sync(guild=guild)
+        assert {c.name: c.id for c in again} == {c.name: c.id for c in synced}
+        fetched = await bot.tree.fetch_commands(guild=guild)
+        assert {c.name: c.id for c in fetched} == {c.name: c.id for c in synced}
+        assert all(c["version"] == stored[c["name"]]["version"] for c in stored.values())
+
+        assert await bot.tree.sync() == []  # global commands were cleared in setup_hook
+        assert discord_fake.app_commands[None] == []
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_slash_command_ephemeral_response(discord_fake: FakeDiscord) -> None:
+    """/ticket answered ephemerally: recorded on the interaction, not in the channel."""
+    bot = CommandBot(discord_fake)
+    customer = discord_fake.add_user("customer")
+    staff = discord_fake.add_user("agent", roles=[discord_fake.staff_role_id])
+    async with discord_fake.run_client(bot):
+        await bot.tree.sync(guild=bot.guild_object)
+        channel_id = discord_fake.support_channel_id
+        interaction = await discord_fake.run_command("ticket", customer, channel_id)
+        response = await interaction.wait_for_response()
+        assert response["type"] == 4
+        assert interaction.ephemeral
+        assert interaction.content == "hi"
+        assert interaction.original is not None
+        assert interaction.original["flags"] & 64
+        assert interaction.original["interaction_metadata"]["user"]["id"] == customer["id"]
+
+        staff_interaction = await discord_fake.run_command("ticket", staff, channel_id)
+        await staff_interaction.wait_for_response()
+        seen = bot.seen[0]
+        assert seen.user.id == int(customer["id"])
+        assert seen.channel is not None
+        assert seen.channel.id == channel_id
+        assert seen.command is not None
+        assert seen.command.name == "ticket"
+        assert [manage for manage, _ in bot.permissions] == [False, True]
+        assert bot.permissions[0][1].manage_threads  # the bot role may manage threads
+
+        with pytest.raises(LookupError, match="not registered"):
+            await discord_fake.run_command("nope", customer, channel_id)
+        with pytest.raises(ValueError, match="group"):
+            await discord_fake.run_command("tickets", staff, channel_id)
+        with pytest.raises(PermissionError):
+            await discord_fake.run_command("tickets", customer, channel_id, subcommand="stats")
+        with pytest.raises(ValueError, match="choices"):
+            await discord_fake.run_command(
+                "tickets", staff, channel_id, [{"name": "show", "value": "x"}], "list"
+            )
+    assert discord_fake.messages(discord_fake.support_channel_id) == []
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_deferred_response_followups_and_edit(discord_fake: FakeDiscord) -> None:
+    """defer(thinking) + followups + edit_original_response, in a thread (type/parent_id)."""
+    bot = CommandBot(discord_fake)
+    customer = discord_fake.add_user("customer")
+    async with discord_fake.run_client(bot):
+        await bot.tree.sync(guild=bot.guild_object)
+        channel = bot.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        starter = await channel.send("ticket starter")
+        thread = await starter.create_thread(name="order 42")
+
+        interaction = await discord_fake.run_command(
+            "human", customer, thread.id, [{"name": "reason", "value": "refund"}]
+        )
+        assert interaction.payload["channel"]["type"] == 11
+        assert interaction.payload["channel"]["parent_id"] == str(channel.id)
+        assert interaction.payload["data"]["options"] == [
+            {"name": "reason", "type": 3, "value": "refund"}
+        ]
+        assert (await interaction.wait_for_response()) == {"type": 5}
+        await interaction.wait_for_followups(2)
+        await discord_fake.wait_for(lambda: len(interaction.edits) == 1)
+        seen = bot.seen[0]
+        assert isinstance(seen.channel, discord.Thread)
+        assert seen.namespace.reason == "refund"
+
+    assert not interaction.ephemeral
+    assert interaction.content == "staff notified (edited)"
+    assert [m["content"] for m in interaction.followup_messages] == ["second"]
+    assert [f["content"] for f in interaction.followups] == ["staff notified: refund", "second"]
+    messages = discord_fake.messages(thread.id)
+    assert [m["content"] for m in messages] == ["staff notified (edited)", "second"]
+    assert messages[0]["type"] == 20
+    assert messages[0]["flags"] == 0  # the "thinking" flag is gone
+    assert messages[0]["webhook_id"] == str(discord_fake.application_id)
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_persistent_view_click_survives_restart(discord_fake: FakeDiscord) -> None:
+    """A persistent button edits its message (type 7), before and after a client restart."""
+    staff = discord_fake.add_user("agent", roles=[discord_fake.staff_role_id])
+    bot = CommandBot(discord_fake)
+    async with discord_fake.run_client(bot):
+        view = ClaimView()
+        bot.add_view(view)
+        channel = bot.get_channel(discord_fake.staff_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        sent = await channel.send("ticket 1", view=view)
+        stored = discord_fake.get_message(channel.id, sent.id)
+        assert stored is not None
+        assert stored["components"][0]["components"][0]["custom_id"] == "ticket:claim:1"
+
+        interaction = await discord_fake.click_button(stored, "ticket:claim:1", staff)
+        assert interaction.payload["message"]["id"] == str(sent.id)
+        assert interaction.payload["data"]["component_type"] == 2
+        await interaction.wait_for_message()
+        assert interaction.response_type == 7
+        assert interaction.content == "claimed by agent (1)"
+        updates = [d for e, d in discord_fake.gateway_events_sent if e == "MESSAGE_UPDATE"]
+        assert [d["id"] for d in updates] == [str(sent.id)]
+    updated = discord_fake.get_message(channel.id, sent.id)
+    assert updated is not None
+    assert updated["content"] == "claimed by agent (1)"
+    await discord_fake.wait_for(lambda: discord_fake.connected_sessions == 0)
+
+    restarted = CommandBot(discord_fake)
+    async with discord_fake.run_client(restarted):
+        restarted.add_view(ClaimView(clicks=[0]))
+        again = await discord_fake.click_button((channel.id, sent.id), "ticket:claim:1", staff)
+        await again.wait_for_message()
+    final = discord_fake.get_message(channel.id, sent.id)
+    assert final is not None
+    assert final["content"] == "claimed by agent (2)"
+    assert [m["content"] for m in discord_fake.messages(channel.id)] == ["claimed by agent (2)"]
+    with pytest.raises(ValueError, match="no button"):
+        await discord_fake.click_button(final, "ticket:resolve:1", staff)
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_button_on_ephemeral_message(discord_fake: FakeDiscord) -> None:
+    """Buttons on an ephemeral response can be clicked by their user and update in place."""
+    staff = discord_fake.add_user("agent", roles=[discord_fake.staff_role_id])
+    other = discord_fake.add_user("other-agent", roles=[discord_fake.staff_role_id])
+    bot = CommandBot(discord_fake)
+    pages: list[str] = []
+
+    class NextPage(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tickets:(\w+):(\d+)"):
+        """A dynamic 'next page' button like the bot's pagination."""
+
+        def __init__(self, show: str, page: int) -> None:
+            """Build the button for a page."""
+            super().__init__(discord.ui.Button(label="Next", custom_id=f"tickets:{show}:{page}"))
+            self.show, self.page = show, page
+
+        @classmethod
+        async def from_custom_id(
+            cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+        ) -> NextPage:
+            """Rebuild from the custom_id."""
+            return cls(match[1], int(match[2]))
+
+        async def callback(self, interaction: discord.Interaction) -> None:
+            """Show the next page by editing the ephemeral message."""
+            pages.append(f"{self.show} page {self.page}")
+            view = discord.ui.View(timeout=None)
+            view.add_item(NextPage(self.show, self.page + 1))
+            await interaction.response.edit_message(content=pages[-1], view=view)
+
+    bot.add_dynamic_items(NextPage)
+    async with discord_fake.run_client(bot):
+        await bot.tree.sync(guild=bot.guild_object)
+        channel_id = discord_fake.staff_channel_id
+        listing = await discord_fake.run_command(
+            "tickets", staff, channel_id, {"show": "all"}, subcommand="list"
+        )
+        page1 = await listing.wait_for_message()
+        assert listing.ephemeral
+        assert page1["content"] == "all page 1"
+        with pytest.raises(PermissionError):
+            await discord_fake.click_button(page1, "tickets:all:2", other)
+        click = await discord_fake.click_button(page1, "tickets:all:2", staff)
+        await click.wait_for_message()
+        assert click.ephemeral
+        assert click.content == "all page 2"
+        assert listing.content == "all page 2"  # the same ephemeral message changed
+        assert click.components[0]["components"][0]["custom_id"] == "tickets:all:3"
+    assert pages == ["all page 2"]
+    assert discord_fake.messages(discord_fake.staff_channel_id) == []
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_interaction_errors_over_raw_http(discord_fake: FakeDiscord) -> None:
+    """Unknown interactions give 10062, a second callback 40060, an early followup 10015."""
+    bot = CommandBot(discord_fake)
+    bot.tree.remove_command("ticket")
+
+    @bot.tree.command(name="ticket", description="Never answered by the bot")
+    async def silent(interaction: discord.Interaction) -> None:
+        """Do not respond (the test answers over raw HTTP)."""
+
+    customer = discord_fake.add_user("customer")
+    async with discord_fake.run_client(bot):
+        await bot.tree.sync(guild=bot.guild_object)
+        interaction = await discord_fake.run_command(
+            "ticket", customer, discord_fake.support_channel_id
+        )
+        base = discord_fake.api_base
+        callback = f"{base}/interactions/{interaction.id}/{interaction.token}/callback"
+        webhook = f"{base}/webhooks/{discord_fake.application_id}/{interaction.token}"
+        body = {"type": 4, "data": {"content": "raw", "flags": 64}}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(webhook, json={"content": "too early"}) as resp:
+                assert resp.status == 404
+                assert (await resp.json())["code"] == 10015
+            async with http.post(callback, json=body) as resp:
+                assert resp.status == 204
+            async with http.post(callback + "?with_response=true", json=body) as resp:
+                assert resp.status == 400
+                assert await resp.json() == {
+                    "message": "Interaction has already been acknowledged.",
+                    "code": 40060,
+                }
+            unknown = f"{base}/interactions/{interaction.id}/not-the-token/callback"
+            async with http.post(unknown, json=body) as resp:
+                assert resp.status == 404
+                assert (await resp.json())["code"] == 10062
+            async with http.post(webhook + "?wait=true", json={"content": "x" * 2001}) as resp:
+                assert resp.status == 400
+                assert (await resp.json())["code"] == 50035
+            async with http.get(webhook + "/messages/@original") as resp:
+                assert resp.status == 200
+                assert (await resp.json())["content"] == "raw"
+    assert interaction.ephemeral
+    assert interaction.content == "raw"
+    assert len(discord_fake.violations) == 4
+    assert "40060" in discord_fake.violations[1]
+    assert "content: BASE_TYPE_MAX_LENGTH" in discord_fake.violations[3]
+    assert discord_fake.unexpected == []
+
+
+def test_component_checks() -> None:
+    """Rows, row width, custom_id/url, label length and duplicate ids are checked."""
+    button = {"type": 2, "style": 1, "label": "ok", "custom_id": "a"}
+    row = {"type": 1, "components": [button]}
+    assert check_components({"components": [row]}) == []
+    assert check_components({"components": [row] * 6})  # 6 rows (and duplicate ids)
+    wide = {"type": 1, "components": [{**button, "custom_id": str(i)} for i in range(6)]}
+    assert [v.code for v in check_components({"components": [wide]})] == [
+        "COMPONENT_LAYOUT_WIDTH_EXCEEDED"
+    ]
+    bad = [
+        {"type": 2, "style": 1, "label": "no id"},
+        {"type": 2, "style": 1, "custom_id": "x" * 101},
+        {"type": 2, "style": 1, "custom_id": "b", "label": "l" * 81},
+        {"type": 2, "style": 5, "label": "link"},
+    ]
+    problems = check_components({"components": [{"type": 1, "components": bad}]})
+    assert {v.path[-1] for v in problems} == {"custom_id", "label", "url"}
+    assert check_components({"components": [button]})  # top level must be a row
+    assert check_components({"components": [button], "flags": 1 << 15}) == []
+    normalized = normalize_components([row])
+    assert normalized[0]["id"] == 1
+    assert normalized[0]["components"][0]["id"] == 2

@@ -248,7 +248,7 @@ async def test_a_repeated_tool_call_id_makes_one_ticket(harness, llm):
 
 async def test_an_api_failure_keeps_the_message_and_the_next_turn_works(harness, llm):
     """After a failed request the user's message is stored and sent with the next turn."""
-    llm.script(Fault(500, times=3), Reply("Back now. How can I help?"))
+    llm.script(Fault(500, times=4), Reply("Back now. How can I help?"))
     with pytest.raises(LLMError) as failure:
         await run(harness, "console:fail", "Where is my order?")
     assert "HTTP 500" in failure.value.user_message

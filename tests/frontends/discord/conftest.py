@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.__main__ import point_discord_py_at
+from bot.app import llm_client
 from bot.frontends.discord.bot import SupportBot, build_support_bot
-from bot.llm.client import make_client
 from bot.store import Store
 from tests.conftest import make_settings
 from tests.fakes.discord_server import FakeDiscord
@@ -50,9 +50,7 @@ class BotRunner:
         # discord.py waits this long for more guilds before on_ready; the fake has one.
         bot_options.setdefault("guild_ready_timeout", 0.05)
         settings = self.settings
-        client = make_client(
-            api_key=settings.xai_api_key.get_secret_value(), base_url=settings.xai_base_url
-        )
+        client = llm_client(settings)
         with self.fake.patch_discord_py():
             point_discord_py_at(settings)
             async with Store.open(settings.database_path) as store, client:

@@ -263,7 +263,7 @@ async def test_attachments_that_are_not_receipts_get_a_note(runner, discord_fake
 async def test_a_failing_model_is_told_to_the_customer(runner, discord_fake, llm):
     """When the endpoint fails the customer reads why; the next message works."""
     customer = discord_fake.add_user("lee")
-    llm.script(Fault(503, times=3), Reply("I'm back. How can I help?"))
+    llm.script(Fault(503, times=4), Reply("I'm back. How can I help?"))
     async with runner.running():
         thread_id = await open_thread(discord_fake, customer, "Where is my food?")
         notice = (

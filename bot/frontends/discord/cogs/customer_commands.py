@@ -70,7 +70,8 @@ class CustomerCommands(commands.Cog):
         text = (
             f"A person from our support team will follow up here (ticket #{ticket.id})."
             if created
-            else f"Ticket #{ticket.id} is already with our support team; a person will follow up here."
+            else f"Ticket #{ticket.id} is already with our support team;"
+            " a person will follow up here."
         )
         await self.bot.engine.record_notice(conversation, text)
         await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)

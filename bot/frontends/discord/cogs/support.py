@@ -55,6 +55,12 @@ class SupportCog(commands.Cog):
         )
         if conversation is None:
             return
+        # Taken before any other await, so messages are stored in the order they arrived.
+        async with self.bot.engine.lock(conversation):
+            await self._next_message(message, conversation)
+
+    async def _next_message(self, message: discord.Message, conversation: Conversation) -> None:
+        """A message in a conversation's thread: staff words, quiet storage, or a turn."""
         if self._from_staff(message, conversation):
             await self.bot.engine.record_staff_message(
                 conversation, _customer(message.author), message.content, message.id
@@ -92,7 +98,8 @@ class SupportCog(commands.Cog):
         conversation = await self.bot.engine.open_conversation(
             conversation_key(thread.id), channel_id=thread.id, customer=_customer(message.author)
         )
-        await self._answer(message, thread, conversation)
+        async with self.bot.engine.lock(conversation):
+            await self._answer(message, thread, conversation)
 
     async def _answer(
         self,
@@ -100,13 +107,12 @@ class SupportCog(commands.Cog):
         channel: discord.abc.Messageable,
         conversation: Conversation,
     ) -> None:
+        """Run a turn; the caller holds the conversation's lock."""
         task = asyncio.current_task()
         if task is not None:
             self.bot.track_turn(task)
         turn = await self._user_turn(message, channel)
-        if turn is None:
-            return
-        async with self.bot.engine.lock(conversation):
+        if turn is not None:
             await self._stream_turn(channel, conversation, turn)
 
     async def _user_turn(
