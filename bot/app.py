@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from openai import AsyncOpenAI
 
 from bot.config import Settings
@@ -41,14 +43,17 @@ def build_engine(
     attachments: AttachmentReader,
 ) -> SupportEngine:
     """The support engine with its tools, models and store."""
+    slots = asyncio.Semaphore(settings.max_concurrent_llm_calls)
     services = Services(
         store=store,
-        desk=TicketDesk(store, notifier),
+        desk=TicketDesk(
+            store, notifier, tickets_per_hour=settings.tickets_per_conversation_per_hour
+        ),
         attachments=attachments,
-        vision=StructuredModel(client, settings.vision_model),
+        vision=StructuredModel(client, settings.vision_model, slots=slots),
     )
     agent: Agent[SupportContext] = Agent(
-        model=OpenAIChatModel(client, settings.chat_model),
+        model=OpenAIChatModel(client, settings.chat_model, slots=slots),
         tools=ToolRegistry(SUPPORT_TOOLS),
     )
     return SupportEngine(

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     llm_read_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
     context_token_budget: int = Field(default=32_000, ge=1000)
+    user_messages_per_minute: int = Field(default=6, ge=1)
+    max_concurrent_llm_calls: int = Field(default=8, ge=1)
+    tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
+    max_message_chars: int = Field(default=4000, ge=100)
+    max_attachments_per_message: int = Field(default=4, ge=0)
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -50,10 +51,12 @@ class EngineHarness:
         self.tickets = tickets
 
 
-@pytest.fixture
-async def harness(llm: FakeLLM, tmp_path: Path) -> AsyncIterator[EngineHarness]:
+@contextlib.asynccontextmanager
+async def engine_harness(
+    llm: FakeLLM, database: Path, **overrides: object
+) -> AsyncIterator[EngineHarness]:
     """The support engine wired as `python -m bot chat` wires it, against the fake LLM."""
-    settings = make_settings(llm, tmp_path / "bot.sqlite3")
+    settings = make_settings(llm, database, **overrides)
     client = llm_client(settings)
     tickets = io.StringIO()
     async with Store.open(settings.database_path) as store, client:
@@ -65,3 +68,10 @@ async def harness(llm: FakeLLM, tmp_path: Path) -> AsyncIterator[EngineHarness]:
             attachments=LocalFiles(),
         )
         yield EngineHarness(engine, store, tickets)
+
+
+@pytest.fixture
+async def harness(llm: FakeLLM, tmp_path: Path) -> AsyncIterator[EngineHarness]:
+    """The engine with default settings over a fresh database."""
+    async with engine_harness(llm, tmp_path / "bot.sqlite3") as running:
+        yield running

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -57,11 +58,23 @@ class ChatModel(Protocol):
 class OpenAIChatModel:
     """A ChatModel over any OpenAI-compatible chat completions endpoint."""
 
-    def __init__(self, client: AsyncOpenAI, name: str) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, name: str, *, slots: asyncio.Semaphore | None = None
+    ) -> None:
         self._client = client
         self.name = name
+        # Shared by every model call of the process: a cap on requests in flight, FIFO beyond.
+        self._slots = slots
 
     async def respond(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool
+    ) -> AsyncIterator[ModelText | ModelReply]:
+        """Stream a completion once a call slot is free (see `_stream`)."""
+        async with self._slots or contextlib.nullcontext():
+            async for piece in self._stream(messages, tools, allow_tools=allow_tools):
+                yield piece
+
+    async def _stream(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool
     ) -> AsyncIterator[ModelText | ModelReply]:
         """Stream a completion, folding its chunks; SDK errors become LLMError.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any, TypeVar, cast
 
 import openai
@@ -17,12 +19,19 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 class StructuredModel:
     """Asks a model for JSON matching a pydantic model's schema (`response_format`)."""
 
-    def __init__(self, client: AsyncOpenAI, name: str) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, name: str, *, slots: asyncio.Semaphore | None = None
+    ) -> None:
         self._client = client
         self.name = name
+        self._slots = slots
 
     async def parse(self, messages: list[dict[str, Any]], schema: type[ModelT]) -> ModelT:
         """The model's answer validated as `schema`; LLMError when there is none."""
+        async with self._slots or contextlib.nullcontext():
+            return await self._parse(messages, schema)
+
+    async def _parse(self, messages: list[dict[str, Any]], schema: type[ModelT]) -> ModelT:
         try:
             completion = await self._client.chat.completions.parse(
                 model=self.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -268,6 +269,21 @@ class Store:
             ticket = Ticket(*row) if row else None
         assert ticket is not None
         return ticket, created
+
+    async def get_ticket_by_request(self, request_id: str) -> Ticket | None:
+        """The ticket a request (tool call or interaction) already opened, if any."""
+        row = await self._one(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE tool_call_id = ?", (request_id,)
+        )
+        return Ticket(*row) if row else None
+
+    async def count_tickets_since(self, conversation_id: int, since: dt.datetime) -> int:
+        """How many tickets the conversation opened since a moment."""
+        row = await self._one(
+            "SELECT COUNT(*) FROM tickets WHERE conversation_id = ? AND created_at >= ?",
+            (conversation_id, since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+        )
+        return int(row[0]) if row else 0
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         """The ticket with this number, if any."""

@@ -52,9 +52,12 @@ class DeskStats:
 class TicketDesk:
     """Ticket lifecycle over the store; every change is recorded and shown to staff."""
 
-    def __init__(self, store: Store, notifier: TicketNotifier) -> None:
+    def __init__(
+        self, store: Store, notifier: TicketNotifier, *, tickets_per_hour: int = 3
+    ) -> None:
         self.store = store
         self.notifier = notifier
+        self.tickets_per_hour = tickets_per_hour
 
     async def open_ticket(
         self,
@@ -66,7 +69,15 @@ class TicketDesk:
         request_id: str | None,
         thread_url: str | None,
     ) -> tuple[Ticket, bool]:
-        """Open a ticket (once per request id) and post it for staff."""
+        """Open a ticket (once per request id) and post it for staff; at most a few an hour."""
+        if request_id is None or await self.store.get_ticket_by_request(request_id) is None:
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+            recent = await self.store.count_tickets_since(conversation.id, since)
+            if recent >= self.tickets_per_hour:
+                raise DeskError(
+                    f"This conversation already opened {recent} tickets in the last hour;"
+                    " staff will follow up on those. Try again later if it is a new problem."
+                )
         receipt = await self.store.latest_receipt(conversation.id)
         ticket, created = await self.store.create_ticket(
             conversation.id,

@@ -38,12 +38,16 @@ def is_image(attachment: Attachment) -> bool:
     return attachment.filename.lower().endswith(_IMAGE_SUFFIXES)
 
 
-def triage(attachments: list[Attachment]) -> Triage:
-    """Keep images up to 20 MiB; explain every attachment left out."""
+def triage(attachments: list[Attachment], max_images: int = 4) -> Triage:
+    """Keep up to `max_images` images of up to 20 MiB; explain every attachment left out."""
     images: list[Attachment] = []
     notes: list[str] = []
     for attachment in attachments:
-        if not is_image(attachment):
+        if is_image(attachment) and len(images) >= max_images:
+            notes.append(
+                f"{attachment.filename} was not read: I read up to {max_images} images a message."
+            )
+        elif not is_image(attachment):
             notes.append(
                 f"{attachment.filename} was ignored: I can only read images (JPG, PNG, WebP, GIF)."
             )

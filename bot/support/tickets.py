@@ -6,8 +6,9 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from bot.llm.tools import tool
+from bot.llm.tools import ToolError, tool
 from bot.support.context import SupportContext
+from bot.support.desk import DeskError
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,17 @@ async def create_customer_ticket(
     args: CreateTicketArgs, context: SupportContext, call_id: str
 ) -> str:
     """Open a support ticket so a human agent follows up; use it for refunds, missing items, account problems and anything you cannot solve."""  # noqa: E501
-    ticket, _ = await context.services.desk.open_ticket(
-        context.conversation,
-        context.customer,
-        name=args.name.strip(),
-        issue=args.issue.strip(),
-        request_id=call_id,
-        thread_url=context.thread_url,
-    )
+    try:
+        ticket, _ = await context.services.desk.open_ticket(
+            context.conversation,
+            context.customer,
+            name=args.name.strip(),
+            issue=args.issue.strip(),
+            request_id=call_id,
+            thread_url=context.thread_url,
+        )
+    except DeskError as exc:
+        raise ToolError(str(exc)) from exc
     return (
         f"Ticket #{ticket.id} created for {ticket.customer_name}. The support staff have it and"
         " will follow up in this conversation."
@@ -55,13 +59,16 @@ async def create_customer_ticket(
 @tool(RequestHumanArgs)
 async def request_human(args: RequestHumanArgs, context: SupportContext, call_id: str) -> str:
     """Hand the conversation to a person from the support team when the customer asks for a human (opens a ticket if there is none)."""  # noqa: E501
-    ticket, created = await context.services.desk.hand_off(
-        context.conversation,
-        context.customer,
-        reason=args.reason.strip(),
-        request_id=call_id,
-        thread_url=context.thread_url,
-    )
+    try:
+        ticket, created = await context.services.desk.hand_off(
+            context.conversation,
+            context.customer,
+            reason=args.reason.strip(),
+            request_id=call_id,
+            thread_url=context.thread_url,
+        )
+    except DeskError as exc:
+        raise ToolError(str(exc)) from exc
     opened = "opened" if created else "already open"
     return (
         f"Ticket #{ticket.id} is {opened}. Tell the customer a person from the support team"

@@ -17,6 +17,7 @@ from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
 from bot.frontends.discord.views import PageButton, TicketButton
 from bot.store import Store
 from bot.support.conversation import SupportEngine
+from bot.support.limits import CustomerLimits, SlidingWindowLimiter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class SupportBot(commands.Bot):
         support_channel_id: int,
         staff_channel_id: int,
         staff_role_id: int | None = None,
+        limits: CustomerLimits | None = None,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
         **options: Any,
     ) -> None:
@@ -60,6 +62,8 @@ class SupportBot(commands.Bot):
         self.support_channel_id = support_channel_id
         self.staff_channel_id = staff_channel_id
         self.staff_role_id = staff_role_id
+        self.limits = limits or CustomerLimits()
+        self.message_rate = SlidingWindowLimiter(self.limits.messages_per_minute, 60.0)
         self._commands_synced = False
         self.shutdown_grace = shutdown_grace
         self.active_turns: set[asyncio.Task[object]] = set()
@@ -132,5 +136,10 @@ def build_support_bot(
         support_channel_id=support_channel_id,
         staff_channel_id=staff_channel_id,
         staff_role_id=settings.staff_role_id,
+        limits=CustomerLimits(
+            messages_per_minute=settings.user_messages_per_minute,
+            max_message_chars=settings.max_message_chars,
+            max_images=settings.max_attachments_per_message,
+        ),
         **options,
     )

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
 from bot.support.context import Customer
+from bot.support.desk import DeskError
 
 NOT_A_THREAD = "Use this in your support thread (write in the support channel to open one)."
 
@@ -60,13 +61,17 @@ class CustomerCommands(commands.Cog):
             if isinstance(interaction.channel, discord.Thread)
             else None
         )
-        ticket, created = await self.bot.engine.services.desk.hand_off(
-            conversation,
-            customer,
-            reason=reason[:500],
-            request_id=f"interaction:{interaction.id}",
-            thread_url=thread_url,
-        )
+        try:
+            ticket, created = await self.bot.engine.services.desk.hand_off(
+                conversation,
+                customer,
+                reason=reason[:500],
+                request_id=f"interaction:{interaction.id}",
+                thread_url=thread_url,
+            )
+        except DeskError as exc:
+            await interaction.followup.send(str(exc), ephemeral=True)
+            return
         text = (
             f"A person from our support team will follow up here (ticket #{ticket.id})."
             if created

@@ -20,6 +20,7 @@ from bot.support.context import Customer
 from bot.support.conversation import UserTurn
 from bot.support.desk import CLAIMED
 from bot.support.images import triage
+from bot.support.limits import slow_down_text, too_long_text
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,10 @@ class SupportCog(commands.Cog):
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
         if message.channel.id == self.bot.support_channel_id:
+            wait = self.bot.message_rate.hit(str(message.author.id))
+            if wait is not None:
+                await _reply_quietly(message, slow_down_text(wait))
+                return
             await self._open_conversation(message)
             return
         conversation = await self.bot.engine.services.store.get_conversation(
@@ -73,7 +78,20 @@ class SupportCog(commands.Cog):
             if turn is not None:
                 await self.bot.engine.record_user_message(conversation, turn)
             return
+        wait = self.bot.message_rate.hit(str(message.author.id))
+        if wait is not None:
+            await self._store_unanswered(message, conversation, slow_down_text(wait))
+            return
         await self._answer(message, message.channel, conversation)
+
+    async def _store_unanswered(
+        self, message: discord.Message, conversation: Conversation, notice: str
+    ) -> None:
+        """Keep a message the assistant will not answer now, and say why."""
+        turn = await self._user_turn(message, message.channel, notify=False)
+        if turn is not None:
+            await self.bot.engine.record_user_message(conversation, turn)
+        await _send_quietly(message.channel, notice)
 
     def _from_staff(self, message: discord.Message, conversation: Conversation) -> bool:
         """Staff writing in a customer's thread (the customer themself never counts as staff)."""
@@ -111,6 +129,12 @@ class SupportCog(commands.Cog):
         task = asyncio.current_task()
         if task is not None:
             self.bot.track_turn(task)
+        limit = self.bot.limits.max_message_chars
+        if len(message.content) > limit:
+            await self._store_unanswered(
+                message, conversation, too_long_text(len(message.content), limit)
+            )
+            return
         turn = await self._user_turn(message, channel)
         if turn is not None:
             await self._stream_turn(channel, conversation, turn)
@@ -122,7 +146,7 @@ class SupportCog(commands.Cog):
         attachments = [
             Attachment(a.url, a.filename, a.content_type, a.size) for a in message.attachments
         ]
-        sorted_out = triage(attachments)
+        sorted_out = triage(attachments, self.bot.limits.max_images)
         lines = [message.content.strip()] if message.content.strip() else []
         lines += [f"Attached image: {image.url}" for image in sorted_out.images]
         lines += [f"(Attachment note: {note})" for note in sorted_out.notes]
@@ -171,6 +195,13 @@ async def _deliver(reply: StreamingReply, conversation: Conversation, notice: st
 
 def _customer(author: discord.abc.User) -> Customer:
     return Customer(id=str(author.id), display_name=author.display_name, mention=author.mention)
+
+
+async def _reply_quietly(message: discord.Message, content: str) -> None:
+    try:
+        await message.reply(content, allowed_mentions=NO_MENTIONS, mention_author=False)
+    except discord.HTTPException:
+        log.exception("could not reply to message %d", message.id)
 
 
 async def _send_quietly(channel: discord.abc.Messageable, content: str) -> None:

@@ -1,0 +1,64 @@
+"""Abuse and cost limits: how often one customer may write."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class SlidingWindowLimiter:
+    """At most `max_events` per key within any `window` seconds."""
+
+    def __init__(
+        self, max_events: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._max = max_events
+        self._window = window
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+
+    def hit(self, key: str) -> float | None:
+        """Count an event; None when allowed, else the seconds until the next one would be."""
+        now = self._clock()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - self._window:
+            events.popleft()
+        if len(events) >= self._max:
+            return events[0] + self._window - now
+        events.append(now)
+        return None
+
+    def forget_idle(self) -> None:
+        """Drop keys with no recent events, so memory follows active customers only."""
+        now = self._clock()
+        for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self._window]:
+            del self._events[key]
+
+
+@dataclass(frozen=True)
+class CustomerLimits:
+    """What one customer may send: messages a minute, characters a message, images a message."""
+
+    messages_per_minute: int = 6
+    max_message_chars: int = 4000
+    max_images: int = 4
+
+
+def slow_down_text(wait_seconds: float) -> str:
+    """The friendly reply to a customer over the message rate."""
+    seconds = max(1, math.ceil(wait_seconds))
+    return (
+        "You're writing faster than I can keep up. 🙂 Please wait about"
+        f" {seconds} second{'s' if seconds != 1 else ''}, then send your message again."
+    )
+
+
+def too_long_text(length: int, limit: int) -> str:
+    """The reply to a message over the length limit."""
+    return (
+        f"That message is {length:,} characters long; I can read up to {limit:,}."
+        " Please shorten it or send it in a few parts."
+    )

@@ -1,0 +1,115 @@
+"""Customers over a limit, and odd input, get a clear reply; nothing they send is lost."""
+
+from __future__ import annotations
+
+import re
+
+from bot.frontends.discord.bot import conversation_key
+from bot.frontends.discord.cogs.support import EMPTY_MESSAGE_REPLY
+from tests.fakes.openai_server import Call, Reply, ToolCalls
+from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
+from tests.support.test_images import image_bytes
+
+
+async def stored_user_messages(runner, thread_id: int) -> list[str]:
+    store = runner.bot.engine.services.store
+    conversation = await store.get_conversation(conversation_key(thread_id))
+    assert conversation is not None
+    return [m.content or "" for m in await store.load_history(conversation.id) if m.role == "user"]
+
+
+async def test_too_many_messages_get_asked_to_slow_down(runner, discord_fake, llm):
+    """Over the per-minute rate the bot says when to try again and keeps the message."""
+    runner.settings = runner.settings.model_copy(update={"user_messages_per_minute": 2})
+    fast = discord_fake.add_user("fast")
+    llm.script(Reply("Hi!"), Reply("Sure."))
+    async with runner.running():
+        thread_id = await open_thread(discord_fake, fast, "hello")
+        await wait_for_reply(discord_fake, thread_id, ["Hi!"])
+        await discord_fake.send_user_message(thread_id, fast, "second")
+        await wait_for_reply(discord_fake, thread_id, ["Hi!", "Sure."])
+        await discord_fake.send_user_message(thread_id, fast, "third")
+        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 3)
+        stored = await stored_user_messages(runner, thread_id)
+    notice = bot_messages(discord_fake, thread_id)[-1]
+    assert notice.startswith("You're writing faster than I can keep up.")
+    wait = re.search(r"Please wait about (\d+) seconds, then send your message again", notice)
+    assert wait is not None
+    assert 50 < int(wait[1]) <= 60
+    assert stored == ["hello", "second", "third"]
+    assert len(llm.requests) == 2
+
+
+async def test_a_10000_character_message_is_kept_and_explained(runner, discord_fake, llm):
+    """A message over MAX_MESSAGE_CHARS is stored whole and the customer told the limit."""
+    writer = discord_fake.add_user("novelist")
+    llm.script(Reply("Hello!"))
+    long_text = "My order story. " * 625
+    async with runner.running():
+        thread_id = await open_thread(discord_fake, writer, "hi")
+        await wait_for_reply(discord_fake, thread_id, ["Hello!"])
+        await discord_fake.send_user_message(thread_id, writer, long_text)
+        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
+        stored = await stored_user_messages(runner, thread_id)
+    assert bot_messages(discord_fake, thread_id)[-1] == (
+        "That message is 10,000 characters long; I can read up to 4,000. Please shorten it"
+        " or send it in a few parts."
+    )
+    assert stored[-1] == long_text.strip()
+    assert len(llm.requests) == 1
+
+
+async def test_images_beyond_the_per_message_cap_get_a_note(runner, discord_fake, llm):
+    """Only the first MAX_ATTACHMENTS_PER_MESSAGE images are offered to the model."""
+    runner.settings = runner.settings.model_copy(update={"max_attachments_per_message": 1})
+    photos = [
+        discord_fake.add_attachment(f"r{i}.png", image_bytes("PNG"), "image/png") for i in range(2)
+    ]
+    llm.script(Reply("Got your receipt."))
+    async with runner.running():
+        thread_id = await open_thread(
+            discord_fake, discord_fake.add_user("ana"), "receipts", attachments=photos
+        )
+        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
+    assert (
+        "r1.png was not read: I read up to 1 images a message."
+        in bot_messages(discord_fake, thread_id)[0]
+    )
+    turn = llm.requests[0]["messages"][1]["content"]
+    assert f"Attached image: {photos[0]['url']}" in turn
+    assert photos[1]["url"] not in turn.replace("(Attachment note", "")
+
+
+async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, llm):
+    """A broken receipt image becomes a tool error; the customer still gets an answer."""
+    broken = discord_fake.add_attachment(
+        "receipt.jpg", b"\xff\xd8\xff\xe0 not a jpeg", "image/jpeg"
+    )
+    llm.script(
+        ToolCalls([Call("analyze_receipt_image", {"image_url": broken["url"]})]),
+        Reply("I couldn't read that photo. Could you send a clearer one?"),
+    )
+    async with runner.running():
+        thread_id = await open_thread(
+            discord_fake, discord_fake.add_user("ana"), "receipt", attachments=[broken]
+        )
+        await wait_for_reply(
+            discord_fake, thread_id, ["I couldn't read that photo. Could you send a clearer one?"]
+        )
+    result = llm.requests[1]["messages"][-1]["content"]
+    assert result == "Error: the image cannot be read: the file is not a readable image"
+
+
+async def test_empty_and_odd_unicode_messages(runner, discord_fake, llm):
+    """An empty message gets a hint; RTL text, emoji and zero-width characters pass intact."""
+    odd = "مرحبا 👩🏽‍🍳 z̷̛͓a̶l̴g̵o\u200b\u202e test"
+    llm.script(Reply("Hello! 👋"), Reply("Noted."))
+    customer = discord_fake.add_user("uni")
+    async with runner.running():
+        thread_id = await open_thread(discord_fake, customer, "hi")
+        await wait_for_reply(discord_fake, thread_id, ["Hello! 👋"])
+        await discord_fake.send_user_message(thread_id, customer, "")
+        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
+        await discord_fake.send_user_message(thread_id, customer, odd)
+        await wait_for_reply(discord_fake, thread_id, ["Hello! 👋", EMPTY_MESSAGE_REPLY, "Noted."])
+    assert llm.requests[-1]["messages"][-1]["content"] == odd
