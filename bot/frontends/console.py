@@ -12,7 +12,7 @@ from bot.llm.agent import TextDelta, ToolFinished, ToolStarted
 from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation, ReceiptRecord, Ticket
 from bot.support.context import Customer
-from bot.support.conversation import SupportEngine, UserTurn
+from bot.support.conversation import CUT_BY_RESTART, SupportEngine, UserTurn
 from bot.support.images import triage
 from bot.support.receipts import Receipt, summarize
 
@@ -76,6 +76,8 @@ async def chat(
     key = f"console:{name}"
     resumed = await engine.services.store.get_conversation(key) is not None
     conversation = await engine.open_conversation(key, customer=CONSOLE_CUSTOMER)
+    if await engine.recover_cut_turn(conversation, CUT_BY_RESTART):
+        out.write(f"{CUT_BY_RESTART}\n")
     turns = [
         m for m in await engine.services.store.load_history(conversation.id) if m.role == "user"
     ]

@@ -160,6 +160,40 @@ class Store:
             )
         return ids
 
+    # Turns in flight
+
+    async def turn_started(self, conversation_id: int) -> None:
+        """Note that a reply is being written in the conversation."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO turns_in_flight (conversation_id) VALUES (?)",
+                (conversation_id,),
+            )
+
+    async def turn_finished(self, conversation_id: int) -> None:
+        """The reply is done (or marked interrupted): nothing to recover."""
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM turns_in_flight WHERE conversation_id = ?", (conversation_id,)
+            )
+
+    async def turn_in_flight(self, conversation_id: int) -> bool:
+        """Whether a reply in this conversation was started and never finished."""
+        row = await self._one(
+            "SELECT 1 FROM turns_in_flight WHERE conversation_id = ?", (conversation_id,)
+        )
+        return row is not None
+
+    async def turns_cut_short(self, key_prefix: str = "") -> list[Conversation]:
+        """Conversations (keys starting with the prefix) whose reply a crash cut short."""
+        rows = await self._all(
+            "SELECT c.id, c.key, c.channel_id, c.customer_id, c.customer_name"
+            " FROM turns_in_flight t JOIN conversations c ON c.id = t.conversation_id"
+            " WHERE substr(c.key, 1, length(?)) = ? ORDER BY t.started_at",
+            (key_prefix, key_prefix),
+        )
+        return [Conversation(*row) for row in rows]
+
     # Attachments
 
     async def add_attachments(

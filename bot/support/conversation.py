@@ -18,6 +18,10 @@ from bot.support.desk import Person
 log = logging.getLogger(__name__)
 
 INTERRUPTED_MARK = "[reply interrupted]"
+CUT_BY_RESTART = (
+    "⚠️ I was restarted while answering your last message, so my reply above may be"
+    " incomplete. Your message is saved; send it again if you still need an answer."
+)
 DEFAULT_CONTEXT_BUDGET = 32_000
 # The system prompt explains this mark: staff talk to the customer, not to the assistant.
 STAFF_PREFIX = "[staff · "
@@ -93,6 +97,7 @@ class SupportEngine:
         messages = fit_to_budget(history.repair([m.to_chat() for m in stored]), self.context_budget)
         context = SupportContext(self.services, conversation, user.customer, thread_url)
         pending_text = ""
+        await store.turn_started(conversation.id)
         try:
             async for event in self.agent.run_turn(messages, context):
                 if isinstance(event, TextDelta):
@@ -118,6 +123,25 @@ class SupportEngine:
             if pending_text.strip():
                 await asyncio.shield(self._store_interrupted(conversation, pending_text))
             raise
+        finally:
+            # A crash skips this: the row left behind tells the next start to explain.
+            await asyncio.shield(store.turn_finished(conversation.id))
+
+    async def recover_cut_turn(self, conversation: Conversation, notice: str) -> bool:
+        """After a crash: if this conversation's reply was cut, note it; say whether it was."""
+        if not await self.services.store.turn_in_flight(conversation.id):
+            return False
+        await self.record_notice(conversation, notice)
+        await self.services.store.turn_finished(conversation.id)
+        return True
+
+    async def recover_cut_turns(self, notice: str, key_prefix: str = "") -> list[Conversation]:
+        """After a crash: note in each conversation whose reply was cut that it was."""
+        cut = await self.services.store.turns_cut_short(key_prefix)
+        for conversation in cut:
+            await self.record_notice(conversation, notice)
+            await self.services.store.turn_finished(conversation.id)
+        return cut
 
     async def record_user_message(
         self, conversation: Conversation, user: UserTurn, *, author_kind: str = "customer"

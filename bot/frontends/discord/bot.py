@@ -30,9 +30,12 @@ EXTENSIONS = (
 SHUTDOWN_GRACE_SECONDS = 20.0
 
 
+DISCORD_KEY_PREFIX = "discord:"
+
+
 def conversation_key(thread_id: int) -> str:
     """The store key of the conversation held in a Discord thread."""
-    return f"discord:{thread_id}"
+    return f"{DISCORD_KEY_PREFIX}{thread_id}"
 
 
 class SupportBot(commands.Bot):

@@ -8,7 +8,7 @@ import sys
 
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
 from tests.fakes.openai_server import Reply
-from tests.frontends.discord.helpers import open_thread, wait_for_reply
+from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
 from tests.process import clean_env
 
 
@@ -79,3 +79,54 @@ async def test_sigterm_lets_a_reply_in_flight_finish(discord_fake, llm, tmp_path
             await process.wait()
     assert process.returncode == 0, (tmp_path / "bot.log").read_text()
     await wait_for_reply(discord_fake, thread_id, [text], timeout=1)
+
+
+async def test_a_reply_cut_by_a_crash_is_marked_on_the_next_start(discord_fake, llm, tmp_path):
+    """SIGKILL mid-reply; the next start says so in the thread and the conversation goes on."""
+    from bot.support.conversation import CUT_BY_RESTART
+
+    env = bot_env(discord_fake, llm, tmp_path)
+    llm.script(Reply("A long answer that will never finish. " * 40, chunk_size=8, delay=0.05))
+    log_path = tmp_path / "bot.log"
+    with log_path.open("w") as log_file:
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
+        )
+    try:
+        await discord_fake.wait_until_identified(timeout=20)
+        customer = discord_fake.add_user("kai")
+        thread_id = await open_thread(discord_fake, customer, "tell me everything")
+        await discord_fake.wait_for(lambda: bool(bot_messages(discord_fake, thread_id)))
+        first.kill()
+        await first.wait()
+    finally:
+        if first.returncode is None:
+            first.kill()
+            await first.wait()
+    llm.script(Reply("Sorry about that! Here is the short version."))
+    with log_path.open("a") as log_file:
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
+        )
+    try:
+        await discord_fake.wait_for(
+            lambda: CUT_BY_RESTART in bot_messages(discord_fake, thread_id), timeout=20
+        )
+        await discord_fake.send_user_message(thread_id, customer, "again please")
+        await discord_fake.wait_for(
+            lambda: bot_messages(discord_fake, thread_id)[-1]
+            == "Sorry about that! Here is the short version.",
+            timeout=20,
+        )
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), timeout=20)
+    finally:
+        if second.returncode is None:
+            second.kill()
+            await second.wait()
+    sent = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"][1:]]
+    assert sent == [
+        ("user", "tell me everything"),
+        ("assistant", CUT_BY_RESTART),
+        ("user", "again please"),
+    ]

@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator
 import discord
 from discord.ext import commands
 
-from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
 from bot.llm.agent import TextDelta
 from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation
 from bot.support.context import Customer
-from bot.support.conversation import UserTurn
+from bot.support.conversation import CUT_BY_RESTART, UserTurn
 from bot.support.desk import CLAIMED
 from bot.support.images import triage
 from bot.support.limits import slow_down_text, too_long_text
@@ -40,6 +40,28 @@ class SupportCog(commands.Cog):
 
     def __init__(self, bot: SupportBot) -> None:
         self.bot = bot
+        self._recovered = False
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Once per process: tell each thread whose reply a crash cut short."""
+        if self._recovered:
+            return
+        self._recovered = True
+        for conversation in await self.bot.engine.recover_cut_turns(
+            CUT_BY_RESTART, key_prefix=DISCORD_KEY_PREFIX
+        ):
+            if conversation.channel_id is None:
+                continue
+            try:
+                thread = self.bot.get_channel(conversation.channel_id) or (
+                    await self.bot.fetch_channel(conversation.channel_id)
+                )
+            except discord.HTTPException:
+                log.warning("thread %d of a cut reply is gone", conversation.channel_id)
+                continue
+            if isinstance(thread, discord.abc.Messageable):
+                await _send_quietly(thread, CUT_BY_RESTART)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
