@@ -13,6 +13,7 @@ from openai import AsyncOpenAI
 
 from bot.app import build_engine
 from bot.config import Settings
+from bot.frontends.discord.edit_budget import EditBudgets
 from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
 from bot.frontends.discord.views import PageButton, TicketButton
 from bot.store import Store
@@ -67,6 +68,8 @@ class SupportBot(commands.Bot):
         self.staff_role_id = staff_role_id
         self.limits = limits or CustomerLimits()
         self.message_rate = SlidingWindowLimiter(self.limits.messages_per_minute, 60.0)
+        # Discord allows about 5 edits per 5 s per channel, however many replies share it.
+        self.edit_budgets = EditBudgets()
         self._commands_synced = False
         self.shutdown_grace = shutdown_grace
         self.active_turns: set[asyncio.Task[object]] = set()

@@ -188,7 +188,7 @@ class SupportCog(commands.Cog):
     async def _stream_turn(
         self, channel: discord.abc.Messageable, conversation: Conversation, turn: UserTurn
     ) -> None:
-        reply = StreamingReply(channel)
+        reply = StreamingReply(channel, budget=self.bot.edit_budgets.for_channel(channel))
         thread_url = channel.jump_url if isinstance(channel, discord.Thread) else None
         notice = ""
         try:
