@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 
@@ -29,28 +30,40 @@ def bot_env(discord_fake, llm, tmp_path, **extra):
     )
 
 
-async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm, tmp_path):
-    """Configured only by environment, the process answers in a thread and exits 0 on SIGTERM."""
-    env = bot_env(discord_fake, llm, tmp_path, log_level="DEBUG")
-    log_path = tmp_path / "bot.log"
-    # A file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the bot.
-    with log_path.open("w") as log_file:
+@contextlib.asynccontextmanager
+async def bot_process(env, cwd, log_path):
+    """`python -m bot` logging to a file (nobody reads a pipe, and a full one blocks the bot);
+    killed at the end if it is still running."""
+    with log_path.open("a") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
+            sys.executable, "-m", "bot", env=env, cwd=cwd, stderr=log_file
         )
     try:
-        await discord_fake.wait_until_identified(timeout=20)
-        llm.script(Reply("Hello from a real process!"))
-        thread_id = await open_thread(discord_fake, discord_fake.add_user("ivy"), "Hi")
-        await wait_for_reply(discord_fake, thread_id, ["Hello from a real process!"])
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=20)
+        yield process
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def stop(process) -> int:
+    """SIGTERM, then wait for the exit code."""
+    process.send_signal(signal.SIGTERM)
+    return await asyncio.wait_for(process.wait(), timeout=20)
+
+
+async def test_the_bot_process_answers_and_shuts_down_cleanly(discord_fake, llm, tmp_path):
+    """Configured only by environment, the process answers in a thread and exits 0 on SIGTERM."""
+    env = bot_env(discord_fake, llm, tmp_path, log_level="DEBUG")
+    log_path = tmp_path / "bot.log"
+    async with bot_process(env, tmp_path, log_path) as process:
+        await discord_fake.wait_until_identified(timeout=20)
+        llm.script(Reply("Hello from a real process!"))
+        thread_id = await open_thread(discord_fake, discord_fake.add_user("ivy"), "Hi")
+        await wait_for_reply(discord_fake, thread_id, ["Hello from a real process!"])
+        code = await stop(process)
     log = log_path.read_text()
-    assert process.returncode == 0, log
+    assert code == 0, log
     assert "shutting down" in log
     assert "stopped" in log
     assert discord_fake.token not in log
@@ -63,21 +76,12 @@ async def test_sigterm_lets_a_reply_in_flight_finish(discord_fake, llm, tmp_path
     env = bot_env(discord_fake, llm, tmp_path)
     text = "Let me explain the refund policy step by step. " * 6
     llm.script(Reply(text, chunk_size=12, delay=0.05))
-    with (tmp_path / "bot.log").open("w") as log_file:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
-        )
-    try:
+    async with bot_process(env, tmp_path, tmp_path / "bot.log") as process:
         await discord_fake.wait_until_identified(timeout=20)
         thread_id = await open_thread(discord_fake, discord_fake.add_user("ian"), "refunds?")
         await discord_fake.wait_for(lambda: len(llm.requests) == 1)
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=20)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, (tmp_path / "bot.log").read_text()
+        code = await stop(process)
+    assert code == 0, (tmp_path / "bot.log").read_text()
     await wait_for_reply(discord_fake, thread_id, [text], timeout=1)
 
 
@@ -88,42 +92,27 @@ async def test_a_reply_cut_by_a_crash_is_marked_on_the_next_start(discord_fake, 
     env = bot_env(discord_fake, llm, tmp_path)
     llm.script(Reply("A long answer that will never finish. " * 40, chunk_size=8, delay=0.05))
     log_path = tmp_path / "bot.log"
-    with log_path.open("w") as log_file:
-        first = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
-        )
-    try:
+    async with bot_process(env, tmp_path, log_path) as first:
         await discord_fake.wait_until_identified(timeout=20)
         customer = discord_fake.add_user("kai")
         thread_id = await open_thread(discord_fake, customer, "tell me everything")
         await discord_fake.wait_for(lambda: bool(bot_messages(discord_fake, thread_id)))
         first.kill()
         await first.wait()
-    finally:
-        if first.returncode is None:
-            first.kill()
-            await first.wait()
     llm.script(Reply("Sorry about that! Here is the short version."))
-    with log_path.open("a") as log_file:
-        second = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", env=env, cwd=tmp_path, stderr=log_file
-        )
-    try:
+    async with bot_process(env, tmp_path, log_path) as second:
         await discord_fake.wait_for(
             lambda: CUT_BY_RESTART in bot_messages(discord_fake, thread_id), timeout=20
         )
         await discord_fake.send_user_message(thread_id, customer, "again please")
         await discord_fake.wait_for(
-            lambda: bot_messages(discord_fake, thread_id)[-1]
-            == "Sorry about that! Here is the short version.",
+            lambda: (
+                bot_messages(discord_fake, thread_id)[-1]
+                == "Sorry about that! Here is the short version."
+            ),
             timeout=20,
         )
-        second.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(second.wait(), timeout=20)
-    finally:
-        if second.returncode is None:
-            second.kill()
-            await second.wait()
+        assert await stop(second) == 0
     sent = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"][1:]]
     assert sent == [
         ("user", "tell me everything"),
