@@ -204,6 +204,14 @@ async def test_a_typed_link_is_passed_to_the_vision_model_as_a_url(harness, llm)
         (Call("create_customer_ticket", '{"name": "Omar", "issue": '), "not valid JSON"),
         (Call("create_customer_ticket", {"name": "Omar"}), "issue: Field required"),
         (Call("create_customer_ticket", {"name": "", "issue": "x"}), "name: String should have"),
+        (
+            Call("create_customer_ticket", {"name": "O" * 101, "issue": "x"}),
+            "name: String should have at most 100 characters",
+        ),
+        (
+            Call("create_customer_ticket", {"name": "Omar", "issue": "x" * 2001}),
+            "issue: String should have at most 2000 characters",
+        ),
         (Call("refund_everything", {}), "unknown tool 'refund_everything'"),
         (Call("analyze_receipt_image", {"image_url": "file:///etc/passwd"}), "neither an image"),
     ],
