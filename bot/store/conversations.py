@@ -1,0 +1,187 @@
+"""Conversations, their messages, turns in flight, attachments and token usage."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.store.database import Database
+from bot.store.records import Attachment, Conversation, NewMessage, StoredMessage, Usage
+
+
+class ConversationQueries(Database):
+    """Everything a conversation holds apart from its tickets."""
+
+    # Conversations
+
+    async def get_conversation(self, key: str) -> Conversation | None:
+        """The conversation with this key, if any."""
+        row = await self._one(
+            "SELECT id, key, channel_id, customer_id, customer_name FROM conversations"
+            " WHERE key = ?",
+            (key,),
+        )
+        return Conversation(*row) if row else None
+
+    async def get_or_create_conversation(
+        self,
+        key: str,
+        *,
+        channel_id: int | None = None,
+        customer_id: str | None = None,
+        customer_name: str | None = None,
+    ) -> Conversation:
+        """The conversation with this key, created when new."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO conversations (key, channel_id, customer_id, customer_name)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (key, channel_id, customer_id, customer_name),
+            )
+        conversation = await self.get_conversation(key)
+        assert conversation is not None
+        return conversation
+
+    # History
+
+    async def load_history(self, conversation_id: int) -> list[StoredMessage]:
+        """Every stored message of the conversation, oldest first."""
+        rows = await self._all(
+            "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
+            " WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [
+            StoredMessage(
+                id=row[0],
+                role=row[1],
+                content=row[2],
+                tool_calls=json.loads(row[3]) if row[3] else None,
+                tool_call_id=row[4],
+                status=row[5],
+            )
+            for row in rows
+        ]
+
+    async def append_messages(
+        self, conversation_id: int, messages: Sequence[NewMessage]
+    ) -> list[int]:
+        """Append messages atomically (an assistant's tool calls land with their results)."""
+        ids: list[int] = []
+        async with self._transaction() as db:
+            for message in messages:
+                cursor = await db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, tool_calls,"
+                    " tool_call_id, author_id, discord_message_id, status, author_kind)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        conversation_id,
+                        message.role,
+                        message.content,
+                        message.tool_calls_json(),
+                        message.tool_call_id,
+                        message.author_id,
+                        message.discord_message_id,
+                        message.status,
+                        message.author_kind,
+                    ),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+            await db.execute(
+                "UPDATE conversations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                " WHERE id = ?",
+                (conversation_id,),
+            )
+        return ids
+
+    # Turns in flight
+
+    async def turn_started(self, conversation_id: int) -> None:
+        """Note that a reply is being written in the conversation."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO turns_in_flight (conversation_id) VALUES (?)",
+                (conversation_id,),
+            )
+
+    async def turn_finished(self, conversation_id: int) -> None:
+        """The reply is done (or marked interrupted): nothing to recover."""
+        async with self._transaction() as db:
+            await db.execute(
+                "DELETE FROM turns_in_flight WHERE conversation_id = ?", (conversation_id,)
+            )
+
+    async def turn_in_flight(self, conversation_id: int) -> bool:
+        """Whether a reply in this conversation was started and never finished."""
+        row = await self._one(
+            "SELECT 1 FROM turns_in_flight WHERE conversation_id = ?", (conversation_id,)
+        )
+        return row is not None
+
+    async def turns_cut_short(self, key_prefix: str = "") -> list[Conversation]:
+        """Conversations (keys starting with the prefix) whose reply a crash cut short."""
+        rows = await self._all(
+            "SELECT c.id, c.key, c.channel_id, c.customer_id, c.customer_name"
+            " FROM turns_in_flight t JOIN conversations c ON c.id = t.conversation_id"
+            " WHERE substr(c.key, 1, length(?)) = ? ORDER BY t.started_at",
+            (key_prefix, key_prefix),
+        )
+        return [Conversation(*row) for row in rows]
+
+    # Attachments
+
+    async def add_attachments(
+        self,
+        conversation_id: int,
+        attachments: Sequence[Attachment],
+        *,
+        discord_message_id: int | None = None,
+    ) -> None:
+        """Remember attachments Discord delivered, so only those are ever fetched."""
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO attachments (conversation_id, url, filename, content_type, size,"
+                " discord_message_id) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (conversation_id, url) DO NOTHING",
+                [
+                    (conversation_id, a.url, a.filename, a.content_type, a.size, discord_message_id)
+                    for a in attachments
+                ],
+            )
+
+    async def find_attachment(self, conversation_id: int, url: str) -> Attachment | None:
+        """The delivered attachment with this URL in the conversation, if any."""
+        row = await self._one(
+            "SELECT url, filename, content_type, size FROM attachments"
+            " WHERE conversation_id = ? AND url = ?",
+            (conversation_id, url),
+        )
+        return Attachment(*row) if row else None
+
+    # Usage
+
+    async def record_usage(self, conversation_id: int, usage: Usage) -> None:
+        """Store the token usage of one turn."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO usage (conversation_id, model, prompt_tokens, completion_tokens,"
+                " total_tokens, rounds) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    conversation_id,
+                    usage.model,
+                    usage.prompt_tokens,
+                    usage.completion_tokens,
+                    usage.total_tokens,
+                    usage.rounds,
+                ),
+            )
+
+    async def usage_for_conversation(self, conversation_id: int) -> list[Usage]:
+        """Token usage of each turn of the conversation, oldest first."""
+        rows = await self._all(
+            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds FROM usage"
+            " WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [Usage(*row) for row in rows]

@@ -1,0 +1,204 @@
+"""Tickets, their status history, and the receipts they carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bot.store.database import Database
+from bot.store.records import ReceiptRecord, Ticket, TicketEvent
+
+_TICKET_COLUMNS = (
+    "id, conversation_id, tool_call_id, customer_name, issue, user_id, user_display,"
+    " thread_url, receipt_id, status, staff_message_id, created_at, claimed_by,"
+    " claimed_by_name, claimed_at, channel_id"
+)
+
+
+class TicketQueries(Database):
+    """Tickets for staff and the receipts read in conversations."""
+
+    # Receipts
+
+    async def add_receipt(
+        self,
+        conversation_id: int,
+        *,
+        tool_call_id: str | None,
+        image_url: str,
+        data: dict[str, Any],
+    ) -> ReceiptRecord:
+        """Store a validated receipt."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO receipts (conversation_id, tool_call_id, image_url, data)"
+                " VALUES (?, ?, ?, ?)",
+                (conversation_id, tool_call_id, image_url, json.dumps(data)),
+            )
+            assert cursor.lastrowid is not None
+            receipt_id = cursor.lastrowid
+        return ReceiptRecord(receipt_id, conversation_id, image_url, data)
+
+    async def latest_receipt(self, conversation_id: int) -> ReceiptRecord | None:
+        """The conversation's most recent receipt, if any."""
+        row = await self._one(
+            "SELECT id, conversation_id, image_url, data FROM receipts"
+            " WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        return ReceiptRecord(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    # Tickets
+
+    async def create_ticket(
+        self,
+        conversation_id: int,
+        *,
+        tool_call_id: str | None,
+        customer_name: str,
+        issue: str,
+        user_id: str | None,
+        user_display: str | None,
+        thread_url: str | None,
+        receipt_id: int | None,
+        channel_id: int | None = None,
+    ) -> tuple[Ticket, bool]:
+        """Create a ticket; a repeated tool call id returns the existing one (created False)."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO tickets (conversation_id, tool_call_id, customer_name, issue,"
+                " user_id, user_display, thread_url, receipt_id, channel_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool_call_id) DO NOTHING",
+                (
+                    conversation_id,
+                    tool_call_id,
+                    customer_name,
+                    issue,
+                    user_id,
+                    user_display,
+                    thread_url,
+                    receipt_id,
+                    channel_id,
+                ),
+            )
+            created = cursor.rowcount == 1
+            if created:
+                await db.execute(
+                    "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
+                    " SELECT id, 'open', user_id, user_display FROM tickets WHERE id = ?",
+                    (cursor.lastrowid,),
+                )
+        if created:
+            ticket = await self.get_ticket(int(cursor.lastrowid or 0))
+        else:
+            row = await self._one(
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE tool_call_id = ?", (tool_call_id,)
+            )
+            ticket = Ticket(*row) if row else None
+        assert ticket is not None
+        return ticket, created
+
+    async def get_ticket_by_request(self, request_id: str) -> Ticket | None:
+        """The ticket a request (tool call or interaction) already opened, if any."""
+        row = await self._one(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE tool_call_id = ?", (request_id,)
+        )
+        return Ticket(*row) if row else None
+
+    async def count_tickets_since(self, conversation_id: int, since: dt.datetime) -> int:
+        """How many tickets the conversation opened since a moment."""
+        row = await self._one(
+            "SELECT COUNT(*) FROM tickets WHERE conversation_id = ? AND created_at >= ?",
+            (conversation_id, since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+        )
+        return int(row[0]) if row else 0
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None:
+        """The ticket with this number, if any."""
+        row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+        return Ticket(*row) if row else None
+
+    async def tickets_for_conversation(self, conversation_id: int) -> list[Ticket]:
+        """The conversation's tickets, oldest first."""
+        rows = await self._all(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        return [Ticket(*row) for row in rows]
+
+    async def set_ticket_staff_message(self, ticket_id: int, message_id: int) -> None:
+        """Remember the staff-channel post of a ticket."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE tickets SET staff_message_id = ? WHERE id = ?", (message_id, ticket_id)
+            )
+
+    async def active_ticket(self, conversation_id: int) -> Ticket | None:
+        """The conversation's newest ticket that is open or claimed, if any."""
+        row = await self._one(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
+            " AND status IN ('open', 'claimed') ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        return Ticket(*row) if row else None
+
+    async def set_ticket_status(
+        self, ticket_id: int, status: str, *, actor_id: str | None, actor_name: str | None
+    ) -> Ticket:
+        """Move a ticket to a status, recording who did it and when; claiming records the claim."""
+        async with self._transaction() as db:
+            if status == "claimed":
+                await db.execute(
+                    "UPDATE tickets SET status = ?, claimed_by = ?, claimed_by_name = ?,"
+                    " claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                    (status, actor_id, actor_name, ticket_id),
+                )
+            else:
+                await db.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket_id))
+            await db.execute(
+                "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
+                " VALUES (?, ?, ?, ?)",
+                (ticket_id, status, actor_id, actor_name),
+            )
+        ticket = await self.get_ticket(ticket_id)
+        assert ticket is not None
+        return ticket
+
+    async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+        """The ticket's status changes, oldest first."""
+        rows = await self._all(
+            "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
+            " WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [TicketEvent(*row) for row in rows]
+
+    async def all_ticket_events(self) -> list[TicketEvent]:
+        """Every status change of every ticket, by ticket then time."""
+        rows = await self._all(
+            "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
+            " ORDER BY ticket_id, id"
+        )
+        return [TicketEvent(*row) for row in rows]
+
+    async def list_tickets(
+        self, statuses: Sequence[str], *, limit: int, offset: int = 0
+    ) -> tuple[list[Ticket], int]:
+        """A page of tickets in these statuses, newest first, and how many there are."""
+        marks = ", ".join("?" for _ in statuses)
+        rows = await self._all(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE status IN ({marks})"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (*statuses, limit, offset),
+        )
+        count = await self._one(
+            f"SELECT COUNT(*) FROM tickets WHERE status IN ({marks})", tuple(statuses)
+        )
+        return [Ticket(*row) for row in rows], int(count[0]) if count else 0
+
+    async def ticket_counts(self) -> dict[str, int]:
+        """How many tickets are in each status."""
+        rows = await self._all("SELECT status, COUNT(*) FROM tickets GROUP BY status")
+        return {row[0]: int(row[1]) for row in rows}
