@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from bot.store.database import Database
 from bot.store.records import Attachment, Conversation, NewMessage, StoredMessage, Usage
 
+# What a stored message costs beyond its text when the history is cut by size (its framing).
+HISTORY_ROW_BYTES = 16
+
 
 class ConversationQueries(Database):
     """Everything a conversation holds apart from its tickets."""
@@ -44,12 +47,25 @@ class ConversationQueries(Database):
 
     # History
 
-    async def load_history(self, conversation_id: int) -> list[StoredMessage]:
-        """Every stored message of the conversation, oldest first."""
+    async def load_history(
+        self, conversation_id: int, *, newest_bytes: int | None = None
+    ) -> list[StoredMessage]:
+        """Every stored message of the conversation, oldest first.
+
+        With `newest_bytes`, a long history is cut in front of a user message: the leading
+        system messages, then the newest whole turns within about that many bytes of text
+        (the last user message and what follows it always). Trimming to a context budget
+        then reads the rows it may use, not the whole thread.
+        """
+        start, system_end = 0, 0
+        if newest_bytes is not None:
+            start, system_end = await self._history_cut(conversation_id, newest_bytes)
         rows = await self._all(
             "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
-            " WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
+            " WHERE conversation_id = ? AND id < ?"
+            " UNION ALL SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
+            " WHERE conversation_id = ? AND id >= ? ORDER BY id",
+            (conversation_id, system_end, conversation_id, start),
         )
         return [
             StoredMessage(
@@ -62,6 +78,31 @@ class ConversationQueries(Database):
             )
             for row in rows
         ]
+
+    async def _history_cut(self, conversation_id: int, newest_bytes: int) -> tuple[int, int]:
+        """Where the newest whole turns within `newest_bytes` start (0: all of them fit),
+        and where the leading system messages end."""
+        start = 0
+        size = 0
+        async with self._db.execute(
+            "SELECT id, role, IFNULL(length(CAST(content AS BLOB)), 0)"
+            " + IFNULL(length(tool_calls), 0) FROM messages"
+            " WHERE conversation_id = ? ORDER BY id DESC",
+            (conversation_id,),
+        ) as cursor:
+            async for row_id, role, length in cursor:
+                size += length + HISTORY_ROW_BYTES
+                if size > newest_bytes and start:
+                    break
+                if role == "user":
+                    start = row_id
+            else:
+                return 0, 0
+        first_turn = await self._one(
+            "SELECT MIN(id) FROM messages WHERE conversation_id = ? AND role != 'system'",
+            (conversation_id,),
+        )
+        return start, first_turn[0] if first_turn and first_turn[0] is not None else 0
 
     async def append_messages(
         self, conversation_id: int, messages: Sequence[NewMessage]

@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.llm import history
 from bot.llm.agent import Agent, AgentEvent, RoundCompleted, TextDelta, TurnDone
 from bot.llm.context import fit_to_budget
 from bot.llm.errors import LLMError
-from bot.store import Attachment, Conversation, NewMessage, Usage
+from bot.store import Attachment, Conversation, NewMessage, Store, Usage
 from bot.support.context import Customer, Services, SupportContext
 from bot.support.desk import Person
 
@@ -25,6 +26,20 @@ CUT_BY_RESTART = (
 DEFAULT_CONTEXT_BUDGET = 32_000
 # The system prompt explains this mark: staff talk to the customer, not to the assistant.
 STAFF_PREFIX = "[staff · "
+
+
+# A long history is read from the newest message back, twice what the budget could hold
+# (about 4 bytes a token): enough whole turns for `fit_to_budget` to choose from.
+HISTORY_BYTES_PER_TOKEN = 8
+
+
+async def request_history(store: Store, conversation_id: int, budget: int) -> list[dict[str, Any]]:
+    """The stored history as the next request carries it: repaired, trimmed to the budget."""
+    # The store keeps everything; the request carries what fits the model's context.
+    stored = await store.load_history(
+        conversation_id, newest_bytes=HISTORY_BYTES_PER_TOKEN * budget
+    )
+    return fit_to_budget(history.repair([m.to_chat() for m in stored]), budget)
 
 
 @dataclass(frozen=True)
@@ -92,9 +107,7 @@ class SupportEngine:
         """
         store = self.services.store
         await self.record_user_message(conversation, user)
-        stored = await store.load_history(conversation.id)
-        # The store keeps everything; the request carries what fits the model's context.
-        messages = fit_to_budget(history.repair([m.to_chat() for m in stored]), self.context_budget)
+        messages = await request_history(store, conversation.id, self.context_budget)
         context = SupportContext(self.services, conversation, user.customer, thread_url)
         pending_text = ""
         await store.turn_started(conversation.id)

@@ -70,6 +70,7 @@ class SupportBot(commands.Bot):
         self.message_rate = SlidingWindowLimiter(self.limits.messages_per_minute, 60.0)
         # Discord allows about 5 edits per 5 s per channel, however many replies share it.
         self.edit_budgets = EditBudgets()
+        self.edit_budgets.attach(self.http)
         self._commands_synced = False
         self.shutdown_grace = shutdown_grace
         self.active_turns: set[asyncio.Task[object]] = set()

@@ -6,11 +6,12 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import deque
 
 import aiohttp
 import discord
 
-from bot.frontends.discord.edit_budget import ChannelBudget
+from bot.frontends.discord.edit_budget import ChannelBudget, Lane
 from bot.frontends.discord.splitter import DISCORD_LIMIT, split_message
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,12 @@ class StreamingReply:
     # A single task does every send and edit of the reply, so there is never more than one
     # request in flight for it; each message is edited at most once per `edit_interval`, and
     # every request waits for room in the channel's budget, shared with the other replies
-    # there. Text arriving meanwhile is coalesced: a request carries the text of the moment
-    # it may go. The final text of each message, without the progress cursor, is retried on
-    # transient failures; a missing permission is logged once per channel and permission.
+    # there, and in the bot's global budget, shared with every channel: the first message of
+    # a reply goes ahead of updates, and updates go oldest unshown text first, so under load
+    # every reply is updated in turn. Text arriving meanwhile is coalesced: a request carries
+    # the text of the moment it may go. The final text of each message, without the progress
+    # cursor, is retried on transient failures; a missing permission is logged once per
+    # channel and permission.
 
     def __init__(
         self,
@@ -66,6 +70,10 @@ class StreamingReply:
         self._nonces: dict[int, int] = {}
         self._forbidden = False
         self._gave_up = False
+        # (length of the text, when it arrived) for text no request has shown yet.
+        self._unshown: deque[tuple[int, float]] = deque()
+        self._shown_upto = 0
+        self._finish_at: float | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -84,6 +92,7 @@ class StreamingReply:
         if not text:
             return
         self._text += text
+        self._unshown.append((len(self._text), time.monotonic()))
         self._wake.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="streaming-reply")
@@ -94,6 +103,7 @@ class StreamingReply:
         if notice:
             self.append(f"\n\n{notice}" if self._text.strip() else notice)
         self._finished = True
+        self._finish_at = time.monotonic()
         self._wake.set()
         if self._task is not None:
             await self._task
@@ -154,13 +164,19 @@ class StreamingReply:
             attempt += 1
             sending = index not in self._messages
             window = self._budget.sends if sending else self._budget.edits
-            async with window.slot() as slot:
+            lane = Lane.UPDATE if self._messages else Lane.FIRST_TEXT
+            async with (
+                window.slot() as slot,
+                self._budget.requests.slot(lane, self._waiting_since()) as request,
+            ):
                 # The wait for room may have been long: write the text of now, not of then.
-                display = self._displays()[index]
+                displays = self._displays()
+                display = displays[index]
                 final = self._finished
                 if self._shown.get(index) == display:
-                    slot.used = False
+                    slot.used = request.used = False
                     return True
+                shown_upto = len(self._text) if index == len(displays) - 1 else None
                 try:
                     await self._request(index, display, sending=sending)
                 except discord.Forbidden as exc:
@@ -192,9 +208,19 @@ class StreamingReply:
                 else:
                     self._shown[index] = display
                     self._edited_at[index] = time.monotonic()
+                    if shown_upto is not None:
+                        self._shown_upto = max(self._shown_upto, shown_upto)
                     return True
             # Back off outside the slot, so other replies in the channel are not held up.
             await asyncio.sleep(delay)
+
+    def _waiting_since(self) -> float:
+        """When the oldest text no request has shown arrived (or the finish, or now)."""
+        while self._unshown and self._unshown[0][0] <= self._shown_upto:
+            self._unshown.popleft()
+        if self._unshown:
+            return self._unshown[0][1]
+        return self._finish_at if self._finish_at is not None else time.monotonic()
 
     async def _request(self, index: int, display: str, *, sending: bool) -> None:
         if sending:

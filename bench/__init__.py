@@ -1,0 +1,1 @@
+"""`python -m bench`: the real bot under load, against loopback fakes enforcing Discord's limits."""

@@ -1,0 +1,65 @@
+"""`python -m bench`: the real bot against loopback fakes with Discord's limits; prints tables."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bench import history as history_bench
+from bench import report
+from bench.metrics import SizeMetrics, reduce
+from bench.scenario import REPO_ROOT, run
+
+DEFAULT_SIZES = "1,20,100,500"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help=f"conversations started together, one run each (default {DEFAULT_SIZES})",
+    )
+    parser.add_argument("--no-history", action="store_true", help="skip the history timings")
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help="write docs/performance.md and docs/performance.png from this run",
+    )
+    return parser.parse_args(argv)
+
+
+async def main(argv: list[str]) -> int:
+    """Run every size, then the history timings; print the tables; 1 if a target is missed."""
+    args = parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    measured: list[SizeMetrics] = []
+    for size in sizes:
+        print(f"running {size} conversation(s)...", file=sys.stderr, flush=True)
+        metrics = reduce(await run(size))
+        measured.append(metrics)
+        for problem in metrics.violations[:5]:
+            print(f"  fake saw: {problem}", file=sys.stderr)
+    history = None if args.no_history else await history_bench.measure()
+    found = report.targets(measured, history)
+    print()
+    print(report.results_table(measured))
+    if history is not None:
+        print()
+        print(report.history_table(history))
+    print()
+    print(report.targets_table(found))
+    if args.docs:
+        docs = REPO_ROOT / "docs"
+        docs.mkdir(exist_ok=True)
+        report.chart(measured, docs / "performance.png")
+        (docs / "performance.md").write_text(report.markdown(measured, history, found))
+        print(f"\nwrote {Path('docs') / 'performance.md'} and {Path('docs') / 'performance.png'}")
+    return 0 if all(t.met for t in found) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1:])))
