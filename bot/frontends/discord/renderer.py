@@ -11,7 +11,8 @@ from collections import deque
 import aiohttp
 import discord
 
-from bot.frontends.discord.edit_budget import ChannelBudget, Lane
+from bot.frontends.discord.edit_budget import ChannelBudget
+from bot.frontends.discord.global_budget import Lane
 from bot.frontends.discord.splitter import DISCORD_LIMIT, split_message
 
 log = logging.getLogger(__name__)

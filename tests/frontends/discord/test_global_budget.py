@@ -10,7 +10,8 @@ from collections import Counter
 import discord
 import pytest
 
-from bot.frontends.discord.edit_budget import EditBudgets, GlobalBudget, Lane
+from bot.frontends.discord.edit_budget import EditBudgets
+from bot.frontends.discord.global_budget import GlobalBudget, Lane
 from bot.frontends.discord.renderer import CURSOR, StreamingReply
 
 

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 
-from bot.frontends.discord.edit_budget import KEEP_BUDGETS, EditBudgets, RateWindow
+from bot.frontends.discord.edit_budget import KEEP_BUDGETS, EditBudgets
+from bot.frontends.discord.rate_window import RateWindow
 from bot.frontends.discord.renderer import CURSOR, StreamingReply
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openai_server import Reply

@@ -1,0 +1,245 @@
+"""The bot's global request budget: Discord's 50 requests per second, shared fairly.
+
+Past about 40 replies streaming at once the global limit, not the model, sets the pace: the
+budget then shares it fairly among the replies (first text first, then the oldest unshown
+text) and uses all of it, while other requests still get a regular turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import enum
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import discord
+
+from bot.frontends.discord.rate_window import Slot
+
+# Discord's global limit: 50 requests per second per bot (interaction responses are exempt).
+GLOBAL_REQUESTS = 50
+GLOBAL_PERIOD = 1.0
+# While replies wait for room, other requests (thread creations, notices, staff posts) still
+# get one grant in this many, so new conversations keep opening without starving live ones.
+OTHER_EVERY = 4
+TYPING_ROUTE = "/channels/{channel_id}/typing"
+# Interaction endpoints are not bound by the global limit.
+EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
+
+# Set while a request that already holds a global slot runs, so the HTTP hook lets it through.
+_holding: contextvars.ContextVar[bool] = contextvars.ContextVar("holding_budget", default=False)
+
+
+class Lane(enum.IntEnum):
+    """What a request is for; it decides the request's place in the global budget's queue."""
+
+    FIRST_TEXT = 0  # the first message of a reply: the customer sees the answer start
+    UPDATE = 1  # an edit (or a continuation message) of a streaming reply; the final text too
+    OTHER = 2  # everything else: thread creations, notices, staff posts, fetches
+
+
+class GlobalBudget:
+    """Discord's global limit (`limit` requests in any `period`), shared fairly.
+
+    Waiting requests are served by lane: first texts of replies first (oldest first), then
+    updates of streaming replies, oldest unshown text first, so every reply waits about as
+    long as the others and none is starved; other requests get one grant in `other_every`
+    while replies wait, and only up to half the window when none does, leaving room for the
+    first text of the replies they start. A typing indicator is best effort: it is sent only
+    when the window is less than half used and no request waits, and skipped otherwise.
+
+    `attach` puts every REST request of a discord.py client through the budget.
+    """
+
+    # Like RateWindow, a request counts from when it finished, so the window cannot open too
+    # early however long a request took.
+
+    def __init__(
+        self,
+        limit: int = GLOBAL_REQUESTS,
+        period: float = GLOBAL_PERIOD,
+        *,
+        other_every: int = OTHER_EVERY,
+    ) -> None:
+        if limit < 2 or period <= 0 or other_every < 1:
+            raise ValueError("a global budget needs a limit of at least 2 and a positive period")
+        self.limit = limit
+        self.period = period
+        self.other_every = other_every
+        # Room kept free of other requests and typing, for the first text of new replies.
+        self.headroom = limit // 2
+        self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
+        self.skipped_typing = 0
+        self._finished: deque[float] = deque()
+        self._in_flight = 0
+        self._order = itertools.count()
+        # (since, order, waiter) heaps for the reply lanes; a FIFO for the others.
+        self._replies: dict[Lane, list[tuple[float, int, asyncio.Future[None]]]] = {
+            Lane.FIRST_TEXT: [],
+            Lane.UPDATE: [],
+        }
+        self._others: deque[asyncio.Future[None]] = deque()
+        # Grants to replies since the other lane, waiting, last got one.
+        self._owed_other = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+
+    # ------------------------------------------------------------------ acquiring
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self, lane: Lane = Lane.OTHER, since: float | None = None
+    ) -> AsyncIterator[Slot]:
+        """Wait for this lane's turn, then hold the room while the request runs.
+
+        `since` orders the reply lanes: when the text the request will show first arrived.
+        """
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if lane is Lane.OTHER:
+            self._others.append(waiter)
+        else:
+            at = time.monotonic() if since is None else since
+            heapq.heappush(self._replies[lane], (at, next(self._order), waiter))
+        self._grant()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._in_flight -= 1  # granted, then cancelled before it could run
+                self._grant()
+            raise
+        self.granted[lane] += 1
+        slot = Slot()
+        try:
+            with self.holding():
+                yield slot
+        finally:
+            self._release(slot)
+
+    def spare(self) -> Slot | None:
+        """A slot at once if the window is quiet (less than half used, nobody waiting)."""
+        if self._waiting() or self._room() <= self.headroom:
+            return None
+        self._in_flight += 1
+        return Slot()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def holding() -> Iterator[None]:
+        """Mark requests made in this block as already counted (the HTTP hook lets them by)."""
+        token = _holding.set(True)
+        try:
+            yield
+        finally:
+            _holding.reset(token)
+
+    def _release(self, slot: Slot) -> None:
+        self._in_flight -= 1
+        if slot.used:
+            self._finished.append(time.monotonic())
+        self._grant()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _room(self) -> int:
+        now = time.monotonic()
+        while self._finished and self._finished[0] + self.period <= now:
+            self._finished.popleft()
+        return self.limit - len(self._finished) - self._in_flight
+
+    def _waiting(self) -> bool:
+        self._drop_cancelled()
+        return bool(self._others or self._replies[Lane.FIRST_TEXT] or self._replies[Lane.UPDATE])
+
+    def _drop_cancelled(self) -> None:
+        for heap in self._replies.values():
+            while heap and heap[0][2].done():
+                heapq.heappop(heap)
+        while self._others and self._others[0].done():
+            self._others.popleft()
+
+    def _next_lane(self, room: int) -> Lane | None:
+        """Whose turn it is, given `room` free requests in the window (None: nobody's yet)."""
+        other = bool(self._others)
+        if other and self._owed_other >= self.other_every - 1:
+            return Lane.OTHER
+        for lane in (Lane.FIRST_TEXT, Lane.UPDATE):
+            if self._replies[lane]:
+                return lane
+        if other and room > self.headroom:
+            return Lane.OTHER
+        return None
+
+    def _grant(self) -> None:
+        """Wake as many waiters as there is room for, in turn; set a timer for the rest."""
+        while True:
+            self._drop_cancelled()
+            if not self._waiting():
+                return
+            room = self._room()
+            lane = self._next_lane(room) if room > 0 else None
+            if lane is None:
+                self._wake_later()
+                return
+            if lane is Lane.OTHER:
+                waiter = self._others.popleft()
+                self._owed_other = 0
+            else:
+                waiter = heapq.heappop(self._replies[lane])[2]
+                if self._others:
+                    self._owed_other += 1
+            self._in_flight += 1
+            waiter.set_result(None)
+
+    def _wake_later(self) -> None:
+        """Try again when the oldest counted request leaves the window."""
+        if not self._finished:
+            return  # only requests in flight hold the room: their release tries again
+        at = self._finished[0] + self.period
+        if self._timer is not None and self._timer_at <= at and not self._timer.cancelled():
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer_at = at
+        self._timer = loop.call_at(loop.time() + max(0.0, at - time.monotonic()), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._grant()
+
+    # ------------------------------------------------------------------ the HTTP hook
+
+    def attach(self, http: discord.http.HTTPClient) -> None:
+        """Put every REST request of a discord.py client through this budget (once).
+
+        Requests made by replies hold their slot already; typing indicators are best effort;
+        interaction responses are exempt, as at Discord; everything else is an other request.
+        """
+        if getattr(http, "_global_budget", None) is not None:
+            return
+        request: Callable[..., Awaitable[Any]] = http.request
+
+        async def budgeted(route: discord.http.Route, **kwargs: Any) -> Any:
+            if _holding.get() or route.path.startswith(EXEMPT_PREFIXES):
+                return await request(route, **kwargs)
+            if route.path == TYPING_ROUTE:
+                slot = self.spare()
+                if slot is None:
+                    self.skipped_typing += 1
+                    return None
+                try:
+                    return await request(route, **kwargs)
+                finally:
+                    self._release(slot)
+            async with self.slot(Lane.OTHER):
+                return await request(route, **kwargs)
+
+        setattr(http, "request", budgeted)  # noqa: B010 - an instance attribute shadows the method
+        setattr(http, "_global_budget", self)  # noqa: B010
