@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings()
-        setup_logging(settings)
+        setup_logging(settings, interactive=args.command == "chat")
         if args.command == "check":
             from bot.check import check
 

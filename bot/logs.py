@@ -34,7 +34,7 @@ class RedactSecrets(logging.Filter):
         return text
 
 
-def setup_logging(settings: Settings) -> None:
+def setup_logging(settings: Settings, *, interactive: bool = False) -> None:
     """Log to stderr at LOG_LEVEL; discord.py's chatter stays at INFO or above."""
     secrets = [settings.xai_api_key.get_secret_value()]
     if settings.discord_token is not None:
@@ -46,6 +46,9 @@ def setup_logging(settings: Settings) -> None:
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
+    level = logging.getLevelName(settings.log_level)
+    # In the terminal chat, routine log lines would land in the middle of the conversation.
+    root.setLevel(max(level, logging.WARNING) if interactive else level)
+    # A line per HTTP request drowns what matters; DEBUG still shows them.
     for noisy in ("httpx", "httpx2", "openai", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+        logging.getLogger(noisy).setLevel(level if level <= logging.DEBUG else logging.WARNING)
