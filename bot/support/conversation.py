@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,8 @@ class SupportEngine:
         self.agent = agent
         self.system_prompt = system_prompt
         self.context_budget = context_budget
-        self._locks: dict[int, asyncio.Lock] = {}
+        # Weak: a lock lives while a turn holds or awaits it, so idle conversations cost nothing.
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def open_conversation(
         self,
@@ -95,7 +97,10 @@ class SupportEngine:
 
     def lock(self, conversation: Conversation) -> asyncio.Lock:
         """The lock that keeps one turn at a time in a conversation (FIFO for waiters)."""
-        return self._locks.setdefault(conversation.id, asyncio.Lock())
+        lock = self._locks.get(conversation.id)
+        if lock is None:
+            lock = self._locks[conversation.id] = asyncio.Lock()
+        return lock
 
     async def turn(
         self, conversation: Conversation, user: UserTurn, *, thread_url: str | None = None

@@ -8,6 +8,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+PRUNE_AT = 1024
+
 
 class SlidingWindowLimiter:
     """At most `max_events` per key within any `window` seconds."""
@@ -19,6 +21,7 @@ class SlidingWindowLimiter:
         self._window = window
         self._clock = clock
         self._events: dict[str, deque[float]] = {}
+        self._prune_at = PRUNE_AT
 
     def hit(self, key: str) -> float | None:
         """Count an event; None when allowed, else the seconds until the next one would be."""
@@ -29,6 +32,10 @@ class SlidingWindowLimiter:
         if len(events) >= self._max:
             return events[0] + self._window - now
         events.append(now)
+        if len(self._events) > self._prune_at:
+            # Memory follows the customers active in the window, not everyone ever seen.
+            self.forget_idle()
+            self._prune_at = max(PRUNE_AT, 2 * len(self._events))
         return None
 
     def forget_idle(self) -> None:

@@ -77,3 +77,13 @@ async def test_requests_carry_a_trimmed_history_but_the_store_keeps_all(llm, tmp
     assert sent[-1]["content"].startswith("question 5")
     assert len(sent) < len(stored) - 1
     assert sent[1]["role"] == "user"
+
+
+def test_limiter_memory_follows_active_customers():
+    """Keys idle past the window are dropped as new ones arrive, so memory stays bounded."""
+    now = [0.0]
+    limiter = SlidingWindowLimiter(1, 60.0, clock=lambda: now[0])
+    for customer in range(5000):
+        now[0] = customer * 0.1  # 600 customers per window
+        limiter.hit(str(customer))
+    assert len(limiter._events) <= 2048

@@ -13,8 +13,9 @@ from openai import AsyncOpenAI
 
 from bot.app import build_engine
 from bot.config import Settings
+from bot.frontends.discord.attachments import DiscordAttachments
 from bot.frontends.discord.edit_budget import EditBudgets
-from bot.frontends.discord.staff import DiscordAttachments, StaffChannel
+from bot.frontends.discord.staff import StaffChannel
 from bot.frontends.discord.views import PageButton, TicketButton
 from bot.store import Store
 from bot.support.conversation import SupportEngine

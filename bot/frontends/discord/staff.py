@@ -8,7 +8,7 @@ import logging
 import discord
 
 from bot.frontends.discord.views import ticket_view
-from bot.store import Attachment, ReceiptRecord, Ticket
+from bot.store import ReceiptRecord, Ticket
 from bot.support.desk import CLAIMED, OPEN, RESOLVED
 from bot.support.receipts import Receipt, summarize
 
@@ -95,14 +95,3 @@ class StaffChannel:
         await channel.get_partial_message(ticket.staff_message_id).edit(
             embed=ticket_embed(ticket, receipt), view=ticket_view(ticket)
         )
-
-
-class DiscordAttachments:
-    """Reads attachment bytes through Discord's own HTTP client (an AttachmentReader)."""
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def read(self, attachment: Attachment) -> bytes:
-        """The bytes behind an attachment URL Discord delivered (signed CDN links expire)."""
-        return await self._client.http.get_from_cdn(attachment.url)
