@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.fakes import MESSAGE_ROUTE, MESSAGES_ROUTE, LimitedDiscord, TimedLLM
+from bench.fakes import TimedLLM
+from tests.fakes.discord_limits import MESSAGE_ROUTE, MESSAGES_ROUTE, LimitedDiscord
 from tests.fakes.openai_server import JSON, Reply
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -161,8 +162,7 @@ def bot_env(
         DISCORD_API_BASE=discord_fake.api_base,
         DISCORD_GATEWAY_URL=discord_fake.gateway_url,
         LOG_LEVEL="WARNING",
-        # Every conversation streams at once: the model's concurrency is not what is measured.
-        MAX_CONCURRENT_LLM_CALLS=str(max(8, size)),
+        # Nothing else is set: customers get the defaults, and so does the benchmark.
     )
     return env
 

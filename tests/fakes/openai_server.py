@@ -6,6 +6,8 @@ import asyncio
 import inspect
 import itertools
 import json
+import secrets
+import string
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
@@ -20,6 +22,14 @@ JSON: TypeAlias = dict[str, Any]
 #: Default headers on a Fault when none are given: tells the SDK to retry after 1 ms (fast tests).
 FAST_RETRY_HEADERS: dict[str, str] = {"retry-after-ms": "1"}
 
+#: How tool-call ids are made when a Call gives none: "unique" like OpenAI and xAI (random
+#: `call_...`), "repeat" (`call_1`, `call_2`... in every response, as some servers do) or
+#: "omit" (no id at all, as others do).
+ID_STYLES = ("unique", "repeat", "omit")
+#: xAI caches a conversation's repeated prompt prefix per this request header.
+CONVERSATION_HEADER = "x-grok-conv-id"
+_ID_ALPHABET = string.ascii_letters + string.digits
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -30,6 +40,7 @@ class Reply:
     delay: float = 0.0
     first_delay: float = 0.0
     usage: tuple[int, int] = (10, 20)
+    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,16 @@ class BrokenStream:
     chunk_size: int = 8
 
 
-Response: TypeAlias = Reply | ToolCalls | Structured | Fault | BrokenStream
+@dataclass(frozen=True)
+class MalformedStream:
+    """Streams the text chunks, then an event whose data is not JSON: the SDK's parser raises
+    an error of its own (not an API error), as a misbehaving proxy or server can cause."""
+
+    text: str
+    chunk_size: int = 8
+
+
+Response: TypeAlias = Reply | ToolCalls | Structured | Fault | BrokenStream | MalformedStream
 Responder: TypeAlias = Callable[[JSON], "Response | Awaitable[Response]"]
 
 
@@ -122,9 +142,11 @@ def _chunks(text: str, size: int) -> Iterator[str]:
         yield text[start : start + size]
 
 
-def _error_body(message: str, type_: str, code: str | None = None) -> JSON:
+def _error_body(
+    message: str, type_: str, code: str | None = None, *, param: str | None = None
+) -> JSON:
     """An OpenAI-style error body."""
-    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
 def _error_type(status: int) -> str:
@@ -138,13 +160,14 @@ def _error_type(status: int) -> str:
     }.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
-def _usage(usage: tuple[int, int]) -> JSON:
-    """An OpenAI usage object."""
+def _usage(usage: tuple[int, int], cached: int = 0) -> JSON:
+    """An OpenAI usage object; `cached` of the prompt tokens came from the cache."""
     prompt, completion = usage
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": min(cached, prompt)},
     }
 
 
@@ -154,7 +177,12 @@ class FakeLLM:
 
     models: list[str] = field(default_factory=lambda: ["grok-test"])
     api_key: str | None = None
+    id_style: str = "unique"
     requests: list[JSON] = field(default_factory=list, init=False)
+    #: Every request refused as the real API refuses it: (HTTP status, error body).
+    rejections: list[tuple[int, JSON]] = field(default_factory=list, init=False)
+    #: Per request: the prompt tokens served from the cache (0 without the header).
+    cached_tokens: list[int] = field(default_factory=list, init=False)
     request_headers: list[CIHeaders] = field(default_factory=list, init=False)
     unexpected: list[str] = field(default_factory=list, init=False)
     models_requests: int = field(default=0, init=False)
@@ -163,6 +191,14 @@ class FakeLLM:
     _responder: Responder | None = field(default=None, init=False, repr=False)
     _runner: web.AppRunner | None = field(default=None, init=False, repr=False)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1), init=False, repr=False)
+    _last_by_conversation: dict[str, list[JSON]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        """Reject unknown id styles early."""
+        if self.id_style not in ID_STYLES:
+            raise ValueError(f"unknown id_style: {self.id_style!r}")
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -182,7 +218,8 @@ class FakeLLM:
 
     async def start(self) -> None:
         """Start the aiohttp server."""
-        app = web.Application()
+        # OpenAI takes request bodies up to about 50 MB (images included); aiohttp's default is 1.
+        app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
@@ -286,6 +323,11 @@ class FakeLLM:
         self.request_headers.append(CIHeaders(request.headers.items()))
         if (denied := self._check_auth(request)) is not None:
             return denied
+        if (refused := self._refusal(body)) is not None:
+            status, error = refused
+            self.rejections.append((status, error))
+            return web.json_response(error, status=status)
+        self._account_cache(body, request.headers.get(CONVERSATION_HEADER))
 
         response = await self._next_response(body)
         if response is None:
@@ -306,13 +348,96 @@ class FakeLLM:
         if isinstance(response, Fault):
             return await self._fault(request, response)
         stream = bool(body.get("stream"))
-        if isinstance(response, BrokenStream):
+        if isinstance(response, BrokenStream | MalformedStream):
             if not stream:
-                self.unexpected.append("BrokenStream scripted for a non-streaming request")
+                self.unexpected.append(f"{response!r} scripted for a non-streaming request")
             return await self._broken(request, body, response)
         if stream:
             return await self._stream(request, body, response)
         return web.json_response(self._completion(body, response))
+
+    # ---------------------------------------------------------------- strictness
+
+    def _refusal(self, body: JSON) -> tuple[int, JSON] | None:
+        """What the real API answers to a request it refuses, or None to serve it.
+
+        OpenAI refuses an unknown model (404), an assistant message with neither content
+        nor tool calls, a tool result that answers no call of the assistant message before
+        it, and tool calls not followed by a result for each id (400): a history holding
+        one of these kills the conversation.
+        """
+        model = body.get("model")
+        if model not in self.models:
+            return 404, _error_body(
+                f"The model `{model}` does not exist or you do not have access to it.",
+                "invalid_request_error",
+                "model_not_found",
+            )
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            return 400, _error_body(
+                "Invalid 'messages': empty array.", "invalid_request_error", param="messages"
+            )
+        for index, message in enumerate(messages):
+            problem = self._message_problem(messages, index, message)
+            if problem is not None:
+                text, param = problem
+                return 400, _error_body(text, "invalid_request_error", param=param)
+        return None
+
+    @staticmethod
+    def _message_problem(messages: list[Any], index: int, message: Any) -> tuple[str, str] | None:
+        """(error message, param) for a message the real API refuses, else None."""
+        where = f"messages.[{index}]"
+        if not isinstance(message, dict):
+            return f"Invalid type for '{where}': expected an object.", where
+        role = message.get("role")
+        calls = message.get("tool_calls") or []
+        if role == "assistant":
+            if message.get("content") is None and not calls:
+                return (
+                    "Invalid value for 'content': expected a string, got null.",
+                    f"{where}.content",
+                )
+            answered = set()
+            for following in messages[index + 1 :]:
+                if not isinstance(following, dict) or following.get("role") != "tool":
+                    break
+                answered.add(following.get("tool_call_id"))
+            missing = [c.get("id") for c in calls if c.get("id") not in answered]
+            if missing:
+                return (
+                    "An assistant message with 'tool_calls' must be followed by tool messages"
+                    " responding to each 'tool_call_id'. The following tool_call_ids did not"
+                    f" have response messages: {', '.join(map(str, missing))}",
+                    f"{where}.role",
+                )
+        if role == "tool":
+            owner = index - 1
+            while owner >= 0 and messages[owner].get("role") == "tool":
+                owner -= 1
+            owner_calls = (messages[owner].get("tool_calls") or []) if owner >= 0 else []
+            if message.get("tool_call_id") not in {c.get("id") for c in owner_calls}:
+                return (
+                    "Invalid parameter: messages with role 'tool' must be a response to a"
+                    " preceeding message with 'tool_calls'.",
+                    f"{where}.role",
+                )
+        return None
+
+    def _account_cache(self, body: JSON, conversation: str | None) -> None:
+        """Count the prompt served from cache: the messages the conversation's previous
+        request began with, unchanged (about 4 characters a token), as xAI does per header."""
+        messages: list[JSON] = body.get("messages") or []
+        cached = 0
+        if conversation:
+            previous = self._last_by_conversation.get(conversation, [])
+            for old, new in zip(previous, messages, strict=False):
+                if old != new:
+                    break
+                cached += len(json.dumps(new)) // 4
+            self._last_by_conversation[conversation] = messages
+        self.cached_tokens.append(cached)
 
     async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         """Serve an HTTP error, or drop the connection when ``status == 0``."""
@@ -343,10 +468,15 @@ class FakeLLM:
             "model": body.get("model", "unknown"),
         }
 
-    @staticmethod
-    def _call_id(call: Call, index: int) -> str:
-        """The call's id, or ``call_<n>`` (``n`` counted from 1 within the response)."""
-        return call.id if call.id is not None else f"call_{index + 1}"
+    def _call_id(self, call: Call, index: int) -> str | None:
+        """The call's id, else one made in the server's `id_style` (None: no id is sent)."""
+        if call.id is not None:
+            return call.id
+        if self.id_style == "repeat":
+            return f"call_{index + 1}"
+        if self.id_style == "omit":
+            return None
+        return "call_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
 
     @staticmethod
     def _arguments(call: Call) -> str:
@@ -359,16 +489,19 @@ class FakeLLM:
         finish = "stop"
         if isinstance(response, Reply):
             message["content"] = response.text
+            finish = response.finish_reason
         elif isinstance(response, Structured):
             message["content"] = self._structured_text(response)
         else:
             message["content"] = response.text or None
             message["tool_calls"] = [
-                {
-                    "id": self._call_id(call, i),
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": self._arguments(call)},
-                }
+                _without_none(
+                    {
+                        "id": self._call_id(call, i),
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": self._arguments(call)},
+                    }
+                )
                 for i, call in enumerate(response.calls)
             ]
             finish = "tool_calls"
@@ -377,7 +510,7 @@ class FakeLLM:
             "choices": [
                 {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
             ],
-            "usage": _usage(response.usage),
+            "usage": _usage(response.usage, self.cached_tokens[-1]),
         }
 
     @staticmethod
@@ -425,7 +558,7 @@ class FakeLLM:
                 if pause > 0:
                     await asyncio.sleep(pause)
                 await self._send(resp, self._chunk(env, {"content": piece}))
-            finish = "stop"
+            finish = response.finish_reason
         elif isinstance(response, Structured):
             for piece in _chunks(self._structured_text(response), 8):
                 await self._send(resp, self._chunk(env, {"content": piece}))
@@ -440,7 +573,8 @@ class FakeLLM:
         await self._send(resp, self._chunk(env, {}, finish))
         stream_options = body.get("stream_options") or {}
         if isinstance(stream_options, dict) and stream_options.get("include_usage"):
-            await self._send(resp, {**env, "choices": [], "usage": _usage(response.usage)})
+            usage = _usage(response.usage, self.cached_tokens[-1])
+            await self._send(resp, {**env, "choices": [], "usage": usage})
         await self._send(resp, "[DONE]")
         await resp.write_eof()
         return resp
@@ -451,42 +585,58 @@ class FakeLLM:
             call_id = self._call_id(call, i)
             args = self._arguments(call)
             if response.style == "fragments":
-                yield {
-                    "index": i,
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": ""},
-                }
+                yield _without_none(
+                    {
+                        "index": i,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                )
                 for frag in _chunks(args, response.arg_chunk):
                     yield {"index": i, "function": {"arguments": frag}}
             else:
-                yield {
-                    "index": i if response.style == "whole" else 0,
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": args},
-                }
+                yield _without_none(
+                    {
+                        "index": i if response.style == "whole" else 0,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": args},
+                    }
+                )
 
     async def _broken(
-        self, request: web.Request, body: JSON, response: BrokenStream
+        self, request: web.Request, body: JSON, response: BrokenStream | MalformedStream
     ) -> web.StreamResponse:
-        """Stream some text, then cut the connection mid-stream."""
+        """Stream some text, then cut the connection (or send an event that is not JSON)."""
         env = self._envelope(body, "chat.completion.chunk")
         resp = await self._open_stream(request)
         await self._send(resp, self._chunk(env, {"role": "assistant", "content": ""}))
         for piece in _chunks(response.text, response.chunk_size):
             await self._send(resp, self._chunk(env, {"content": piece}))
+        if isinstance(response, MalformedStream):
+            await self._send(resp, '{"choices": [{"delta": ')
+            await resp.write_eof()
+            return resp
         self._drop(request)
         return resp
 
 
+def _without_none(item: JSON) -> JSON:
+    """The dict without its None values (a server that omits ids sends no `id` key)."""
+    return {k: v for k, v in item.items() if v is not None}
+
+
 __all__ = [
+    "CONVERSATION_HEADER",
     "FAST_RETRY_HEADERS",
+    "ID_STYLES",
     "BrokenStream",
     "CIHeaders",
     "Call",
     "FakeLLM",
     "Fault",
+    "MalformedStream",
     "Reply",
     "Structured",
     "ToolCalls",

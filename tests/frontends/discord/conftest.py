@@ -14,14 +14,16 @@ from bot.app import llm_client
 from bot.frontends.discord.bot import SupportBot, build_support_bot
 from bot.store import Store
 from tests.conftest import make_settings
+from tests.fakes.discord_limits import LimitedDiscord
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openai_server import FakeLLM
 
 
 @pytest.fixture
 async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    """A fake Discord; no request of the bot may break the spec or hit an unknown route."""
-    async with FakeDiscord() as fake:
+    """A fake Discord with Discord's real rate limits on; no request of the bot may break the
+    spec, draw a 429 or hit an unknown route."""
+    async with LimitedDiscord() as fake:
         yield fake
         assert fake.violations == []
         assert fake.unexpected == []
