@@ -14,7 +14,7 @@ from bot.llm.structured import StructuredModel
 from bot.llm.tools import ToolRegistry
 from bot.store import Store
 from bot.support.context import AttachmentReader, Services, SupportContext
-from bot.support.conversation import SupportEngine
+from bot.support.conversation import EMPTY_ANSWER, SupportEngine
 from bot.support.desk import TicketDesk, TicketNotifier
 from bot.support.prompt import load_system_prompt
 from bot.support.receipts import analyze_receipt_image
@@ -43,7 +43,8 @@ def build_engine(
     attachments: AttachmentReader,
 ) -> SupportEngine:
     """The support engine with its tools, models and store."""
-    slots = asyncio.Semaphore(settings.max_concurrent_llm_calls)
+    cap = settings.max_concurrent_llm_calls
+    slots = asyncio.Semaphore(cap) if cap else None
     services = Services(
         store=store,
         desk=TicketDesk(
@@ -53,8 +54,11 @@ def build_engine(
         vision=StructuredModel(client, settings.vision_model, slots=slots),
     )
     agent: Agent[SupportContext] = Agent(
-        model=OpenAIChatModel(client, settings.chat_model, slots=slots),
+        model=OpenAIChatModel(
+            client, settings.chat_model, slots=slots, reasoning_effort=settings.reasoning_effort
+        ),
         tools=ToolRegistry(SUPPORT_TOOLS),
+        empty_reply=EMPTY_ANSWER,
     )
     return SupportEngine(
         services, agent, load_system_prompt(), context_budget=settings.context_token_budget

@@ -48,5 +48,13 @@ async def check(settings: Settings, out: TextIO) -> bool:
         if name in models:
             report(True, f"{variable} {name} exists")
         else:
-            report(False, f"{variable} {name} is not offered by the endpoint")
+            # Providers retire models: name what can be chosen instead.
+            offered = ", ".join(sorted(models)) or "none"
+            report(
+                False,
+                f"{variable} {name} is not offered by the endpoint (retired or misspelt?);"
+                f" it offers: {offered}",
+            )
+    effort = settings.reasoning_effort or "not sent"
+    report(True, f"REASONING_EFFORT {effort}")
     return ok

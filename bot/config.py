@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_XAI_BASE_URL = "https://api.x.ai/v1"
-# grok-2-vision, grok-3 and grok-4-0709 are retired; the 4.1 fast model takes text and images.
-DEFAULT_CHAT_MODEL = "grok-4-1-fast-non-reasoning"
-DEFAULT_VISION_MODEL = "grok-4-1-fast-non-reasoning"
+# xAI retired grok-2-vision, grok-3, grok-4-0709 and the grok-4-1-fast and grok-4-fast families
+# on 15 May 2026; its migration guide names grok-4.3 (tools, structured output, images).
+DEFAULT_CHAT_MODEL = "grok-4.3"
+DEFAULT_VISION_MODEL = "grok-4.3"
+# grok-4.3 thinks by default; "none" answers at once, which is what a chat desk needs.
+DEFAULT_REASONING_EFFORT = "none"
 DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
 DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
@@ -28,6 +33,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
+        # Empty values count as unset, except REASONING_EFFORT (see `load_settings`).
         env_ignore_empty=True,
         extra="ignore",
         case_sensitive=False,
@@ -40,6 +46,8 @@ class Settings(BaseSettings):
     xai_base_url: str = DEFAULT_XAI_BASE_URL
     chat_model: str = DEFAULT_CHAT_MODEL
     vision_model: str = DEFAULT_VISION_MODEL
+    # Empty (REASONING_EFFORT=) means the parameter is not sent, for endpoints that lack it.
+    reasoning_effort: str = DEFAULT_REASONING_EFFORT
     staff_role_id: int | None = Field(default=None, gt=0)
     database_path: Path = Path("bot.sqlite3")
     discord_api_base: str = DEFAULT_DISCORD_API_BASE
@@ -50,7 +58,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=3, ge=0, le=10)
     context_token_budget: int = Field(default=32_000, ge=1000)
     user_messages_per_minute: int = Field(default=6, ge=1)
-    max_concurrent_llm_calls: int = Field(default=8, ge=1)
+    # 0: no cap. The provider's own 429s, retried with backoff, are the signal of overload;
+    # a cap of ours would queue customers at ordinary load.
+    max_concurrent_llm_calls: int = Field(default=0, ge=0)
     tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
@@ -83,6 +93,11 @@ class Settings(BaseSettings):
             raise ValueError("is empty")
         return value.strip()
 
+    @field_validator("reasoning_effort")
+    @classmethod
+    def _reasoning_effort(cls, value: str) -> str:
+        return value.strip().lower()
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
@@ -105,10 +120,22 @@ class Settings(BaseSettings):
         return token.get_secret_value(), support, staff
 
 
+def _set_but_empty(name: str, env_file: str = ".env") -> bool:
+    """Whether the variable is given, empty, in the environment or else in `.env`."""
+    if name in os.environ:
+        return not os.environ[name].strip()
+    value = dotenv_values(env_file).get(name) if Path(env_file).is_file() else None
+    return value is not None and not value.strip()
+
+
 def load_settings() -> Settings:
     """Read and validate the settings, turning pydantic's report into one clear line."""
     try:
-        return Settings()
+        settings = Settings()
+        if _set_but_empty("REASONING_EFFORT"):
+            # Empty means "do not send the parameter", not "use the default".
+            settings = settings.model_copy(update={"reasoning_effort": ""})
+        return settings
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "configuration"

@@ -72,15 +72,32 @@ async def test_check_passes_when_all_is_well(tmp_path, llm):
 async def test_check_names_a_missing_model_and_a_refused_key(tmp_path, llm):
     """An unknown model, or a key the endpoint refuses, fails the check with its name."""
     env = _llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
-    env["CHAT_MODEL"] = "grok-3"
+    env["CHAT_MODEL"] = "grok-4-1-fast-non-reasoning"  # retired by xAI on 15 May 2026
     result = await run_bot("check", env=env, cwd=tmp_path)
     assert result.code == 1
-    assert "ERR CHAT_MODEL grok-3 is not offered by the endpoint" in result.stdout
+    line = next(line for line in result.stdout.splitlines() if "CHAT_MODEL" in line)
+    assert line.startswith("ERR CHAT_MODEL grok-4-1-fast-non-reasoning is not offered")
+    assert line.endswith(f"it offers: {CHAT_MODEL}, {VISION_MODEL}")
     env["XAI_API_KEY"] = "wrong-key"
     result = await run_bot("check", env=env, cwd=tmp_path)
     assert result.code == 1
     assert "XAI_API_KEY was refused" in result.stdout
     assert "wrong-key" not in result.stdout + result.stderr
+
+
+async def test_defaults_are_current_models_and_no_reasoning(tmp_path, llm):
+    """With nothing set, the bot asks for grok-4.3 with reasoning effort "none"; an empty
+    REASONING_EFFORT leaves the parameter out, for endpoints that do not know it."""
+    llm.models = ["grok-4.3"]
+    env = _llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
+    del env["CHAT_MODEL"], env["VISION_MODEL"]
+    result = await run_bot("check", env=env, cwd=tmp_path)
+    assert result.code == 0, result.stdout
+    assert "CHAT_MODEL grok-4.3 exists" in result.stdout
+    assert "REASONING_EFFORT none" in result.stdout
+    env["REASONING_EFFORT"] = ""
+    result = await run_bot("check", env=env, cwd=tmp_path)
+    assert "REASONING_EFFORT not sent" in result.stdout
 
 
 async def test_check_reports_missing_discord_settings(tmp_path, llm):

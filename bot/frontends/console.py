@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.llm.agent import TextDelta, ToolFinished, ToolStarted
-from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation, ReceiptRecord, Ticket
 from bot.support.context import Customer
 from bot.support.conversation import CUT_BY_RESTART, SupportEngine, UserTurn
+from bot.support.events import ReplyText, ToolFinished, ToolStarted, TurnEnded
 from bot.support.images import triage
 from bot.support.receipts import Receipt, summarize
 
@@ -128,16 +127,15 @@ async def _answer(
 ) -> None:
     out.write("Assistant: ")
     out.flush()
-    try:
-        async with engine.lock(conversation):
-            async for event in engine.turn(conversation, turn):
-                if isinstance(event, TextDelta):
-                    out.write(event.text)
-                elif isinstance(event, ToolStarted):
-                    out.write(f"\n[calling {event.call.name}]\n")
-                elif isinstance(event, ToolFinished) and not event.ok:
-                    out.write(f"[{event.call.name}: {event.content}]\n")
-                out.flush()
-    except LLMError as exc:
-        out.write(f"\n[{exc.user_message} Your message is saved; try again.]")
+    async with engine.lock(conversation):
+        async for event in engine.turn(conversation, turn):
+            if isinstance(event, ReplyText):
+                out.write(event.text)
+            elif isinstance(event, ToolStarted):
+                out.write(f"\n[calling {event.name}]\n")
+            elif isinstance(event, ToolFinished) and not event.ok:
+                out.write(f"[{event.name}: {event.result}]\n")
+            elif isinstance(event, TurnEnded) and event.notice:
+                out.write(f"\n{event.notice}")
+            out.flush()
     out.write("\n")

@@ -13,6 +13,9 @@ from bot.llm.tools import ContextT, ToolRegistry
 
 DEFAULT_MAX_ROUNDS = 5
 ROUND_SEPARATOR = "\n\n"
+# Stored and shown when the model answers with neither text nor a tool call: an assistant
+# message with no content is refused by the real API, and silence tells the customer nothing.
+DEFAULT_EMPTY_REPLY = "Sorry, I have no answer to that. Could you say it another way?"
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,15 @@ class RoundCompleted:
 
 @dataclass(frozen=True)
 class TurnDone:
-    """The turn is over: the whole reply text shown, tokens used and rounds made."""
+    """The turn is over: the whole reply text shown, tokens used and rounds made.
+
+    `finish_reason` is the last response's ("length" or "content_filter": the answer was cut).
+    """
 
     text: str
     usage: TokenUsage
     rounds: int
+    finish_reason: str | None = None
 
 
 AgentEvent = TextDelta | ToolStarted | ToolFinished | RoundCompleted | TurnDone
@@ -64,18 +71,20 @@ class Agent(Generic[ContextT]):
     model: ChatModel
     tools: ToolRegistry[ContextT]
     max_rounds: int = DEFAULT_MAX_ROUNDS
+    empty_reply: str = DEFAULT_EMPTY_REPLY
     _schemas: list[dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._schemas = self.tools.schemas()
 
     async def run_turn(
-        self, history: list[dict[str, Any]], context: ContextT
+        self, history: list[dict[str, Any]], context: ContextT, *, conversation: str | None = None
     ) -> AsyncIterator[AgentEvent]:
         """Answer the last user message of `history`; yield events as the turn goes.
 
         Every RoundCompleted holds an assistant message together with a result for each of
-        its tool calls, so a history that stores them stays valid for the next request.
+        its tool calls, so a history that stores them stays valid for the next request; an
+        assistant message always has text or tool calls (`empty_reply` stands in for none).
         """
         messages = list(history)
         usage = TokenUsage()
@@ -85,7 +94,9 @@ class Agent(Generic[ContextT]):
             allow_tools = round_number < self.max_rounds
             separator = ROUND_SEPARATOR if shown and not shown.endswith("\n") else ""
             reply: ModelReply | None = None
-            async for piece in self.model.respond(messages, self._schemas, allow_tools=allow_tools):
+            async for piece in self.model.respond(
+                messages, self._schemas, allow_tools=allow_tools, conversation=conversation
+            ):
                 if isinstance(piece, ModelText):
                     text = separator + piece.text
                     separator = ""
@@ -96,7 +107,13 @@ class Agent(Generic[ContextT]):
             assert reply is not None, "a ChatModel must end with a ModelReply"
             usage += reply.usage
             calls = reply.tool_calls if allow_tools else []
-            assistant: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+            text = reply.text
+            if not text.strip() and not calls:
+                text = separator + self.empty_reply
+                shown += text
+                yield TextDelta(text)
+                text = reply.text + self.empty_reply
+            assistant: dict[str, Any] = {"role": "assistant", "content": text or None}
             if calls:
                 assistant["tool_calls"] = [call.to_chat() for call in calls]
             round_messages = [assistant]
@@ -111,6 +128,6 @@ class Agent(Generic[ContextT]):
             messages.extend(round_messages)
             yield RoundCompleted(round_messages)
             if not calls:
-                yield TurnDone(shown, usage, round_number)
+                yield TurnDone(shown, usage, round_number, reply.finish_reason)
                 return
         raise AssertionError("unreachable: the last round offers no tools")

@@ -108,3 +108,45 @@ def fit_to_budget(
         total,
     )
     return kept
+
+
+#: When a history outgrows the budget, it is cut to this share of it: the start of what is
+#: sent then stays put for many turns, so the provider's prompt cache keeps serving the
+#: prefix (a cut of one turn at a time would shift it, and miss the cache, every turn).
+RETAIN_SHARE = 0.5
+
+
+def leading_system_count(messages: list[dict[str, Any]]) -> int:
+    """How many system (or developer) messages open the history."""
+    count = 0
+    while count < len(messages) and messages[count].get("role") in SYSTEM_ROLES:
+        count += 1
+    return count
+
+
+def stable_start(
+    messages: list[dict[str, Any]], max_tokens: int, count: TokenCounter = estimate_tokens
+) -> int | None:
+    """Where the sent history should now begin, or None to keep the current start.
+
+    Within budget: None. Over it: the index of the first user message from which the rest
+    costs at most `RETAIN_SHARE` of what the budget leaves beside the leading system
+    messages (the last user message at the latest), so the start moves rarely and in large
+    steps. Leading system messages are never cut.
+    """
+    start = leading_system_count(messages)
+    costs = [count(message) for message in messages[start:]]
+    remaining = sum(costs)
+    system = sum(count(m) for m in messages[:start])
+    if remaining + system <= max_tokens:
+        return None
+    target = max(max_tokens - system, 0) * RETAIN_SHARE
+    last_user: int | None = None
+    for offset, cost in enumerate(costs):
+        index = start + offset
+        if messages[index].get("role") == "user":
+            last_user = index
+            if remaining <= target:
+                return index
+        remaining -= cost
+    return last_user

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast
 
 from openai import AsyncOpenAI, AsyncStream, Omit, omit
+from openai.types import ReasoningEffort
 from openai.types.chat import (
     ChatCompletionChunk,
     ChatCompletionMessageParam,
@@ -22,6 +23,8 @@ from bot.llm.stream import StreamFolder, TokenUsage, ToolCallRequest
 
 log = logging.getLogger(__name__)
 
+# xAI serves a repeated prompt prefix from its cache for requests carrying the same value.
+CONVERSATION_HEADER = "x-grok-conv-id"
 # The openai SDK's backoff (openai._constants), used for retries it cannot make itself.
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -36,11 +39,16 @@ class ModelText:
 
 @dataclass(frozen=True)
 class ModelReply:
-    """The whole of one model response: text, tool calls and usage."""
+    """The whole of one model response: text, tool calls, usage and why it ended.
+
+    `finish_reason` is the endpoint's: "stop" and "tool_calls" are whole answers, "length"
+    and "content_filter" cut ones; None when the endpoint said nothing.
+    """
 
     text: str
     tool_calls: list[ToolCallRequest]
     usage: TokenUsage
+    finish_reason: str | None = None
 
 
 class ChatModel(Protocol):
@@ -49,9 +57,17 @@ class ChatModel(Protocol):
     name: str
 
     def respond(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        allow_tools: bool,
+        conversation: str | None = None,
     ) -> AsyncIterator[ModelText | ModelReply]:
-        """Yield text as it arrives, then exactly one ModelReply."""
+        """Yield text as it arrives, then exactly one ModelReply.
+
+        `conversation` names the conversation, for endpoints that cache its prompt prefix.
+        """
         ...
 
 
@@ -59,23 +75,42 @@ class OpenAIChatModel:
     """A ChatModel over any OpenAI-compatible chat completions endpoint."""
 
     def __init__(
-        self, client: AsyncOpenAI, name: str, *, slots: asyncio.Semaphore | None = None
+        self,
+        client: AsyncOpenAI,
+        name: str,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        reasoning_effort: str = "",
     ) -> None:
         self._client = client
         self.name = name
-        # Shared by every model call of the process: a cap on requests in flight, FIFO beyond.
+        # Optional, shared by every model call of the process: a cap on requests in flight.
         self._slots = slots
+        # Empty: not sent, for endpoints that do not know the parameter.
+        self._reasoning_effort = reasoning_effort
 
     async def respond(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        allow_tools: bool,
+        conversation: str | None = None,
     ) -> AsyncIterator[ModelText | ModelReply]:
         """Stream a completion once a call slot is free (see `_stream`)."""
         async with self._slots or contextlib.nullcontext():
-            async for piece in self._stream(messages, tools, allow_tools=allow_tools):
+            async for piece in self._stream(
+                messages, tools, allow_tools=allow_tools, conversation=conversation
+            ):
                 yield piece
 
     async def _stream(
-        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, allow_tools: bool
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        allow_tools: bool,
+        conversation: str | None,
     ) -> AsyncIterator[ModelText | ModelReply]:
         """Stream a completion, folding its chunks; SDK errors become LLMError.
 
@@ -87,6 +122,8 @@ class OpenAIChatModel:
         tool_choice: Literal["auto", "none"] | Omit = omit
         if tools:
             tool_choice = "auto" if allow_tools else "none"
+        effort = cast("ReasoningEffort", self._reasoning_effort) if self._reasoning_effort else omit
+        headers = {CONVERSATION_HEADER: conversation} if conversation else None
         budget = self._client.max_retries
         retries = 0  # taken so far, by the SDK or here: all share the client's max_retries
         while True:
@@ -102,6 +139,8 @@ class OpenAIChatModel:
                     stream_options={"include_usage": True},
                     tools=cast("list[ChatCompletionToolUnionParam]", tools) or omit,
                     tool_choice=tool_choice,
+                    reasoning_effort=effort,
+                    extra_headers=headers,
                 )
             except Exception as exc:
                 if not is_api_failure(exc):
@@ -132,7 +171,9 @@ class OpenAIChatModel:
                     await asyncio.sleep(delay)
                     continue
                 raise translate(exc) from exc
-            yield ModelReply(folder.text, folder.tool_calls, folder.usage or TokenUsage())
+            yield ModelReply(
+                folder.text, folder.tool_calls, folder.usage or TokenUsage(), folder.finish_reason
+            )
             return
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from openai.types.chat import ChatCompletionChunk
@@ -25,18 +26,25 @@ class ToolCallRequest:
         }
 
 
+def new_call_id() -> str:
+    """A tool-call id for a call that came without one, unique like the providers' own."""
+    return f"call_{secrets.token_hex(12)}"
+
+
 @dataclass
 class TokenUsage:
-    """Tokens a request used."""
+    """Tokens a request used; `cached_tokens` of the prompt were served from the cache."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    cached_tokens: int = 0
 
     def __iadd__(self, other: TokenUsage) -> TokenUsage:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.total_tokens += other.total_tokens
+        self.cached_tokens += other.cached_tokens
         return self
 
 
@@ -53,8 +61,12 @@ class StreamFolder:
     def add(self, chunk: ChatCompletionChunk) -> str:
         """Fold one chunk in; return the text it adds."""
         if chunk.usage is not None:
+            details = chunk.usage.prompt_tokens_details
             self.usage = TokenUsage(
-                chunk.usage.prompt_tokens, chunk.usage.completion_tokens, chunk.usage.total_tokens
+                chunk.usage.prompt_tokens,
+                chunk.usage.completion_tokens,
+                chunk.usage.total_tokens,
+                (details.cached_tokens or 0) if details is not None else 0,
             )
         added = ""
         # The usage chunk at the end has no choices at all.
@@ -79,9 +91,8 @@ class StreamFolder:
         # OpenAI sends id and name once, then argument fragments under the same index;
         # xAI sends every call whole, sometimes all under index 0: a new id is a new call.
         if current is None or (delta.id and delta.id != current.id):
-            current = ToolCallRequest(
-                id=delta.id or f"call_{len(self._calls) + 1}", name=name, arguments=arguments
-            )
+            # Some servers send no id at all: the history still needs one that is unique.
+            current = ToolCallRequest(id=delta.id or new_call_id(), name=name, arguments=arguments)
             self._open_by_index[delta.index] = current
             self._calls.append(current)
             return

@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from bot.store.database import Database
 from bot.store.records import Attachment, Conversation, NewMessage, StoredMessage, Usage
 
-# What a stored message costs beyond its text when the history is cut by size (its framing).
-HISTORY_ROW_BYTES = 16
-
 
 class ConversationQueries(Database):
     """Everything a conversation holds apart from its tickets."""
@@ -48,24 +45,28 @@ class ConversationQueries(Database):
     # History
 
     async def load_history(
-        self, conversation_id: int, *, newest_bytes: int | None = None
+        self, conversation_id: int, *, from_context_start: bool = False
     ) -> list[StoredMessage]:
         """Every stored message of the conversation, oldest first.
 
-        With `newest_bytes`, a long history is cut in front of a user message: the leading
-        system messages, then the newest whole turns within about that many bytes of text
-        (the last user message and what follows it always). Trimming to a context budget
-        then reads the rows it may use, not the whole thread.
+        With `from_context_start`, only what the next request may use: the leading system
+        messages, then the messages from the conversation's context start on (see
+        `move_context_start`), so a long thread is not read whole for every turn.
         """
-        start, system_end = 0, 0
-        if newest_bytes is not None:
-            start, system_end = await self._history_cut(conversation_id, newest_bytes)
+        start = 0
+        if from_context_start:
+            row = await self._one(
+                "SELECT IFNULL(context_start_id, 0) FROM conversations WHERE id = ?",
+                (conversation_id,),
+            )
+            start = int(row[0]) if row else 0
         rows = await self._all(
             "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
-            " WHERE conversation_id = ? AND id < ?"
-            " UNION ALL SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
-            " WHERE conversation_id = ? AND id >= ? ORDER BY id",
-            (conversation_id, system_end, conversation_id, start),
+            " WHERE conversation_id = ? AND (id >= ? OR role = 'system'"
+            "  AND id < (SELECT IFNULL(MIN(id), 0) FROM messages"
+            "            WHERE conversation_id = ? AND role != 'system'))"
+            " ORDER BY id",
+            (conversation_id, start, conversation_id),
         )
         return [
             StoredMessage(
@@ -79,30 +80,13 @@ class ConversationQueries(Database):
             for row in rows
         ]
 
-    async def _history_cut(self, conversation_id: int, newest_bytes: int) -> tuple[int, int]:
-        """Where the newest whole turns within `newest_bytes` start (0: all of them fit),
-        and where the leading system messages end."""
-        start = 0
-        size = 0
-        async with self._db.execute(
-            "SELECT id, role, IFNULL(length(CAST(content AS BLOB)), 0)"
-            " + IFNULL(length(tool_calls), 0) FROM messages"
-            " WHERE conversation_id = ? ORDER BY id DESC",
-            (conversation_id,),
-        ) as cursor:
-            async for row_id, role, length in cursor:
-                size += length + HISTORY_ROW_BYTES
-                if size > newest_bytes and start:
-                    break
-                if role == "user":
-                    start = row_id
-            else:
-                return 0, 0
-        first_turn = await self._one(
-            "SELECT MIN(id) FROM messages WHERE conversation_id = ? AND role != 'system'",
-            (conversation_id,),
-        )
-        return start, first_turn[0] if first_turn and first_turn[0] is not None else 0
+    async def move_context_start(self, conversation_id: int, message_id: int) -> None:
+        """Requests of this conversation carry its history from this message on."""
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE conversations SET context_start_id = ? WHERE id = ?",
+                (message_id, conversation_id),
+            )
 
     async def append_messages(
         self, conversation_id: int, messages: Sequence[NewMessage]
@@ -207,7 +191,7 @@ class ConversationQueries(Database):
         async with self._transaction() as db:
             await db.execute(
                 "INSERT INTO usage (conversation_id, model, prompt_tokens, completion_tokens,"
-                " total_tokens, rounds) VALUES (?, ?, ?, ?, ?, ?)",
+                " total_tokens, rounds, cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     usage.model,
@@ -215,13 +199,15 @@ class ConversationQueries(Database):
                     usage.completion_tokens,
                     usage.total_tokens,
                     usage.rounds,
+                    usage.cached_tokens,
                 ),
             )
 
     async def usage_for_conversation(self, conversation_id: int) -> list[Usage]:
         """Token usage of each turn of the conversation, oldest first."""
         rows = await self._all(
-            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds FROM usage"
+            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds, cached_tokens"
+            " FROM usage"
             " WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )

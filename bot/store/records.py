@@ -96,7 +96,7 @@ class Ticket:
 
     id: int
     conversation_id: int
-    tool_call_id: str | None
+    request_key: str | None
     customer_name: str
     issue: str
     user_id: str | None
@@ -121,6 +121,7 @@ class Usage:
     completion_tokens: int
     total_tokens: int
     rounds: int
+    cached_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from bot.store.database import Database
 from bot.store.records import ReceiptRecord, Ticket, TicketEvent
 
 _TICKET_COLUMNS = (
-    "id, conversation_id, tool_call_id, customer_name, issue, user_id, user_display,"
+    "id, conversation_id, request_key, customer_name, issue, user_id, user_display,"
     " thread_url, receipt_id, status, staff_message_id, created_at, claimed_by,"
     " claimed_by_name, claimed_at, channel_id"
 )
@@ -56,7 +56,7 @@ class TicketQueries(Database):
         self,
         conversation_id: int,
         *,
-        tool_call_id: str | None,
+        request_key: str | None,
         customer_name: str,
         issue: str,
         user_id: str | None,
@@ -65,15 +65,17 @@ class TicketQueries(Database):
         receipt_id: int | None,
         channel_id: int | None = None,
     ) -> tuple[Ticket, bool]:
-        """Create a ticket; a repeated tool call id returns the existing one (created False)."""
+        """Create a ticket; a request key the conversation used before returns the ticket it
+        opened (created False): a retried request never opens a second one."""
         async with self._transaction() as db:
             cursor = await db.execute(
-                "INSERT INTO tickets (conversation_id, tool_call_id, customer_name, issue,"
+                "INSERT INTO tickets (conversation_id, request_key, customer_name, issue,"
                 " user_id, user_display, thread_url, receipt_id, channel_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool_call_id) DO NOTHING",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (conversation_id, request_key) DO NOTHING",
                 (
                     conversation_id,
-                    tool_call_id,
+                    request_key,
                     customer_name,
                     issue,
                     user_id,
@@ -93,17 +95,16 @@ class TicketQueries(Database):
         if created:
             ticket = await self.get_ticket(int(cursor.lastrowid or 0))
         else:
-            row = await self._one(
-                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE tool_call_id = ?", (tool_call_id,)
-            )
-            ticket = Ticket(*row) if row else None
+            assert request_key is not None
+            ticket = await self.get_ticket_by_request(conversation_id, request_key)
         assert ticket is not None
         return ticket, created
 
-    async def get_ticket_by_request(self, request_id: str) -> Ticket | None:
-        """The ticket a request (tool call or interaction) already opened, if any."""
+    async def get_ticket_by_request(self, conversation_id: int, request_key: str) -> Ticket | None:
+        """The ticket a request (tool call or interaction) of this conversation opened, if any."""
         row = await self._one(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE tool_call_id = ?", (request_id,)
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? AND request_key = ?",
+            (conversation_id, request_key),
         )
         return Ticket(*row) if row else None
 

@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.llm import agent as agent_events
 from bot.llm import history
-from bot.llm.agent import Agent, AgentEvent, RoundCompleted, TextDelta, TurnDone
-from bot.llm.context import fit_to_budget
+from bot.llm.agent import Agent
+from bot.llm.context import fit_to_budget, leading_system_count, stable_start
 from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation, NewMessage, Store, Usage
 from bot.support.context import Customer, Services, SupportContext
 from bot.support.desk import Person
+from bot.support.events import EngineEvent, ReplyText, ToolFinished, ToolStarted, TurnEnded
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +31,34 @@ DEFAULT_CONTEXT_BUDGET = 32_000
 STAFF_PREFIX = "[staff · "
 
 
-# A long history is read from the newest message back, twice what the budget could hold
-# (about 4 bytes a token): enough whole turns for `fit_to_budget` to choose from.
-HISTORY_BYTES_PER_TOKEN = 8
+FAILED_NOTICE = "⚠️ {reason} Your message is saved; please try again in a moment."
+OUR_FAULT = "Something went wrong on our side."
+CUT_NOTICES = {
+    "length": "⚠️ My answer was cut off because it got too long. Ask me to go on, or to be brief.",
+    "content_filter": (
+        "⚠️ My answer was stopped by a content filter. Please put your question another way,"
+        " or ask for a person."
+    ),
+}
+EMPTY_ANSWER = "Sorry, I have no answer to that. Could you say it another way?"
 
 
 async def request_history(store: Store, conversation_id: int, budget: int) -> list[dict[str, Any]]:
-    """The stored history as the next request carries it: repaired, trimmed to the budget."""
-    # The store keeps everything; the request carries what fits the model's context.
-    stored = await store.load_history(
-        conversation_id, newest_bytes=HISTORY_BYTES_PER_TOKEN * budget
-    )
-    return fit_to_budget(history.repair([m.to_chat() for m in stored]), budget)
+    """The stored history as the next request carries it: repaired, trimmed to the budget.
+
+    The store keeps everything; the request carries the history from the conversation's
+    context start on. When that outgrows the budget, the start moves ahead in one large
+    step (see `stable_start`) and is kept, so the prefix the provider caches stays the same
+    for many turns.
+    """
+    stored = await store.load_history(conversation_id, from_context_start=True)
+    chats = [m.to_chat() for m in stored]
+    cut = stable_start(chats, budget)
+    lead = leading_system_count(chats)
+    if cut is not None and cut > lead:
+        await store.move_context_start(conversation_id, stored[cut].id)
+        chats = chats[:lead] + chats[cut:]
+    return fit_to_budget(history.repair(chats), budget)
 
 
 @dataclass(frozen=True)
@@ -104,28 +122,41 @@ class SupportEngine:
 
     async def turn(
         self, conversation: Conversation, user: UserTurn, *, thread_url: str | None = None
-    ) -> AsyncIterator[AgentEvent]:
-        """Store the user's message, run the agent over the whole history, store each round.
+    ) -> AsyncIterator[EngineEvent]:
+        """Store the user's message, run the agent over the history, store each round.
 
-        Callers hold `lock(conversation)` around the iteration. On failure or cancellation
-        the text already shown is stored, marked interrupted, and the error propagates.
+        Callers hold `lock(conversation)` around the iteration. The last event is always a
+        TurnEnded: a failure of any kind ends the turn with a notice, and the text already
+        shown is stored, marked interrupted. Only cancellation propagates (after the same
+        storing), so a frontend never sees a turn hang or vanish.
         """
         store = self.services.store
-        await self.record_user_message(conversation, user)
-        messages = await request_history(store, conversation.id, self.context_budget)
-        context = SupportContext(self.services, conversation, user.customer, thread_url)
+        shown = ""
         pending_text = ""
-        await store.turn_started(conversation.id)
+        started = False
         try:
-            async for event in self.agent.run_turn(messages, context):
-                if isinstance(event, TextDelta):
+            await self.record_user_message(conversation, user)
+            await store.turn_started(conversation.id)
+            started = True
+            messages = await request_history(store, conversation.id, self.context_budget)
+            context = SupportContext(self.services, conversation, user.customer, thread_url)
+            async for event in self.agent.run_turn(
+                messages, context, conversation=conversation.key
+            ):
+                if isinstance(event, agent_events.TextDelta):
                     pending_text += event.text
-                elif isinstance(event, RoundCompleted):
+                    shown += event.text
+                    yield ReplyText(event.text)
+                elif isinstance(event, agent_events.ToolStarted):
+                    yield ToolStarted(event.call.name)
+                elif isinstance(event, agent_events.ToolFinished):
+                    yield ToolFinished(event.call.name, event.ok, event.content)
+                elif isinstance(event, agent_events.RoundCompleted):
                     await store.append_messages(
                         conversation.id, [NewMessage.from_chat(m) for m in event.messages]
                     )
                     pending_text = ""
-                elif isinstance(event, TurnDone):
+                elif isinstance(event, agent_events.TurnDone):
                     await store.record_usage(
                         conversation.id,
                         Usage(
@@ -134,16 +165,31 @@ class SupportEngine:
                             event.usage.completion_tokens,
                             event.usage.total_tokens,
                             event.rounds,
+                            event.usage.cached_tokens,
                         ),
                     )
-                yield event
-        except (LLMError, asyncio.CancelledError):
-            if pending_text.strip():
-                await asyncio.shield(self._store_interrupted(conversation, pending_text))
+                    yield TurnEnded(shown, CUT_NOTICES.get(event.finish_reason or "", ""))
+        except asyncio.CancelledError:
+            await asyncio.shield(self._keep_interrupted(conversation, pending_text))
             raise
+        except LLMError as exc:
+            log.warning("turn failed in conversation %d: %s", conversation.id, exc)
+            await self._keep_interrupted(conversation, pending_text)
+            yield TurnEnded(shown, FAILED_NOTICE.format(reason=exc.user_message))
+        except Exception:
+            log.exception("turn failed in conversation %d", conversation.id)
+            await self._keep_interrupted(conversation, pending_text)
+            yield TurnEnded(shown, FAILED_NOTICE.format(reason=OUR_FAULT))
         finally:
             # A crash skips this: the row left behind tells the next start to explain.
-            await asyncio.shield(store.turn_finished(conversation.id))
+            if started:
+                await asyncio.shield(self._turn_finished(conversation))
+
+    async def _turn_finished(self, conversation: Conversation) -> None:
+        try:
+            await self.services.store.turn_finished(conversation.id)
+        except Exception:
+            log.exception("could not mark the turn in conversation %d finished", conversation.id)
 
     async def recover_cut_turn(self, conversation: Conversation, notice: str) -> bool:
         """After a crash: if this conversation's reply was cut, note it; say whether it was."""
@@ -203,15 +249,26 @@ class SupportEngine:
             conversation.id, [NewMessage(role="assistant", content=text)]
         )
 
-    async def _store_interrupted(self, conversation: Conversation, text: str) -> None:
-        """Keep what the customer already saw, so the history matches the thread."""
-        await self.services.store.append_messages(
-            conversation.id,
-            [
-                NewMessage(
-                    role="assistant",
-                    content=f"{text.strip()}\n{INTERRUPTED_MARK}",
-                    status="interrupted",
-                )
-            ],
-        )
+    async def _keep_interrupted(self, conversation: Conversation, text: str) -> None:
+        """Keep what the customer already saw, so the history matches the thread.
+
+        Best effort: when the store itself is what failed, the failure is logged, and the
+        turn still ends with its notice.
+        """
+        if not text.strip():
+            return
+        try:
+            await self.services.store.append_messages(
+                conversation.id,
+                [
+                    NewMessage(
+                        role="assistant",
+                        content=f"{text.strip()}\n{INTERRUPTED_MARK}",
+                        status="interrupted",
+                    )
+                ],
+            )
+        except Exception:
+            log.exception(
+                "could not store the interrupted reply of conversation %d", conversation.id
+            )

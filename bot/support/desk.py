@@ -69,8 +69,12 @@ class TicketDesk:
         request_id: str | None,
         thread_url: str | None,
     ) -> tuple[Ticket, bool]:
-        """Open a ticket (once per request id) and post it for staff; at most a few an hour."""
-        if request_id is None or await self.store.get_ticket_by_request(request_id) is None:
+        """Open a ticket (once per request id in the conversation) and post it for staff;
+        at most a few an hour."""
+        if (
+            request_id is None
+            or await self.store.get_ticket_by_request(conversation.id, request_id) is None
+        ):
             since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
             recent = await self.store.count_tickets_since(conversation.id, since)
             if recent >= self.tickets_per_hour:
@@ -81,7 +85,7 @@ class TicketDesk:
         receipt = await self.store.latest_receipt(conversation.id)
         ticket, created = await self.store.create_ticket(
             conversation.id,
-            tool_call_id=request_id,
+            request_key=request_id,
             customer_name=name,
             issue=issue,
             user_id=customer.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import warnings
@@ -14,8 +15,11 @@ from bot.store import Attachment
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 # Far above any phone photo, far below what would exhaust memory when decoded.
 MAX_IMAGE_PIXELS = 60_000_000
+# Vision models downscale to about this size anyway; sending more costs upload time only.
+MAX_SIDE_PIXELS = 2048
+JPEG_QUALITY = 85
 _PASSTHROUGH = {"JPEG": "image/jpeg", "PNG": "image/png"}
-_CONVERTED = {"WEBP", "GIF"}
+_SUPPORTED = {"JPEG", "PNG", "WEBP", "GIF"}
 _IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 
 
@@ -63,7 +67,13 @@ def triage(attachments: list[Attachment], max_images: int = 4) -> Triage:
 
 
 def to_data_url(data: bytes) -> str:
-    """A base64 data URL of the image: JPEG and PNG as they are, WebP and GIF as PNG."""
+    """A base64 data URL of the image, at most `MAX_SIDE_PIXELS` on its long side.
+
+    A JPEG or PNG that is small enough goes as it is; a larger one is scaled down, and WebP
+    and GIF are converted (JPEG for opaque pictures, PNG where transparency must survive).
+    This decodes the whole image: CPU work for up to a second on a big photo, so call it off
+    the event loop (`to_data_url_off_loop`).
+    """
     if len(data) > MAX_IMAGE_BYTES:
         raise ImageRejectedError("the image is larger than 20 MiB")
     try:
@@ -71,24 +81,44 @@ def to_data_url(data: bytes) -> str:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image_format = image.format or ""
+                if image_format not in _SUPPORTED:
+                    kind = image_format or "this"
+                    raise ImageRejectedError(
+                        f"{kind} images are not supported (JPG, PNG, WebP, GIF)"
+                    )
                 if image.width * image.height > MAX_IMAGE_PIXELS:
                     raise ImageRejectedError("the image has too many pixels")
-                if image_format in _PASSTHROUGH:
+                fits = max(image.width, image.height) <= MAX_SIDE_PIXELS
+                if image_format in _PASSTHROUGH and fits:
                     image.verify()
                     return _data_url(_PASSTHROUGH[image_format], data)
-                if image_format in _CONVERTED:
-                    image.seek(0)
-                    converted = io.BytesIO()
-                    image.convert("RGBA").save(converted, format="PNG")
-                    return _data_url("image/png", converted.getvalue())
+                image.seek(0)
+                image.load()
+                return _encoded(image)
     except ImageRejectedError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejectedError("the file is not a readable image") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageRejectedError("the image has too many pixels") from exc
-    kind = image_format or "this"
-    raise ImageRejectedError(f"{kind} images are not supported (JPG, PNG, WebP, GIF)")
+
+
+async def to_data_url_off_loop(data: bytes) -> str:
+    """`to_data_url` in a worker thread, so a big photo never stalls the event loop."""
+    return await asyncio.to_thread(to_data_url, data)
+
+
+def _encoded(image: Image.Image) -> str:
+    """The image scaled to fit `MAX_SIDE_PIXELS`, as JPEG, or PNG when it has transparency."""
+    transparent = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    picture = image.convert("RGBA" if transparent else "RGB")
+    picture.thumbnail((MAX_SIDE_PIXELS, MAX_SIDE_PIXELS), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    if transparent:
+        picture.save(out, format="PNG", optimize=True)
+        return _data_url("image/png", out.getvalue())
+    picture.save(out, format="JPEG", quality=JPEG_QUALITY)
+    return _data_url("image/jpeg", out.getvalue())
 
 
 def _data_url(mime: str, data: bytes) -> str:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from bot.llm.errors import LLMError
 from bot.llm.tools import ToolError, tool
 from bot.support.context import SupportContext
-from bot.support.images import ImageRejectedError, to_data_url
+from bot.support.images import ImageRejectedError, to_data_url_off_loop
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,6 @@ async def _image_for_vision(url: str, context: SupportContext) -> str:
             "the image could not be downloaded; ask the customer to send it again"
         ) from exc
     try:
-        return to_data_url(data)
+        return await to_data_url_off_loop(data)
     except ImageRejectedError as exc:
         raise ToolError(f"the image cannot be read: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from pydantic import BaseModel, Field
@@ -34,6 +35,16 @@ class RequestHumanArgs(BaseModel):
     )
 
 
+def request_key(call_id: str, args: BaseModel) -> str:
+    """What makes a tool call the same request again (a retry), within one conversation.
+
+    Some servers number calls `call_1` in every response: the id alone would make a later,
+    different request of the conversation look like a retry of an earlier one.
+    """
+    digest = hashlib.sha256(args.model_dump_json().encode()).hexdigest()[:16]
+    return f"tool:{call_id}:{digest}"
+
+
 @tool(CreateTicketArgs)
 async def create_customer_ticket(
     args: CreateTicketArgs, context: SupportContext, call_id: str
@@ -45,7 +56,7 @@ async def create_customer_ticket(
             context.customer,
             name=args.name.strip(),
             issue=args.issue.strip(),
-            request_id=call_id,
+            request_id=request_key(call_id, args),
             thread_url=context.thread_url,
         )
     except DeskError as exc:
@@ -64,7 +75,7 @@ async def request_human(args: RequestHumanArgs, context: SupportContext, call_id
             context.conversation,
             context.customer,
             reason=args.reason.strip(),
-            request_id=call_id,
+            request_id=request_key(call_id, args),
             thread_url=context.thread_url,
         )
     except DeskError as exc:

@@ -17,7 +17,6 @@ from openai import AsyncOpenAI
 
 from bot.app import build_engine
 from bot.frontends.console import ConsoleTickets, LocalFiles
-from bot.llm.agent import TextDelta
 from bot.llm.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RETRIES,
@@ -29,6 +28,7 @@ from bot.llm.model import ModelReply, ModelText, OpenAIChatModel, backoff_delay
 from bot.store import Store
 from bot.support.context import Customer
 from bot.support.conversation import INTERRUPTED_MARK, UserTurn
+from bot.support.events import TurnEnded
 from tests.conftest import API_KEY, CHAT_MODEL, make_settings
 from tests.fakes.openai_server import BrokenStream, Fault, Reply
 
@@ -274,17 +274,16 @@ async def test_the_engine_keeps_text_shown_before_a_stall(llm, tmp_path: Path):
         customer = Customer(id="1001", display_name="omar_k", mention="<@1001>")
         conversation = await engine.open_conversation("console:stall", customer=customer)
 
-        async def turn(text: str) -> str:
-            shown = ""
+        async def turn(text: str) -> TurnEnded:
             async with asyncio.timeout(10), engine.lock(conversation):
-                async for event in engine.turn(conversation, UserTurn(text, customer)):
-                    if isinstance(event, TextDelta):
-                        shown += event.text
-            return shown
+                events = [e async for e in engine.turn(conversation, UserTurn(text, customer))]
+            assert isinstance(events[-1], TurnEnded)
+            return events[-1]
 
-        with pytest.raises(LLMError, match=r"."):
-            await turn("Where is my food?")
-        assert await turn("Hello?") == "It arrives at 7."
+        stalled = await turn("Where is my food?")
+        assert stalled.text == "Your "
+        assert "cut off" in stalled.notice
+        assert await turn("Hello?") == TurnEnded("It arrives at 7.")
         history = [m.to_chat() for m in await store.load_history(conversation.id)]
     assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant"]
     assert history[2]["content"] == f"Your\n{INTERRUPTED_MARK}"

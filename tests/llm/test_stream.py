@@ -69,8 +69,18 @@ def test_xai_whole_calls_even_under_the_same_index():
     assert calls == [("a", "one", '{"x": 1}'), ("b", "two", '{"y": 2}')]
 
 
-def test_a_call_without_id_gets_one():
-    """Servers that omit the id still produce a call the history can answer."""
-    folder = StreamFolder()
-    folder.add(_chunk({"tool_calls": [{"index": 0, "function": {"name": "f", "arguments": "{}"}}]}))
-    assert folder.tool_calls[0].id == "call_1"
+def test_calls_without_ids_get_unique_ones():
+    """Servers that omit the id still produce calls the history can answer, never `call_1`
+    twice: ids are unique across responses, like the providers' own."""
+    ids = []
+    for _ in range(2):
+        folder = StreamFolder()
+        for index in range(2):
+            folder.add(
+                _chunk(
+                    {"tool_calls": [{"index": index, "function": {"name": "f", "arguments": "{}"}}]}
+                )
+            )
+        ids += [call.id for call in folder.tool_calls]
+    assert len(set(ids)) == 4
+    assert all(call_id.startswith("call_") for call_id in ids)

@@ -1,4 +1,4 @@
-"""Reading only the newest turns that could fit gives the same request as reading them all."""
+"""The history a request carries: the newest whole turns within budget, stable across turns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bot.llm import history
-from bot.llm.context import fit_to_budget
+from bot.llm.context import estimate_tokens
 from bot.store import NewMessage, Store
 from bot.support.conversation import request_history
 
@@ -27,7 +27,10 @@ def turn(rng: random.Random, n: int) -> list[NewMessage]:
 
 
 @pytest.mark.parametrize("seed", range(12))
-async def test_the_windowed_history_is_the_whole_history_trimmed(tmp_path, seed):
+async def test_the_request_window_is_a_stable_suffix_within_budget(tmp_path, seed):
+    """What a turn sends is the system prompt and a run of the newest whole turns within the
+    budget; asked again with nothing new, it is the same; after a small new turn it begins
+    the same way unless the budget forced a cut."""
     rng = random.Random(seed)
     async with Store.open(tmp_path / "bot.sqlite3") as store:
         conversation = await store.get_or_create_conversation(f"k{seed}")
@@ -35,7 +38,22 @@ async def test_the_windowed_history_is_the_whole_history_trimmed(tmp_path, seed)
         for n in range(rng.randint(0, 250)):
             messages += turn(rng, n)
         await store.append_messages(conversation.id, messages)
-        whole = [m.to_chat() for m in await store.load_history(conversation.id)]
-        for budget in (1000, 4000, 32_000):
-            expected = fit_to_budget(history.repair(whole), budget)
-            assert await request_history(store, conversation.id, budget) == expected
+        whole = history.repair([m.to_chat() for m in await store.load_history(conversation.id)])
+        budget = rng.choice([1000, 4000, 32_000])
+        sent = await request_history(store, conversation.id, budget)
+        assert sent[0] == whole[0]
+        rest = sent[1:]
+        if rest:
+            assert rest[0]["role"] == "user"
+            assert whole[len(whole) - len(rest) :] == rest
+        if sum(1 for m in rest if m["role"] == "user") > 1:
+            # Only the last turn alone may exceed the budget.
+            assert sum(estimate_tokens(m) for m in sent) <= budget
+        assert await request_history(store, conversation.id, budget) == sent
+        await store.append_messages(
+            conversation.id,
+            [NewMessage(role="user", content="ok"), NewMessage(role="assistant", content="fine")],
+        )
+        after = await request_history(store, conversation.id, budget)
+        if sum(estimate_tokens(m) for m in [*sent, *after[-2:]]) <= budget:
+            assert after[: len(sent)] == sent

@@ -9,7 +9,15 @@ from bot.store import Store
 from bot.store.migrations import load_migrations, migrate
 
 EXPECTED_COLUMNS = {
-    "conversations": {"id", "key", "channel_id", "customer_id", "customer_name", "created_at"},
+    "conversations": {
+        "id",
+        "key",
+        "channel_id",
+        "customer_id",
+        "customer_name",
+        "created_at",
+        "context_start_id",
+    },
     "messages": {
         "id",
         "conversation_id",
@@ -23,7 +31,7 @@ EXPECTED_COLUMNS = {
     "tickets": {
         "id",
         "conversation_id",
-        "tool_call_id",
+        "request_key",
         "customer_name",
         "issue",
         "user_id",
@@ -34,7 +42,14 @@ EXPECTED_COLUMNS = {
     },
     "receipts": {"id", "conversation_id", "tool_call_id", "image_url", "data"},
     "attachments": {"id", "conversation_id", "url", "filename", "content_type", "size"},
-    "usage": {"conversation_id", "model", "prompt_tokens", "completion_tokens", "total_tokens"},
+    "usage": {
+        "conversation_id",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cached_tokens",
+    },
 }
 
 
@@ -86,3 +101,37 @@ def test_migration_files_are_numbered_without_gaps():
     """Every packaged migration has the next number."""
     versions = [m.version for m in load_migrations()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+async def test_tickets_keep_their_request_key_through_the_upgrade(tmp_path, monkeypatch):
+    """A database from before per-conversation request keys: the old tool call id becomes
+    the ticket's request key, and the same key may now open a ticket in another conversation."""
+    from bot.store import migrations
+
+    real = migrations.load_migrations()
+    path = tmp_path / "old.sqlite3"
+    monkeypatch.setattr(migrations, "load_migrations", lambda: real[:3])
+    async with aiosqlite.connect(path, isolation_level=None) as db:
+        await migrate(db)
+        await db.execute(
+            "INSERT INTO conversations (id, key) VALUES (1, 'discord:1'), (2, 'discord:2')"
+        )
+        await db.execute(
+            "INSERT INTO tickets (conversation_id, tool_call_id, customer_name, issue)"
+            " VALUES (1, 'call_1', 'Omar', 'late')"
+        )
+    monkeypatch.setattr(migrations, "load_migrations", lambda: real)
+    async with Store.open(path) as store:
+        ticket = await store.get_ticket_by_request(1, "call_1")
+        assert ticket is not None
+        assert ticket.customer_name == "Omar"
+        args = {
+            "customer_name": "Lena",
+            "issue": "cold",
+            "user_id": "2",
+            "user_display": "lena",
+            "thread_url": None,
+            "receipt_id": None,
+        }
+        _, created = await store.create_ticket(2, request_key="call_1", **args)
+        assert created

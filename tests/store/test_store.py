@@ -30,8 +30,9 @@ async def test_history_round_trips_every_kind_of_message(tmp_path):
     ]
 
 
-async def test_same_tool_call_id_never_makes_a_second_ticket(tmp_path):
-    """Creating a ticket again with the same tool call id returns the first one."""
+async def test_a_request_key_never_makes_a_second_ticket_in_its_conversation(tmp_path):
+    """Creating a ticket again with the same request key returns the first one; the same key
+    in another conversation is another request."""
     async with Store.open(tmp_path / "db.sqlite3") as store:
         conversation = await store.get_or_create_conversation("discord:1")
         args = {
@@ -42,14 +43,18 @@ async def test_same_tool_call_id_never_makes_a_second_ticket(tmp_path):
             "thread_url": None,
             "receipt_id": None,
         }
-        first, created_first = await store.create_ticket(conversation.id, tool_call_id="c1", **args)
-        again, created_again = await store.create_ticket(conversation.id, tool_call_id="c1", **args)
-        other, _ = await store.create_ticket(conversation.id, tool_call_id="c2", **args)
+        first, created_first = await store.create_ticket(conversation.id, request_key="c1", **args)
+        again, created_again = await store.create_ticket(conversation.id, request_key="c1", **args)
+        other, _ = await store.create_ticket(conversation.id, request_key="c2", **args)
         assert created_first
         assert not created_again
         assert again == first
         assert other.id != first.id
         assert len(await store.tickets_for_conversation(conversation.id)) == 2
+        elsewhere = await store.get_or_create_conversation("discord:2")
+        theirs, created = await store.create_ticket(elsewhere.id, request_key="c1", **args)
+        assert created
+        assert theirs.id not in (first.id, other.id)
 
 
 async def test_usage_is_recorded_per_turn(tmp_path):

@@ -34,12 +34,31 @@ def test_jpeg_and_png_pass_as_they_are(fmt, mime):
 
 
 @pytest.mark.parametrize("fmt", ["WEBP", "GIF"])
-def test_webp_and_gif_become_png(fmt):
-    """WebP and GIF are converted to a PNG of the same size."""
+def test_webp_and_gif_are_converted_at_their_size(fmt):
+    """WebP and GIF are converted (JPEG for an opaque picture) at the same size."""
     head, decoded = _decoded(to_data_url(image_bytes(fmt, (5, 7))))
+    assert head in ("data:image/jpeg;base64", "data:image/png;base64")
+    with Image.open(io.BytesIO(decoded)) as converted:
+        assert converted.size == (5, 7)
+
+
+def test_transparency_survives_conversion():
+    """A transparent WebP becomes a PNG that keeps its alpha channel."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (6, 4), (0, 0, 0, 0)).save(buffer, format="WEBP", lossless=True)
+    head, decoded = _decoded(to_data_url(buffer.getvalue()))
     assert head == "data:image/png;base64"
     with Image.open(io.BytesIO(decoded)) as converted:
-        assert (converted.format, converted.size) == ("PNG", (5, 7))
+        assert converted.mode == "RGBA"
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_large_photos_are_scaled_to_2048_on_the_long_side(fmt):
+    """A phone photo larger than 2048 px is scaled down, keeping its aspect ratio."""
+    head, decoded = _decoded(to_data_url(image_bytes(fmt, (4000, 3000))))
+    assert head == "data:image/jpeg;base64"
+    with Image.open(io.BytesIO(decoded)) as scaled:
+        assert scaled.size == (2048, 1536)
 
 
 def test_broken_bytes_are_rejected_with_a_reason():

@@ -349,3 +349,34 @@ async def test_shutdown_marks_a_reply_it_cannot_wait_for(runner, discord_fake, l
     ]
     assert history[-1].content is not None
     assert history[-1].content.endswith(INTERRUPTED_MARK)
+
+
+async def test_what_the_real_api_does_reaches_the_customer(runner, discord_fake, llm):
+    """Through Discord with its real limits: an empty answer shows the fallback, a cut answer
+    ends with a notice, and an unexpected error mid-stream leaves the text, a notice, no
+    cursor, and a thread that answers the next message."""
+    from bot.support.conversation import EMPTY_ANSWER, OUR_FAULT
+    from tests.fakes.openai_server import MalformedStream
+
+    llm.script(
+        Reply(""),
+        Reply("Our policy has three parts. First,", finish_reason="length"),
+        MalformedStream("Checking your order"),
+        Reply("Found it: it is on its way."),
+    )
+    lena = discord_fake.add_user("lena")
+    async with runner.running():
+        thread_id = await open_thread(discord_fake, lena, "hello")
+        await wait_for_reply(discord_fake, thread_id, [EMPTY_ANSWER])
+        for text in ("policy?", "order?", "and now?"):
+            await discord_fake.send_user_message(thread_id, lena, text)
+        await discord_fake.wait_for(
+            lambda: any("on its way" in m for m in bot_messages(discord_fake, thread_id)),
+            timeout=20,
+        )
+    shown = bot_messages(discord_fake, thread_id)
+    assert shown[1].startswith("Our policy has three parts. First,\n\n⚠️ My answer was cut off")
+    assert shown[2].startswith("Checking your order\n\n⚠️ " + OUR_FAULT)
+    assert shown[3] == "Found it: it is on its way."
+    assert not any(m.endswith(CURSOR) for m in shown)
+    assert llm.rejections == []

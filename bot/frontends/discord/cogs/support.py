@@ -13,21 +13,18 @@ from discord.ext import commands
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
-from bot.llm.agent import TextDelta
-from bot.llm.errors import LLMError
 from bot.store import Attachment, Conversation
 from bot.support.context import Customer
 from bot.support.conversation import CUT_BY_RESTART, UserTurn
 from bot.support.desk import CLAIMED
+from bot.support.events import ReplyText, TurnEnded
 from bot.support.images import triage
 from bot.support.limits import slow_down_text, too_long_text
 
 log = logging.getLogger(__name__)
 
 EMPTY_MESSAGE_REPLY = "I can read text and images (like a photo of your receipt). How can I help?"
-EMPTY_ANSWER = "Sorry, I have no answer to that. Could you say it another way?"
 INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
-FAILED_NOTICE = "⚠️ {reason} Your message is saved; please try again in a moment."
 
 
 def thread_name(author: discord.abc.User) -> str:
@@ -190,21 +187,17 @@ class SupportCog(commands.Cog):
     ) -> None:
         reply = StreamingReply(channel, budget=self.bot.edit_budgets.for_channel(channel))
         thread_url = channel.jump_url if isinstance(channel, discord.Thread) else None
-        notice = ""
+        notice = INTERRUPTED_NOTICE
         try:
             async with _typing(channel):
                 async for event in self.bot.engine.turn(conversation, turn, thread_url=thread_url):
-                    if isinstance(event, TextDelta):
+                    if isinstance(event, ReplyText):
                         reply.append(event.text)
-            if not reply.text.strip():
-                notice = EMPTY_ANSWER
-        except LLMError as exc:
-            log.warning("turn failed in conversation %d: %s", conversation.id, exc)
-            notice = FAILED_NOTICE.format(reason=exc.user_message)
-        except asyncio.CancelledError:
-            await asyncio.shield(_deliver(reply, conversation, INTERRUPTED_NOTICE))
-            raise
-        await _deliver(reply, conversation, notice)
+                    elif isinstance(event, TurnEnded):
+                        notice = event.notice
+        finally:
+            # Whatever happened, the reply loses its cursor and its task ends.
+            await asyncio.shield(_deliver(reply, conversation, notice))
 
 
 async def _deliver(reply: StreamingReply, conversation: Conversation, notice: str) -> None:
