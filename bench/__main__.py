@@ -12,7 +12,7 @@ from bench import report
 from bench.metrics import SizeMetrics, reduce
 from bench.scenario import REPO_ROOT, run
 
-DEFAULT_SIZES = "1,20,100,500"
+DEFAULT_SIZES = "1,20,60,100,500"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
