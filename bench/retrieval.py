@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.store import Store
-from bot.support.help_center import MIN_COVERAGE, MIN_SCORE, HelpCenter
+from bot.support.help_center import MIN_COVERAGE, HelpCenter
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "support" / "help_center_questions.json"
@@ -32,12 +32,10 @@ class Outcome:
     found: list[tuple[str, float]]
 
 
-async def evaluate(
-    questions: list[dict[str, str | None]], *, min_score: float, min_coverage: float
-) -> list[Outcome]:
+async def evaluate(questions: list[dict[str, str | None]], *, min_coverage: float) -> list[Outcome]:
     """Run every question through a fresh index of the packaged help center."""
     async with Store.open(":memory:") as store:
-        help_center = HelpCenter(store, min_score=min_score, min_coverage=min_coverage)
+        help_center = HelpCenter(store, min_coverage=min_coverage)
         await help_center.refresh()
         outcomes = []
         for item in questions:
@@ -80,21 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     """Evaluate and print the figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.retrieval", description=__doc__)
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
-    parser.add_argument("--min-score", type=float, default=MIN_SCORE)
     parser.add_argument("--min-coverage", type=float, default=MIN_COVERAGE)
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
     questions = json.loads(args.questions.read_text("utf-8"))
     started = time.perf_counter()
-    outcomes = asyncio.run(
-        evaluate(questions, min_score=args.min_score, min_coverage=args.min_coverage)
-    )
+    outcomes = asyncio.run(evaluate(questions, min_coverage=args.min_coverage))
     elapsed = time.perf_counter() - started
     report(outcomes, sys.stdout, verbose=args.verbose)
     per_question = elapsed / max(1, len(outcomes)) * 1000
     print(
-        f"relevance threshold: BM25 score >= {args.min_score:g},"
-        f" question coverage >= {args.min_coverage:g}; {per_question:.1f} ms per question"
+        f"relevance threshold: a passage speaks of >= {args.min_coverage:.0%} of the question;"
+        f" {per_question:.1f} ms per question"
     )
     return 0
 

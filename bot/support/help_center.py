@@ -17,9 +17,9 @@ from bot.support.help_query import Speller, match_expression, query_terms
 log = logging.getLogger(__name__)
 
 DEFAULT_KNOWLEDGE_DIR = Path(__file__).parent / "knowledge"
-# Measured with `python -m bench.retrieval`: below this BM25 score a passage shares only
-# common words with the question, and the help center has no answer for it.
-MIN_SCORE = 2.0
+# The relevance threshold, measured with `python -m bench.retrieval`: a passage that speaks
+# of less than this share of the question (its words weighted by rarity) shares only
+# common words with it. Unlike a BM25 score, the share does not grow with the folder.
 MIN_COVERAGE = 0.2
 # How many passages the index hands back before they are grouped by article.
 CANDIDATES = 40
@@ -54,12 +54,10 @@ class HelpCenter:
         store: Store,
         folder: Path | None = None,
         *,
-        min_score: float = MIN_SCORE,
         min_coverage: float = MIN_COVERAGE,
     ) -> None:
         self.store = store
         self.folder = self.folder_of(folder)
-        self.min_score = min_score
         self.min_coverage = min_coverage
         self._lock = asyncio.Lock()
         self._speller: Speller | None = None
@@ -133,7 +131,7 @@ class HelpCenter:
         by_article: dict[str, list[HelpHit]] = {}
         for hit in hits:
             where = (hit.passage.path, hit.passage.position)
-            if hit.score >= self.min_score and coverage(where) >= self.min_coverage:
+            if coverage(where) >= self.min_coverage:
                 by_article.setdefault(hit.passage.path, []).append(hit)
         matches = [
             ArticleMatch(path, found[0].passage.title, found[0].score, tuple(found))
