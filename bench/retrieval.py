@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.store import Store
+from bot.support import help_query
 from bot.support.help_center import MIN_COVERAGE, HelpCenter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.retrieval", description=__doc__)
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--min-coverage", type=float, default=MIN_COVERAGE)
+    parser.add_argument("--no-thesaurus", action="store_true", help="without synonyms")
+    parser.add_argument("--no-spelling", action="store_true", help="without typo repair")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
+    # Ablations for the README: what each aid adds over plain BM25 (this process only).
+    if args.no_thesaurus:
+        help_query.SYNONYMS.clear()
+        help_query.PHRASES.clear()
+    if args.no_spelling:
+        help_query.Speller.correct = lambda self, word: None  # type: ignore[method-assign]
     questions = json.loads(args.questions.read_text("utf-8"))
     started = time.perf_counter()
     outcomes = asyncio.run(evaluate(questions, min_coverage=args.min_coverage))
