@@ -14,6 +14,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.app import build_engine, llm_client
 from bot.config import ConfigError, Settings, load_settings
+from bot.knowledge_cli import add_knowledge_commands, run_knowledge
 from bot.logs import setup_logging
 from bot.store import Store
 
@@ -28,6 +29,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     chat = commands.add_parser("chat", help="chat with the support engine in the terminal")
     chat.add_argument("--thread", metavar="NAME", help="resume (or start) the named conversation")
     commands.add_parser("check", help="validate the configuration and reach the LLM endpoint")
+    add_knowledge_commands(commands)
     return parser.parse_args(argv)
 
 
@@ -85,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings()
-        setup_logging(settings, interactive=args.command == "chat")
+        setup_logging(settings, interactive=args.command in ("chat", "knowledge"))
+        if args.command == "knowledge":
+            return run_knowledge(args, settings, sys.stdout)
+        settings.require_llm()
         if args.command == "check":
             from bot.check import check
 

@@ -16,17 +16,19 @@ from bot.store import Store
 from bot.support.context import AttachmentReader, Services, SupportContext
 from bot.support.conversation import EMPTY_ANSWER, SupportEngine
 from bot.support.desk import TicketDesk, TicketNotifier
+from bot.support.help_center import HelpCenter
+from bot.support.help_tool import search_help_center
 from bot.support.prompt import load_system_prompt
 from bot.support.receipts import analyze_receipt_image
 from bot.support.tickets import create_customer_ticket, request_human
 
-SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image, request_human)
+SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image, request_human, search_help_center)
 
 
 def llm_client(settings: Settings, *, max_retries: int | None = None) -> AsyncOpenAI:
     """The OpenAI-compatible client the settings describe."""
     return make_client(
-        api_key=settings.xai_api_key.get_secret_value(),
+        api_key=settings.require_llm(),
         base_url=settings.xai_base_url,
         connect_timeout=settings.llm_connect_timeout,
         read_timeout=settings.llm_read_timeout,
@@ -52,6 +54,7 @@ def build_engine(
         ),
         attachments=attachments,
         vision=StructuredModel(client, settings.vision_model, slots=slots),
+        help_center=HelpCenter(store, settings.knowledge_dir),
     )
     agent: Agent[SupportContext] = Agent(
         model=OpenAIChatModel(

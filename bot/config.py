@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     support_channel_id: int | None = Field(default=None, gt=0)
     staff_channel_id: int | None = Field(default=None, gt=0)
-    xai_api_key: SecretStr
+    xai_api_key: SecretStr | None = None
     xai_base_url: str = DEFAULT_XAI_BASE_URL
     chat_model: str = DEFAULT_CHAT_MODEL
     vision_model: str = DEFAULT_VISION_MODEL
@@ -64,6 +64,14 @@ class Settings(BaseSettings):
     tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
+    knowledge_dir: Path | None = None
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod
@@ -102,6 +110,12 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def require_llm(self) -> str:
+        """The API key of the LLM endpoint, or raise: every command but `knowledge` needs it."""
+        if self.xai_api_key is None:
+            raise ConfigError("missing setting XAI_API_KEY: it is required")
+        return self.xai_api_key.get_secret_value()
 
     def require_discord(self) -> tuple[str, int, int]:
         """Return token, support and staff channel ids, or raise naming what is missing."""

@@ -36,7 +36,9 @@ class RedactSecrets(logging.Filter):
 
 def setup_logging(settings: Settings, *, interactive: bool = False) -> None:
     """Log to stderr at LOG_LEVEL; discord.py's chatter stays at INFO or above."""
-    secrets = [settings.xai_api_key.get_secret_value()]
+    secrets = []
+    if settings.xai_api_key is not None:
+        secrets.append(settings.xai_api_key.get_secret_value())
     if settings.discord_token is not None:
         secrets.append(settings.discord_token.get_secret_value())
     handler = logging.StreamHandler()

@@ -9,12 +9,13 @@ from pathlib import Path
 import aiosqlite
 
 from bot.store.conversations import ConversationQueries
+from bot.store.knowledge import KnowledgeQueries
 from bot.store.migrations import migrate
 from bot.store.tickets import TicketQueries
 
 
-class Store(ConversationQueries, TicketQueries):
-    """Conversations, history, tickets, receipts and usage in SQLite (WAL)."""
+class Store(ConversationQueries, TicketQueries, KnowledgeQueries):
+    """Conversations, history, tickets, receipts, usage and the help-center index (WAL)."""
 
     @classmethod
     @asynccontextmanager

@@ -8,6 +8,7 @@ from typing import Protocol
 from bot.llm.structured import StructuredModel
 from bot.store import Attachment, Conversation, Store
 from bot.support.desk import Person, TicketDesk
+from bot.support.help_center import HelpCenter
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Services:
     desk: TicketDesk
     attachments: AttachmentReader
     vision: StructuredModel
+    help_center: HelpCenter | None = None
 
 
 @dataclass(frozen=True)

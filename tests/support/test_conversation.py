@@ -63,6 +63,7 @@ async def test_greeting_streams_and_stores_the_whole_history(harness, llm):
         "create_customer_ticket",
         "analyze_receipt_image",
         "request_human",
+        "search_help_center",
     }
     history = await stored(harness, conversation)
     assert [m["role"] for m in history] == ["system", "user", "assistant"]

@@ -304,6 +304,35 @@ async def test_tickets_list_paginates_and_stats_count(runner, discord_fake, llm)
     assert refused.content == "Only support staff can work tickets."
 
 
+async def test_tickets_gaps_lists_unanswered_questions_for_staff(runner, discord_fake, llm):
+    """/tickets gaps shows the newest questions without an article, to staff only."""
+    sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
+    omar = discord_fake.add_user("omar")
+    async with runner.running() as bot:
+        store = bot.engine.services.store
+        conversation = await bot.engine.open_conversation("console:gaps")
+        await store.record_help_gap(conversation.id, "do you deliver **alcohol**?")
+        await store.record_help_gap(conversation.id, "is the app in Spanish")
+        gaps = await discord_fake.run_command(
+            "tickets", sam, discord_fake.staff_channel_id, subcommand="gaps"
+        )
+        await gaps.wait_for_response()
+        refused = await discord_fake.run_command(
+            "tickets", omar, discord_fake.staff_channel_id, subcommand="gaps"
+        )
+        await refused.wait_for_response()
+    assert gaps.ephemeral
+    embed = gaps.embeds[0]
+    assert embed["title"] == "Questions the help center could not answer"
+    lines = embed["description"].splitlines()
+    assert [line.split("` ", 1)[1] for line in lines] == [
+        "is the app in Spanish",
+        "do you deliver \\*\\*alcohol\\*\\*?",
+    ]
+    assert refused.ephemeral
+    assert refused.content == "Only support staff can work tickets."
+
+
 async def test_slash_commands_are_registered_in_the_guild(runner, discord_fake, llm):
     """At start the commands are synced to the support channel's guild."""
     async with runner.running():

@@ -15,11 +15,13 @@ from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
 from bot.frontends.discord.views import pages_view
 from bot.store import Ticket
+from bot.store.knowledge import HelpGap
 from bot.support.desk import CLAIMED, RESOLVED, STATUSES, DeskError, DeskStats, Person
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
+GAPS_SHOWN = 20
 STAFF_ONLY = "Only support staff can work tickets."
 LIST_STATUSES = {"active": ("open", "claimed"), "all": STATUSES}
 
@@ -77,6 +79,21 @@ def list_embed(
     ]
     embed.description = "\n".join(lines) if lines else "No tickets here. 🎉"
     embed.set_footer(text=f"Page {page + 1} of {pages}")
+    return embed
+
+
+def gaps_embed(gaps: list[HelpGap]) -> discord.Embed:
+    """The newest questions the help center had no article for: what to write next."""
+    embed = discord.Embed(
+        title="Questions the help center could not answer", colour=discord.Colour.blurple()
+    )
+    lines = [
+        f"`{gap.created_at[:16].replace('T', ' ')}` "
+        f"{discord.utils.escape_markdown(gap.query[:150])}{'…' if len(gap.query) > 150 else ''}"
+        for gap in gaps
+    ]
+    embed.description = "\n".join(lines) if lines else "None yet: every question found an article."
+    embed.set_footer(text=f"Newest first, at most {GAPS_SHOWN} (UTC)")
     return embed
 
 
@@ -181,6 +198,15 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
             return
         stats = await self.bot.engine.services.desk.stats()
         await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
+
+    @app_commands.command(name="gaps", description="Questions the help center could not answer")
+    async def gaps(self, interaction: discord.Interaction[Any]) -> None:
+        """Staff: the newest questions without a help-center article."""
+        if not self._is_staff(interaction):
+            await self._refuse(interaction)
+            return
+        gaps = await self.bot.engine.services.store.recent_help_gaps(GAPS_SHOWN)
+        await interaction.response.send_message(embed=gaps_embed(gaps), ephemeral=True)
 
 
 def customer_notice(ticket: Ticket, staff: Person) -> str | None:

@@ -1,0 +1,140 @@
+"""The help center's search index (SQLite FTS5) and the questions it could not answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.store.database import Database
+
+
+@dataclass(frozen=True)
+class HelpFile:
+    """An article file as it was when indexed: enough to notice that it changed."""
+
+    path: str
+    root: str
+    mtime_ns: int
+    size: int
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class HelpPassage:
+    """One section of an article, as indexed."""
+
+    path: str
+    position: int
+    title: str
+    heading: str
+    body: str
+
+
+@dataclass(frozen=True)
+class HelpHit:
+    """A passage that matched a search, with its relevance (higher is better)."""
+
+    passage: HelpPassage
+    score: float
+
+
+@dataclass(frozen=True)
+class HelpGap:
+    """A question the help center had no answer for."""
+
+    id: int
+    conversation_id: int | None
+    query: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ColumnWeights:
+    """BM25 weights of the indexed columns: a word in a title says more than one in a body."""
+
+    title: float = 4.0
+    heading: float = 2.0
+    body: float = 1.0
+
+
+class KnowledgeQueries(Database):
+    """Index maintenance, BM25 search and the list of unanswered questions."""
+
+    async def indexed_help_files(self) -> dict[str, HelpFile]:
+        """Every indexed file by its relative path."""
+        rows = await self._all("SELECT path, root, mtime_ns, size, title FROM help_files")
+        return {row[0]: HelpFile(*row) for row in rows}
+
+    async def reindex_help_files(
+        self,
+        *,
+        removed: Iterable[str],
+        indexed: Sequence[tuple[HelpFile, Sequence[HelpPassage]]],
+    ) -> None:
+        """Drop removed files and replace changed ones, all in one transaction."""
+        async with self._transaction() as db:
+            for path in [*removed, *(file.path for file, _ in indexed)]:
+                await db.execute("DELETE FROM help_passages WHERE path = ?", (path,))
+                await db.execute("DELETE FROM help_files WHERE path = ?", (path,))
+            for file, passages in indexed:
+                await db.execute(
+                    "INSERT INTO help_files (path, root, mtime_ns, size, title)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (file.path, file.root, file.mtime_ns, file.size, file.title),
+                )
+                await db.executemany(
+                    "INSERT INTO help_passages (path, position, title, heading, body)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [(p.path, p.position, p.title, p.heading, p.body) for p in passages],
+                )
+
+    async def help_passages(self) -> list[HelpPassage]:
+        """Every indexed passage, by article and position."""
+        rows = await self._all(
+            "SELECT path, position, title, heading, body FROM help_passages ORDER BY path, position"
+        )
+        return [HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]) for row in rows]
+
+    async def search_help_passages(
+        self, match: str, *, limit: int, weights: ColumnWeights = ColumnWeights()
+    ) -> list[HelpHit]:
+        """Passages matching an FTS5 query expression, best first (the caller builds it safely)."""
+        # bm25() is lower for better matches; its first two weights are the unindexed columns.
+        rows = await self._all(
+            "SELECT path, position, title, heading, body,"
+            " -bm25(help_passages, 0, 0, ?, ?, ?) AS score"
+            " FROM help_passages WHERE help_passages MATCH ? ORDER BY score DESC LIMIT ?",
+            (weights.title, weights.heading, weights.body, match, limit),
+        )
+        return [
+            HelpHit(HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]), float(row[5]))
+            for row in rows
+        ]
+
+    async def count_help_passages(self) -> int:
+        """How many passages the index holds."""
+        row = await self._one("SELECT COUNT(*) FROM help_passages")
+        return int(row[0]) if row else 0
+
+    async def help_passages_matching(self, match: str) -> set[tuple[str, int]]:
+        """The (path, position) of every passage matching an FTS5 query expression."""
+        rows = await self._all(
+            "SELECT path, position FROM help_passages WHERE help_passages MATCH ?", (match,)
+        )
+        return {(row[0], int(row[1])) for row in rows}
+
+    async def record_help_gap(self, conversation_id: int | None, query: str) -> None:
+        """Remember a question nothing in the help center answered."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO help_gaps (conversation_id, query) VALUES (?, ?)",
+                (conversation_id, query),
+            )
+
+    async def recent_help_gaps(self, limit: int) -> list[HelpGap]:
+        """The newest unanswered questions first."""
+        rows = await self._all(
+            "SELECT id, conversation_id, query, created_at FROM help_gaps ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [HelpGap(*row) for row in rows]
