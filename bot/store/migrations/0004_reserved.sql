@@ -1,1 +1,0 @@
--- reserved: filled by another branch
