@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot` (Discord), `python -m bot chat`, `python -m bot check`."""
+"""Entry point: `python -m bot` (Discord), `chat`, `check`, `webhooks retry`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from discord.gateway import DiscordWebSocket
 
 from bot.app import build_engine, llm_client
 from bot.config import ConfigError, Settings, load_settings
+from bot.integrations.commands import retry_dead
+from bot.integrations.delivery import ticket_delivery
 from bot.logs import setup_logging
 from bot.store import Store
 
@@ -28,6 +30,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     chat = commands.add_parser("chat", help="chat with the support engine in the terminal")
     chat.add_argument("--thread", metavar="NAME", help="resume (or start) the named conversation")
     commands.add_parser("check", help="validate the configuration and reach the LLM endpoint")
+    webhooks = commands.add_parser("webhooks", help="ticket events for other systems")
+    webhooks.add_argument("action", choices=["retry"], help="retry: re-queue dead deliveries")
     return parser.parse_args(argv)
 
 
@@ -40,12 +44,14 @@ def point_discord_py_at(settings: Settings) -> None:
 async def run_discord(settings: Settings) -> None:
     """Run the bot until SIGINT or SIGTERM, then shut down cleanly."""
     from bot.frontends.discord.bot import build_support_bot
+    from bot.frontends.discord.staff import StaffChannel
 
-    token, _, _ = settings.require_discord()
+    token, _, staff_channel_id = settings.require_discord()
     point_discord_py_at(settings)
     client = llm_client(settings)
     async with Store.open(settings.database_path) as store, client:
         bot = build_support_bot(settings, store=store, client=client)
+        staff = StaffChannel(bot, staff_channel_id)
         loop = asyncio.get_running_loop()
 
         closing: list[asyncio.Task[None]] = []
@@ -56,7 +62,7 @@ async def run_discord(settings: Settings) -> None:
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, shut_down, sig.name)
-        async with bot:
+        async with bot, ticket_delivery(settings, store, staff):
             try:
                 await bot.start(token)
             except discord.LoginFailure:
@@ -70,14 +76,9 @@ async def run_chat(settings: Settings, thread: str | None) -> None:
 
     client = llm_client(settings)
     async with Store.open(settings.database_path) as store, client:
-        engine = build_engine(
-            settings,
-            store=store,
-            client=client,
-            notifier=ConsoleTickets(sys.stdout),
-            attachments=LocalFiles(),
-        )
-        await chat(engine, thread)
+        engine = build_engine(settings, store=store, client=client, attachments=LocalFiles())
+        async with ticket_delivery(settings, store, ConsoleTickets(sys.stdout)):
+            await chat(engine, thread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             from bot.check import check
 
             return 0 if asyncio.run(check(settings, sys.stdout)) else 1
+        if args.command == "webhooks":
+            return asyncio.run(retry_dead(settings, sys.stdout))
         if args.command == "chat":
             asyncio.run(run_chat(settings, args.thread))
         else:

@@ -15,7 +15,7 @@ from bot.llm.tools import ToolRegistry
 from bot.store import Store
 from bot.support.context import AttachmentReader, Services, SupportContext
 from bot.support.conversation import SupportEngine
-from bot.support.desk import TicketDesk, TicketNotifier
+from bot.support.desk import TicketDesk
 from bot.support.prompt import load_system_prompt
 from bot.support.receipts import analyze_receipt_image
 from bot.support.tickets import create_customer_ticket, request_human
@@ -39,16 +39,13 @@ def build_engine(
     *,
     store: Store,
     client: AsyncOpenAI,
-    notifier: TicketNotifier,
     attachments: AttachmentReader,
 ) -> SupportEngine:
     """The support engine with its tools, models and store."""
     slots = asyncio.Semaphore(settings.max_concurrent_llm_calls)
     services = Services(
         store=store,
-        desk=TicketDesk(
-            store, notifier, tickets_per_hour=settings.tickets_per_conversation_per_hour
-        ),
+        desk=TicketDesk(store, tickets_per_hour=settings.tickets_per_conversation_per_hour),
         attachments=attachments,
         vision=StructuredModel(client, settings.vision_model, slots=slots),
     )

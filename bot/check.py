@@ -1,4 +1,4 @@
-"""`python -m bot check`: is the configuration complete and is the LLM endpoint there?"""
+"""`python -m bot check`: is the configuration complete, are the LLM endpoint and webhooks there?"""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import openai
 
 from bot.app import llm_client
 from bot.config import ConfigError, Settings
+from bot.integrations.commands import check_webhooks
 
 
 async def check(settings: Settings, out: TextIO) -> bool:
@@ -27,6 +28,7 @@ async def check(settings: Settings, out: TextIO) -> bool:
     except ConfigError as exc:
         report(False, str(exc))
     report(True, f"database: {settings.database_path}")
+    await check_webhooks(settings, report)
     client = llm_client(settings, max_retries=1)
     async with client:
         try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.webhook_settings import check_webhook_secret, check_webhook_urls, split_urls
 
 DEFAULT_XAI_BASE_URL = "https://api.x.ai/v1"
 # grok-2-vision, grok-3 and grok-4-0709 are retired; the 4.1 fast model takes text and images.
@@ -54,6 +56,9 @@ class Settings(BaseSettings):
     tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
+    webhook_urls: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod
@@ -82,6 +87,21 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("is empty")
         return value.strip()
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: str | None) -> str | None:
+        return check_webhook_urls(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return check_webhook_secret(value, urls=info.data.get("webhook_urls"))
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        """The WEBHOOK_URLS, one per receiver."""
+        return split_urls(self.webhook_urls)
 
     @field_validator("log_level", mode="before")
     @classmethod

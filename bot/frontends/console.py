@@ -14,6 +14,7 @@ from bot.store import Attachment, Conversation, ReceiptRecord, Ticket
 from bot.support.context import Customer
 from bot.support.conversation import CUT_BY_RESTART, SupportEngine, UserTurn
 from bot.support.images import triage
+from bot.support.outbox import StaffPost
 from bot.support.receipts import Receipt, summarize
 
 EXIT_WORDS = {"exit", "quit"}
@@ -24,10 +25,17 @@ CONSOLE_CUSTOMER = Customer(id="console", display_name="terminal user")
 class ConsoleTickets:
     """Prints new tickets to the terminal (a TicketNotifier)."""
 
+    name = "console"
+
     def __init__(self, out: TextIO) -> None:
         self._out = out
 
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
+    async def ready(self) -> None:
+        """The terminal is always there."""
+
+    async def ticket_created(
+        self, ticket: Ticket, receipt: ReceiptRecord | None
+    ) -> StaffPost | None:
         """Print the ticket as staff would see it."""
         lines = [
             "",

@@ -1,5 +1,6 @@
 """Persistence: SQLite through aiosqlite, the only package that speaks SQL."""
 
+from bot.store.outbox import DestinationState, OutboxEntry
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -15,7 +16,9 @@ from bot.store.store import Store
 __all__ = [
     "Attachment",
     "Conversation",
+    "DestinationState",
     "NewMessage",
+    "OutboxEntry",
     "ReceiptRecord",
     "Store",
     "StoredMessage",

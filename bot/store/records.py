@@ -110,6 +110,7 @@ class Ticket:
     claimed_by_name: str | None = None
     claimed_at: str | None = None
     channel_id: int | None = None
+    staff_post_url: str | None = None
 
 
 @dataclass(frozen=True)

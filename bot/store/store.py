@@ -14,7 +14,7 @@ from bot.store.tickets import TicketQueries
 
 
 class Store(ConversationQueries, TicketQueries):
-    """Conversations, history, tickets, receipts and usage in SQLite (WAL)."""
+    """Conversations, history, tickets, receipts, usage and the outbox in SQLite (WAL)."""
 
     @classmethod
     @asynccontextmanager

@@ -7,18 +7,31 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.store.database import Database
+import aiosqlite
+
+from bot.store.outbox import OutboxQueries
 from bot.store.records import ReceiptRecord, Ticket, TicketEvent
 
 _TICKET_COLUMNS = (
     "id, conversation_id, tool_call_id, customer_name, issue, user_id, user_display,"
     " thread_url, receipt_id, status, staff_message_id, created_at, claimed_by,"
-    " claimed_by_name, claimed_at, channel_id"
+    " claimed_by_name, claimed_at, channel_id, staff_post_url"
 )
 
 
-class TicketQueries(Database):
-    """Tickets for staff and the receipts read in conversations."""
+class TicketQueries(OutboxQueries):
+    """Tickets for staff and the receipts read in conversations.
+
+    A change given an `event` name also writes that event to the outbox, in its transaction.
+    """
+
+    async def _ticket_in(self, db: aiosqlite.Connection, ticket_id: int) -> Ticket:
+        async with db.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return Ticket(*row)
 
     # Receipts
 
@@ -64,6 +77,7 @@ class TicketQueries(Database):
         thread_url: str | None,
         receipt_id: int | None,
         channel_id: int | None = None,
+        event: str | None = None,
     ) -> tuple[Ticket, bool]:
         """Create a ticket; a repeated tool call id returns the existing one (created False)."""
         async with self._transaction() as db:
@@ -90,6 +104,11 @@ class TicketQueries(Database):
                     " SELECT id, 'open', user_id, user_display FROM tickets WHERE id = ?",
                     (cursor.lastrowid,),
                 )
+                if event is not None:
+                    new = await self._ticket_in(db, int(cursor.lastrowid or 0))
+                    await self._record_event(db, new, event, user_id, user_display)
+        if created and event is not None:
+            self._outbox_written()
         if created:
             ticket = await self.get_ticket(int(cursor.lastrowid or 0))
         else:
@@ -128,11 +147,14 @@ class TicketQueries(Database):
         )
         return [Ticket(*row) for row in rows]
 
-    async def set_ticket_staff_message(self, ticket_id: int, message_id: int) -> None:
-        """Remember the staff-channel post of a ticket."""
+    async def set_ticket_staff_message(
+        self, ticket_id: int, message_id: int, url: str | None = None
+    ) -> None:
+        """Remember the staff-channel post of a ticket (and its link, when known)."""
         async with self._transaction() as db:
             await db.execute(
-                "UPDATE tickets SET staff_message_id = ? WHERE id = ?", (message_id, ticket_id)
+                "UPDATE tickets SET staff_message_id = ?, staff_post_url = ? WHERE id = ?",
+                (message_id, url, ticket_id),
             )
 
     async def active_ticket(self, conversation_id: int) -> Ticket | None:
@@ -145,7 +167,13 @@ class TicketQueries(Database):
         return Ticket(*row) if row else None
 
     async def set_ticket_status(
-        self, ticket_id: int, status: str, *, actor_id: str | None, actor_name: str | None
+        self,
+        ticket_id: int,
+        status: str,
+        *,
+        actor_id: str | None,
+        actor_name: str | None,
+        event: str | None = None,
     ) -> Ticket:
         """Move a ticket to a status, recording who did it and when; claiming records the claim."""
         async with self._transaction() as db:
@@ -162,8 +190,11 @@ class TicketQueries(Database):
                 " VALUES (?, ?, ?, ?)",
                 (ticket_id, status, actor_id, actor_name),
             )
-        ticket = await self.get_ticket(ticket_id)
-        assert ticket is not None
+            ticket = await self._ticket_in(db, ticket_id)
+            if event is not None:
+                await self._record_event(db, ticket, event, actor_id, actor_name)
+        if event is not None:
+            self._outbox_written()
         return ticket
 
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:

@@ -6,9 +6,9 @@ import datetime as dt
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.store import Conversation, ReceiptRecord, Store, Ticket, TicketEvent
+from bot.store import Conversation, Store, Ticket, TicketEvent
+from bot.support.events import STATUS_EVENTS, TICKET_CREATED
 
 OPEN = "open"
 CLAIMED = "claimed"
@@ -28,35 +28,26 @@ class Person:
     display_name: str
 
 
-class TicketNotifier(Protocol):
-    """Shows tickets where staff work: posts new ones and updates them in place."""
-
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
-        """Post the ticket; return the id of the post, when there is one."""
-        ...
-
-    async def ticket_changed(self, ticket: Ticket, receipt: ReceiptRecord | None) -> None:
-        """Bring the ticket's post up to date."""
-        ...
-
-
 @dataclass(frozen=True)
 class DeskStats:
-    """Counts by status and the median times to first response and to resolution."""
+    """Counts by status, the median times to first response and to resolution, and how many
+    ticket events could not be delivered (dead in the outbox)."""
 
     counts: dict[str, int]
     median_first_response: dt.timedelta | None
     median_resolution: dt.timedelta | None
+    undelivered: int = 0
 
 
 class TicketDesk:
-    """Ticket lifecycle over the store; every change is recorded and shown to staff."""
+    """Ticket lifecycle over the store.
 
-    def __init__(
-        self, store: Store, notifier: TicketNotifier, *, tickets_per_hour: int = 3
-    ) -> None:
+    Every change is recorded with its event in the outbox, in one transaction; the outbox
+    worker shows it to staff and to the other systems.
+    """
+
+    def __init__(self, store: Store, *, tickets_per_hour: int = 3) -> None:
         self.store = store
-        self.notifier = notifier
         self.tickets_per_hour = tickets_per_hour
 
     async def open_ticket(
@@ -69,7 +60,7 @@ class TicketDesk:
         request_id: str | None,
         thread_url: str | None,
     ) -> tuple[Ticket, bool]:
-        """Open a ticket (once per request id) and post it for staff; at most a few an hour."""
+        """Open a ticket (once per request id) for staff; at most a few an hour."""
         if request_id is None or await self.store.get_ticket_by_request(request_id) is None:
             since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
             recent = await self.store.count_tickets_since(conversation.id, since)
@@ -89,12 +80,8 @@ class TicketDesk:
             thread_url=thread_url,
             receipt_id=receipt.id if receipt else None,
             channel_id=conversation.channel_id,
+            event=TICKET_CREATED,
         )
-        if created:
-            post_id = await self.notifier.ticket_created(ticket, receipt)
-            if post_id is not None:
-                await self.store.set_ticket_staff_message(ticket.id, post_id)
-                ticket = await self._ticket(ticket.id)
         return ticket, created
 
     async def hand_off(
@@ -150,15 +137,17 @@ class TicketDesk:
             by_ticket.setdefault(event.ticket_id, []).append(event)
         first_responses = [_time_to(events, CLAIMED) for events in by_ticket.values()]
         resolutions = [_time_to(events, RESOLVED) for events in by_ticket.values()]
-        return DeskStats(counts, _median(first_responses), _median(resolutions))
+        dead = (await self.store.delivery_counts())["dead"]
+        return DeskStats(counts, _median(first_responses), _median(resolutions), dead)
 
     async def _move(self, ticket: Ticket, status: str, staff: Person) -> Ticket:
-        updated = await self.store.set_ticket_status(
-            ticket.id, status, actor_id=staff.id, actor_name=staff.display_name
+        return await self.store.set_ticket_status(
+            ticket.id,
+            status,
+            actor_id=staff.id,
+            actor_name=staff.display_name,
+            event=STATUS_EVENTS[status],
         )
-        receipt = await self.store.latest_receipt(updated.conversation_id)
-        await self.notifier.ticket_changed(updated, receipt)
-        return updated
 
     async def _ticket(self, ticket_id: int) -> Ticket:
         ticket = await self.store.get_ticket(ticket_id)

@@ -7,7 +7,6 @@ honouring retry-after), then fail with a clear LLMError. After text: no retry, "
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from openai import AsyncOpenAI
 
 from bot.app import build_engine
-from bot.frontends.console import ConsoleTickets, LocalFiles
+from bot.frontends.console import LocalFiles
 from bot.llm.agent import TextDelta
 from bot.llm.client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -264,13 +263,7 @@ async def test_the_engine_keeps_text_shown_before_a_stall(llm, tmp_path: Path):
     settings = make_settings(llm, tmp_path / "bot.sqlite3")
     client = make_client(api_key=API_KEY, base_url=llm.base_url, read_timeout=READ_TIMEOUT)
     async with Store.open(settings.database_path) as store, client:
-        engine = build_engine(
-            settings,
-            store=store,
-            client=client,
-            notifier=ConsoleTickets(io.StringIO()),
-            attachments=LocalFiles(),
-        )
+        engine = build_engine(settings, store=store, client=client, attachments=LocalFiles())
         customer = Customer(id="1001", display_name="omar_k", mention="<@1001>")
         conversation = await engine.open_conversation("console:stall", customer=customer)
 

@@ -107,8 +107,8 @@ async def test_login_problem_opens_a_ticket_for_omar(harness, llm, style):
     assert [(t.id, t.customer_name, t.issue, t.user_id) for t in tickets] == [
         (1, "Omar", issue, "1001")
     ]
-    assert "Ticket #1" in harness.tickets.getvalue()
-    assert issue in harness.tickets.getvalue()
+    assert "Ticket #1" in (await harness.delivered())
+    assert issue in (await harness.delivered())
     second = llm.requests[1]["messages"]
     assert second[-2]["tool_calls"][0]["function"] == {
         "name": "create_customer_ticket",
@@ -251,7 +251,7 @@ async def test_a_repeated_tool_call_id_makes_one_ticket(harness, llm):
     results = [e.content for e in events if isinstance(e, ToolFinished)]
     assert results[0] == results[1]
     assert len(await harness.store.tickets_for_conversation(conversation.id)) == 1
-    assert harness.tickets.getvalue().count("=== Ticket #1") == 1
+    assert (await harness.delivered()).count("=== Ticket #1") == 1
 
 
 async def test_an_api_failure_keeps_the_message_and_the_next_turn_works(harness, llm):

@@ -45,7 +45,7 @@ async def test_claim_resolve_reopen_records_who_and_when(harness):
         ("resolved", "2001"),
         ("open", "2001"),
     ]
-    printed = harness.tickets.getvalue()
+    printed = await harness.delivered()
     assert printed.index("is now claimed") < printed.index("is now resolved")
     assert "is now open" in printed
 

@@ -15,7 +15,6 @@ from bot.app import build_engine
 from bot.config import Settings
 from bot.frontends.discord.attachments import DiscordAttachments
 from bot.frontends.discord.edit_budget import EditBudgets
-from bot.frontends.discord.staff import StaffChannel
 from bot.frontends.discord.views import PageButton, TicketButton
 from bot.store import Store
 from bot.support.conversation import SupportEngine
@@ -131,14 +130,13 @@ class SupportBot(commands.Bot):
 def build_support_bot(
     settings: Settings, *, store: Store, client: AsyncOpenAI, **options: Any
 ) -> SupportBot:
-    """The bot wired from the settings: its engine posts tickets to the staff channel."""
+    """The bot wired from the settings (its tickets reach staff through the outbox)."""
     _, support_channel_id, staff_channel_id = settings.require_discord()
     return SupportBot(
         make_engine=lambda discord_client: build_engine(
             settings,
             store=store,
             client=client,
-            notifier=StaffChannel(discord_client, staff_channel_id),
             attachments=DiscordAttachments(discord_client),
         ),
         support_channel_id=support_channel_id,

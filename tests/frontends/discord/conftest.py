@@ -12,7 +12,10 @@ import pytest
 from bot.__main__ import point_discord_py_at
 from bot.app import llm_client
 from bot.frontends.discord.bot import SupportBot, build_support_bot
+from bot.frontends.discord.staff import StaffChannel
+from bot.integrations.delivery import ticket_delivery
 from bot.store import Store
+from bot.support.outbox import RetryPolicy
 from tests.conftest import make_settings
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openai_server import FakeLLM
@@ -43,6 +46,7 @@ class BotRunner:
             discord_gateway_url=fake.gateway_url,
         )
         self.bot: SupportBot | None = None
+        self.retry: RetryPolicy | None = None
 
     @contextlib.asynccontextmanager
     async def running(self, **bot_options: Any) -> AsyncIterator[SupportBot]:
@@ -56,7 +60,11 @@ class BotRunner:
             async with Store.open(settings.database_path) as store, client:
                 bot = build_support_bot(settings, store=store, client=client, **bot_options)
                 self.bot = bot
-                async with self.fake.run_client(bot):
+                staff = StaffChannel(bot, self.fake.staff_channel_id)
+                async with (
+                    self.fake.run_client(bot),
+                    ticket_delivery(settings, store, staff, retry=self.retry),
+                ):
                     yield bot
                 self.bot = None
 
