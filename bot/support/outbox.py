@@ -171,7 +171,7 @@ class OutboxWorker:
         self._stop_grace = stop_grace
         self._wakes = {d.name: asyncio.Event() for d in self.destinations}
         self._tasks: list[asyncio.Task[None]] = []
-        self._ready: set[str] = set()
+        self._not_ready: set[str] = set()
         self._stopping = False
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -201,10 +201,12 @@ class OutboxWorker:
             self._unsubscribe()
         self._stopping = True
         self.wake()
-        # What is due now gets its attempt within the grace period; a destination that never
-        # became ready (Discord not connected) has nothing to finish.
+        # What is due now gets its attempt within the grace period; a destination still waiting
+        # to be ready (Discord not connected) has nothing to finish. A loop not started yet
+        # gets its first step first, so that it can tell.
+        await asyncio.sleep(0)
         for task, destination in zip(self._tasks, self.destinations, strict=True):
-            if destination.name not in self._ready:
+            if destination.name in self._not_ready:
                 task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=self._stop_grace)
@@ -222,8 +224,9 @@ class OutboxWorker:
 
     async def _run(self, destination: Destination) -> None:
         wake = self._wakes[destination.name]
+        self._not_ready.add(destination.name)
         await destination.ready()
-        self._ready.add(destination.name)
+        self._not_ready.discard(destination.name)
         while True:
             wake.clear()
             try:

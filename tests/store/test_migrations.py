@@ -35,6 +35,9 @@ EXPECTED_COLUMNS = {
     "receipts": {"id", "conversation_id", "tool_call_id", "image_url", "data"},
     "attachments": {"id", "conversation_id", "url", "filename", "content_type", "size"},
     "usage": {"conversation_id", "model", "prompt_tokens", "completion_tokens", "total_tokens"},
+    "outbox": {"id", "webhook_id", "ticket_id", "type", "snapshot", "created_at"},
+    "outbox_deliveries": {"outbox_id", "destination", "state", "attempts", "next_attempt_at"},
+    "outbox_destinations": {"name", "active", "disabled_at", "disabled_reason"},
 }
 
 

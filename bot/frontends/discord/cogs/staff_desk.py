@@ -60,6 +60,13 @@ def stats_embed(stats: DeskStats) -> discord.Embed:
         value=format_duration(resolution.total_seconds() if resolution else None),
         inline=False,
     )
+    embed.add_field(
+        name="Undelivered events",
+        value=f"⚠ {stats.undelivered}: `python -m bot webhooks retry` re-queues them"
+        if stats.undelivered
+        else "0",
+        inline=False,
+    )
     return embed
 
 
