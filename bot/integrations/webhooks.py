@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from standardwebhooks import Webhook
 
-from bot.support.events import probe_payload
+from bot.support.ticket_events import probe_payload
 from bot.support.outbox import DeliveryError, DestinationGoneError, OutgoingEvent
 
 USER_AGENT = "dashly-support-bot-webhooks/1"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.store import Conversation, Store, Ticket, TicketEvent
-from bot.support.events import STATUS_EVENTS, TICKET_CREATED
+from bot.support.ticket_events import STATUS_EVENTS, TICKET_CREATED
 
 OPEN = "open"
 CLAIMED = "claimed"

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from bot.store import OutboxEntry, ReceiptRecord, Store, Ticket
-from bot.support.events import TICKET_CREATED, event_payload
+from bot.support.ticket_events import TICKET_CREATED, event_payload
 
 log = logging.getLogger(__name__)
 
