@@ -1,19 +1,16 @@
-"""Entry point: `python -m bot` (Discord), `python -m bot chat`, `python -m bot check`."""
+"""Entry point: `python -m bot` (Discord), `chat`, `check`, `webhooks retry`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 
-import discord
-import yarl
-from discord.gateway import DiscordWebSocket
-
-from bot.app import build_engine, llm_client
+from bot.app import build_engine, endpoint
 from bot.config import ConfigError, Settings, load_settings
+from bot.integrations.commands import retry_dead
+from bot.integrations.delivery import ticket_delivery
 from bot.knowledge_cli import add_knowledge_commands, run_knowledge
 from bot.logs import setup_logging
 from bot.store import Store
@@ -30,39 +27,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     chat.add_argument("--thread", metavar="NAME", help="resume (or start) the named conversation")
     commands.add_parser("check", help="validate the configuration and reach the LLM endpoint")
     add_knowledge_commands(commands)
+    webhooks = commands.add_parser("webhooks", help="ticket events for other systems")
+    webhooks.add_argument("action", choices=["retry"], help="retry: re-queue dead deliveries")
     return parser.parse_args(argv)
 
 
-def point_discord_py_at(settings: Settings) -> None:
-    """Send REST and the gateway where the settings say (a proxy or a test server)."""
-    discord.http.Route.BASE = settings.discord_api_base
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
-
-
 async def run_discord(settings: Settings) -> None:
-    """Run the bot until SIGINT or SIGTERM, then shut down cleanly."""
-    from bot.frontends.discord.bot import build_support_bot
+    """The Discord bot over the store and the endpoint, until SIGINT or SIGTERM."""
+    from bot.frontends.discord.run import run_discord as run_bot
 
-    token, _, _ = settings.require_discord()
-    point_discord_py_at(settings)
-    client = llm_client(settings)
-    async with Store.open(settings.database_path) as store, client:
-        bot = build_support_bot(settings, store=store, client=client)
-        loop = asyncio.get_running_loop()
-
-        closing: list[asyncio.Task[None]] = []
-
-        def shut_down(signal_name: str) -> None:
-            log.info("%s received: shutting down", signal_name)
-            closing.append(loop.create_task(bot.close()))
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, shut_down, sig.name)
-        async with bot:
-            try:
-                await bot.start(token)
-            except discord.LoginFailure:
-                raise ConfigError("bad setting DISCORD_TOKEN: Discord refused it") from None
+    settings.require_discord()
+    async with Store.open(settings.database_path) as store, endpoint(settings) as llm:
+        await run_bot(
+            settings,
+            make_engine=lambda attachments: build_engine(
+                settings, store=store, llm=llm, attachments=attachments
+            ),
+            deliver_tickets=lambda staff: ticket_delivery(settings, store, staff),
+        )
     log.info("stopped")
 
 
@@ -70,16 +52,11 @@ async def run_chat(settings: Settings, thread: str | None) -> None:
     """The terminal chat."""
     from bot.frontends.console import ConsoleTickets, LocalFiles, chat
 
-    client = llm_client(settings)
-    async with Store.open(settings.database_path) as store, client:
-        engine = build_engine(
-            settings,
-            store=store,
-            client=client,
-            notifier=ConsoleTickets(sys.stdout),
-            attachments=LocalFiles(),
-        )
-        await chat(engine, thread)
+    async with Store.open(settings.database_path) as store, endpoint(settings) as llm:
+        engine = build_engine(settings, store=store, llm=llm, attachments=LocalFiles())
+        await engine.prepare()
+        async with ticket_delivery(settings, store, ConsoleTickets(sys.stdout)):
+            await chat(engine, thread)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings, interactive=args.command in ("chat", "knowledge"))
         if args.command == "knowledge":
             return run_knowledge(args, settings, sys.stdout)
+        if args.command == "webhooks":
+            return asyncio.run(retry_dead(settings, sys.stdout))
         settings.require_llm()
         if args.command == "check":
             from bot.check import check

@@ -1,13 +1,13 @@
-"""`python -m bot check`: is the configuration complete and is the LLM endpoint there?"""
+"""`python -m bot check`: is the configuration complete, are the LLM endpoint and webhooks there?"""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-import openai
-
-from bot.app import llm_client
+from bot.app import endpoint
 from bot.config import ConfigError, Settings
+from bot.integrations.commands import check_webhooks
+from bot.llm import EndpointError, Unreachable
 
 
 async def check(settings: Settings, out: TextIO) -> bool:
@@ -27,18 +27,20 @@ async def check(settings: Settings, out: TextIO) -> bool:
     except ConfigError as exc:
         report(False, str(exc))
     report(True, f"database: {settings.database_path}")
-    client = llm_client(settings, max_retries=1)
-    async with client:
+    await check_webhooks(settings, report)
+    async with endpoint(settings) as llm:
         try:
-            models = {model.id async for model in client.models.list()}
-        except openai.AuthenticationError:
-            report(False, f"XAI_API_KEY was refused by {settings.xai_base_url}")
-            return False
-        except openai.APIConnectionError:
-            report(False, f"cannot reach XAI_BASE_URL {settings.xai_base_url}")
-            return False
-        except openai.APIStatusError as exc:
-            report(False, f"XAI_BASE_URL {settings.xai_base_url} answered HTTP {exc.status_code}")
+            models = await llm.list_models()
+        except EndpointError as exc:
+            url = settings.xai_base_url
+            report(
+                False,
+                {
+                    Unreachable.REFUSED_KEY: f"XAI_API_KEY was refused by {url}",
+                    Unreachable.NO_CONNECTION: f"cannot reach XAI_BASE_URL {url}",
+                    Unreachable.HTTP_ERROR: f"XAI_BASE_URL {url} answered HTTP {exc.status}",
+                }[exc.reason],
+            )
             return False
     report(True, f"endpoint {settings.xai_base_url} reachable, {len(models)} model(s)")
     for variable, name in (

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.webhook_settings import check_webhook_secret, check_webhook_urls, split_urls
 
 DEFAULT_XAI_BASE_URL = "https://api.x.ai/v1"
 # xAI retired grok-2-vision, grok-3, grok-4-0709 and the grok-4-1-fast and grok-4-fast families
@@ -57,7 +59,11 @@ class Settings(BaseSettings):
     llm_read_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
     context_token_budget: int = Field(default=32_000, ge=1000)
-    user_messages_per_minute: int = Field(default=6, ge=1)
+    # Messages are never refused for pace: over this, the next turn waits a moment and then
+    # answers every message that arrived meanwhile.
+    turns_per_minute: int = Field(default=6, ge=1)
+    # The cost cap: model tokens one customer's conversations may use in 24 hours; 0 = none.
+    daily_tokens_per_customer: int = Field(default=500_000, ge=0)
     # 0: no cap. The provider's own 429s, retried with backoff, are the signal of overload;
     # a cap of ours would queue customers at ordinary load.
     max_concurrent_llm_calls: int = Field(default=0, ge=0)
@@ -72,6 +78,10 @@ class Settings(BaseSettings):
         if value is not None and not value.is_dir():
             raise ValueError(f"{value} is not a folder")
         return value
+
+    webhook_urls: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod
@@ -105,6 +115,21 @@ class Settings(BaseSettings):
     @classmethod
     def _reasoning_effort(cls, value: str) -> str:
         return value.strip().lower()
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: str | None) -> str | None:
+        return check_webhook_urls(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return check_webhook_secret(value, urls=info.data.get("webhook_urls"))
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        """The WEBHOOK_URLS, one per receiver."""
+        return split_urls(self.webhook_urls)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -41,6 +41,8 @@ def setup_logging(settings: Settings, *, interactive: bool = False) -> None:
         secrets.append(settings.xai_api_key.get_secret_value())
     if settings.discord_token is not None:
         secrets.append(settings.discord_token.get_secret_value())
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
     handler = logging.StreamHandler()
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 from collections.abc import AsyncIterator
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_engine, llm_client
+from bot.app import build_engine, endpoint
 from bot.config import Settings
 from bot.frontends.console import ConsoleTickets, LocalFiles
+from bot.integrations.delivery import ticket_delivery
 from bot.store import Store
 from bot.support.conversation import SupportEngine
 from tests.fakes.openai_server import FakeLLM
@@ -42,13 +44,30 @@ def make_settings(llm: FakeLLM, database: Path, **overrides: object) -> Settings
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+async def outbox_drained(store: Store, timeout: float = 10.0) -> None:
+    """Wait until no ticket event waits for delivery."""
+    async with asyncio.timeout(timeout):
+        while (await store.delivery_counts())["pending"]:
+            await asyncio.sleep(0.01)
+
+
 class EngineHarness:
     """A real engine over the fake endpoint, with tickets printed to a buffer."""
 
     def __init__(self, engine: SupportEngine, store: Store, tickets: io.StringIO) -> None:
         self.engine = engine
         self.store = store
-        self.tickets = tickets
+        self._tickets = tickets
+
+    @property
+    def printed(self) -> str:
+        """What the console notifier printed so far."""
+        return self._tickets.getvalue()
+
+    async def delivered(self) -> str:
+        """What the console printed once the outbox has delivered everything."""
+        await outbox_drained(self.store)
+        return self._tickets.getvalue()
 
 
 @contextlib.asynccontextmanager
@@ -57,17 +76,11 @@ async def engine_harness(
 ) -> AsyncIterator[EngineHarness]:
     """The support engine wired as `python -m bot chat` wires it, against the fake LLM."""
     settings = make_settings(llm, database, **overrides)
-    client = llm_client(settings)
     tickets = io.StringIO()
-    async with Store.open(settings.database_path) as store, client:
-        engine = build_engine(
-            settings,
-            store=store,
-            client=client,
-            notifier=ConsoleTickets(tickets),
-            attachments=LocalFiles(),
-        )
-        yield EngineHarness(engine, store, tickets)
+    async with Store.open(settings.database_path) as store, endpoint(settings) as llm_endpoint:
+        engine = build_engine(settings, store=store, llm=llm_endpoint, attachments=LocalFiles())
+        async with ticket_delivery(settings, store, ConsoleTickets(tickets)):
+            yield EngineHarness(engine, store, tickets)
 
 
 @pytest.fixture

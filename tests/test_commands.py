@@ -142,3 +142,20 @@ async def test_chat_streams_prints_tickets_and_resumes_a_thread(tmp_path, llm):
         "assistant",
         "user",
     ]
+
+
+async def test_the_terminal_chat_keeps_the_same_rules(tmp_path, llm):
+    """The terminal chat goes through the engine's one entry: a message over the length limit
+    is kept and explained without a model request, and the cost cap speaks the same words."""
+    from bot.support.conversation import OVER_DAILY_BUDGET
+
+    llm.script(Reply("Hello!"))
+    env = _llm_env(llm, tmp_path, max_message_chars=100, daily_tokens_per_customer=25)
+    long_line = "x" * 150
+    result = await run_bot(
+        "chat", "--thread", "rules", env=env, cwd=tmp_path, stdin=f"hi\n{long_line}\nmore?\n"
+    )
+    assert result.code == 0, result.stderr
+    assert "That message is 150 characters long; I can read up to 100." in result.stdout
+    assert OVER_DAILY_BUDGET in result.stdout
+    assert len(llm.requests) == 1

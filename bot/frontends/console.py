@@ -5,28 +5,46 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from bot.store import Attachment, Conversation, ReceiptRecord, Ticket
-from bot.support.context import Customer
-from bot.support.conversation import CUT_BY_RESTART, SupportEngine, UserTurn
-from bot.support.events import ReplyText, ToolFinished, ToolStarted, TurnEnded
-from bot.support.images import triage
+from bot.support.conversation import CUT_BY_RESTART, SupportEngine
+from bot.support.desk import ReceiptRecord, Ticket
+from bot.support.events import (
+    Attachment,
+    EngineEvent,
+    Incoming,
+    Notice,
+    ReplyText,
+    ToolFinished,
+    ToolStarted,
+    TurnEnded,
+    TurnStarted,
+)
+from bot.support.outbox import StaffPost
 from bot.support.receipts import Receipt, summarize
 
 EXIT_WORDS = {"exit", "quit"}
 ATTACH_PREFIX = "/attach "
-CONSOLE_CUSTOMER = Customer(id="console", display_name="terminal user")
+CONSOLE_CUSTOMER_ID = "console"
+CONSOLE_CUSTOMER_NAME = "terminal user"
 
 
 class ConsoleTickets:
     """Prints new tickets to the terminal (a TicketNotifier)."""
 
+    name = "console"
+
     def __init__(self, out: TextIO) -> None:
         self._out = out
 
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
+    async def ready(self) -> None:
+        """The terminal is always there."""
+
+    async def ticket_created(
+        self, ticket: Ticket, receipt: ReceiptRecord | None
+    ) -> StaffPost | None:
         """Print the ticket as staff would see it."""
         lines = [
             "",
@@ -73,14 +91,10 @@ async def chat(
     """Talk to the engine in the terminal until `exit` or end of input."""
     name = thread or dt.datetime.now(dt.UTC).strftime("chat-%Y%m%d-%H%M%S")
     key = f"console:{name}"
-    resumed = await engine.services.store.get_conversation(key) is not None
-    conversation = await engine.open_conversation(key, customer=CONSOLE_CUSTOMER)
-    if await engine.recover_cut_turn(conversation, CUT_BY_RESTART):
+    earlier = await engine.user_messages(key)
+    if await engine.recover_cut_turn(key, CUT_BY_RESTART):
         out.write(f"{CUT_BY_RESTART}\n")
-    turns = [
-        m for m in await engine.services.store.load_history(conversation.id) if m.role == "user"
-    ]
-    status = f"resumed, {len(turns)} earlier message(s)" if resumed else "new"
+    status = f"resumed, {earlier} earlier message(s)" if earlier else "new"
     out.write(
         f"Conversation '{name}' ({status}). Type 'exit' to quit; '/attach PATH text' sends an"
         " image.\n"
@@ -96,46 +110,45 @@ async def chat(
             break
         if not text:
             continue
-        turn = _turn(text, out)
-        if turn is None:
-            continue
-        await _answer(engine, conversation, turn, out)
+        incoming = _incoming(key, text, out)
+        if incoming is not None:
+            await _show(engine.receive(incoming), out)
     out.write("\nBye.\n")
 
 
-def _turn(text: str, out: TextIO) -> UserTurn | None:
-    images: list[Attachment] = []
+def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
+    """The typed line as the engine takes it; `/attach PATH text` attaches a local image."""
+    attachments: list[Attachment] = []
     if text.startswith(ATTACH_PREFIX):
         path, _, text = text.removeprefix(ATTACH_PREFIX).partition(" ")
         try:
-            sorted_out = triage([local_attachment(path)])
+            attachments.append(local_attachment(path))
         except OSError as exc:
             out.write(f"Cannot attach {path}: {exc.strerror}\n")
             return None
-        for note in sorted_out.notes:
-            out.write(f"Note: {note}\n")
-        images = sorted_out.images
-    lines = [text] if text else []
-    lines += [f"Attached image: {image.url}" for image in images]
-    if not lines:
-        return None
-    return UserTurn("\n".join(lines), CONSOLE_CUSTOMER, images)
+    return Incoming(
+        conversation=key,
+        author_id=CONSOLE_CUSTOMER_ID,
+        author_name=CONSOLE_CUSTOMER_NAME,
+        text=text,
+        attachments=attachments,
+        opens=True,
+    )
 
 
-async def _answer(
-    engine: SupportEngine, conversation: Conversation, turn: UserTurn, out: TextIO
-) -> None:
-    out.write("Assistant: ")
-    out.flush()
-    async with engine.lock(conversation):
-        async for event in engine.turn(conversation, turn):
-            if isinstance(event, ReplyText):
-                out.write(event.text)
-            elif isinstance(event, ToolStarted):
-                out.write(f"\n[calling {event.name}]\n")
-            elif isinstance(event, ToolFinished) and not event.ok:
-                out.write(f"[{event.name}: {event.result}]\n")
-            elif isinstance(event, TurnEnded) and event.notice:
-                out.write(f"\n{event.notice}")
-            out.flush()
-    out.write("\n")
+async def _show(events: AsyncIterator[EngineEvent], out: TextIO) -> None:
+    """Print the engine's events: notices, and each turn streamed as it comes."""
+    async for event in events:
+        if isinstance(event, Notice):
+            out.write(f"{event.text}\n")
+        elif isinstance(event, TurnStarted):
+            out.write("Assistant: ")
+        elif isinstance(event, ReplyText):
+            out.write(event.text)
+        elif isinstance(event, ToolStarted):
+            out.write(f"\n[calling {event.name}]\n")
+        elif isinstance(event, ToolFinished) and not event.ok:
+            out.write(f"[{event.name}: {event.result}]\n")
+        elif isinstance(event, TurnEnded):
+            out.write(f"\n{event.notice}\n" if event.notice else "\n")
+        out.flush()

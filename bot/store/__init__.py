@@ -1,5 +1,6 @@
 """Persistence: SQLite through aiosqlite, the only package that speaks SQL."""
 
+from bot.store.outbox import DestinationState, OutboxEntry
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -8,6 +9,7 @@ from bot.store.records import (
     StoredMessage,
     Ticket,
     TicketEvent,
+    TicketStatus,
     Usage,
 )
 from bot.store.store import Store
@@ -15,11 +17,14 @@ from bot.store.store import Store
 __all__ = [
     "Attachment",
     "Conversation",
+    "DestinationState",
     "NewMessage",
+    "OutboxEntry",
     "ReceiptRecord",
     "Store",
     "StoredMessage",
     "Ticket",
     "TicketEvent",
+    "TicketStatus",
     "Usage",
 ]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 
 from bot.store.database import Database
-from bot.store.records import Attachment, Conversation, NewMessage, StoredMessage, Usage
+from bot.store.records import Attachment, Conversation, NewMessage, StoredMessage, Usage, from_row
 
 
 class ConversationQueries(Database):
@@ -21,7 +22,7 @@ class ConversationQueries(Database):
             " WHERE key = ?",
             (key,),
         )
-        return Conversation(*row) if row else None
+        return from_row(Conversation, row) if row else None
 
     async def get_or_create_conversation(
         self,
@@ -120,6 +121,28 @@ class ConversationQueries(Database):
             )
         return ids
 
+    async def move_to_end(self, conversation_id: int, message_ids: Sequence[int]) -> None:
+        """Move messages, in this order, behind everything else in the conversation.
+
+        Messages that arrived while a reply was being written are stored at once, so they
+        stand in front of that reply; the next request must carry them after it.
+        """
+        async with self._transaction() as db:
+            for message_id in message_ids:
+                await db.execute(
+                    "INSERT INTO messages (conversation_id, role, content, tool_calls,"
+                    " tool_call_id, author_id, discord_message_id, status, author_kind,"
+                    " created_at)"
+                    " SELECT conversation_id, role, content, tool_calls, tool_call_id, author_id,"
+                    " discord_message_id, status, author_kind, created_at FROM messages"
+                    " WHERE id = ? AND conversation_id = ?",
+                    (message_id, conversation_id),
+                )
+                await db.execute(
+                    "DELETE FROM messages WHERE id = ? AND conversation_id = ?",
+                    (message_id, conversation_id),
+                )
+
     # Turns in flight
 
     async def turn_started(self, conversation_id: int) -> None:
@@ -152,7 +175,7 @@ class ConversationQueries(Database):
             " WHERE substr(c.key, 1, length(?)) = ? ORDER BY t.started_at",
             (key_prefix, key_prefix),
         )
-        return [Conversation(*row) for row in rows]
+        return [from_row(Conversation, row) for row in rows]
 
     # Attachments
 
@@ -182,7 +205,7 @@ class ConversationQueries(Database):
             " WHERE conversation_id = ? AND url = ?",
             (conversation_id, url),
         )
-        return Attachment(*row) if row else None
+        return from_row(Attachment, row) if row else None
 
     # Usage
 
@@ -203,6 +226,16 @@ class ConversationQueries(Database):
                 ),
             )
 
+    async def tokens_used_by_customer(self, customer_id: str, since: dt.datetime) -> int:
+        """Model tokens the customer's conversations used since a moment (the cost cap)."""
+        row = await self._one(
+            "SELECT IFNULL(SUM(u.total_tokens), 0) FROM usage u"
+            " JOIN conversations c ON c.id = u.conversation_id"
+            " WHERE c.customer_id = ? AND u.created_at >= ?",
+            (customer_id, since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+        )
+        return int(row[0]) if row else 0
+
     async def usage_for_conversation(self, conversation_id: int) -> list[Usage]:
         """Token usage of each turn of the conversation, oldest first."""
         rows = await self._all(
@@ -211,4 +244,4 @@ class ConversationQueries(Database):
             " WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
-        return [Usage(*row) for row in rows]
+        return [from_row(Usage, row) for row in rows]

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.store.database import Database
+from bot.store.records import from_row
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class KnowledgeQueries(Database):
     async def indexed_help_files(self) -> dict[str, HelpFile]:
         """Every indexed file by its relative path."""
         rows = await self._all("SELECT path, root, mtime_ns, size, title FROM help_files")
-        return {row[0]: HelpFile(*row) for row in rows}
+        return {row[0]: from_row(HelpFile, row) for row in rows}
 
     async def reindex_help_files(
         self,
@@ -137,4 +138,4 @@ class KnowledgeQueries(Database):
             "SELECT id, conversation_id, query, created_at FROM help_gaps ORDER BY id DESC LIMIT ?",
             (limit,),
         )
-        return [HelpGap(*row) for row in rows]
+        return [from_row(HelpGap, row) for row in rows]

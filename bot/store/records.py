@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+import aiosqlite
 
 Role = Literal["system", "user", "assistant", "tool"]
+
+
+RecordT = TypeVar("RecordT")
+
+
+def from_row(record: type[RecordT], row: aiosqlite.Row) -> RecordT:
+    """A record from a row, each field by its column's name (the SELECT names every field)."""
+    return record(**{key: row[key] for key in row.keys()})  # noqa: SIM118 - Row has no iter
+
+
+class TicketStatus(enum.StrEnum):
+    """Where a ticket is: open for staff, claimed by one of them, or resolved."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -103,13 +122,18 @@ class Ticket:
     user_display: str | None
     thread_url: str | None
     receipt_id: int | None
-    status: str
+    status: TicketStatus
     staff_message_id: int | None
     created_at: str
     claimed_by: str | None = None
     claimed_by_name: str | None = None
     claimed_at: str | None = None
     channel_id: int | None = None
+    staff_post_url: str | None = None
+
+    def __post_init__(self) -> None:
+        # A row hands the status over as text.
+        object.__setattr__(self, "status", TicketStatus(self.status))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from bot.store.tickets import TicketQueries
 
 
 class Store(ConversationQueries, TicketQueries, KnowledgeQueries):
-    """Conversations, history, tickets, receipts, usage and the help-center index (WAL)."""
+    """Conversations, history, tickets, receipts, usage, the outbox and the help-center index
+    in SQLite (WAL)."""
 
     @classmethod
     @asynccontextmanager

@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from bot.store.database import Database
-from bot.store.records import ReceiptRecord, Ticket, TicketEvent
+import aiosqlite
+
+from bot.store.outbox import OutboxQueries
+from bot.store.records import ReceiptRecord, Ticket, TicketEvent, TicketStatus, from_row
 
 _TICKET_COLUMNS = (
     "id, conversation_id, request_key, customer_name, issue, user_id, user_display,"
     " thread_url, receipt_id, status, staff_message_id, created_at, claimed_by,"
-    " claimed_by_name, claimed_at, channel_id"
+    " claimed_by_name, claimed_at, channel_id, staff_post_url"
 )
 
 
-class TicketQueries(Database):
-    """Tickets for staff and the receipts read in conversations."""
+class TicketQueries(OutboxQueries):
+    """Tickets for staff and the receipts read in conversations.
+
+    A change given an `event` name also writes that event to the outbox, in its transaction.
+    """
+
+    async def _ticket_in(self, db: aiosqlite.Connection, ticket_id: int) -> Ticket:
+        async with db.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return from_row(Ticket, row)
 
     # Receipts
 
@@ -64,6 +77,7 @@ class TicketQueries(Database):
         thread_url: str | None,
         receipt_id: int | None,
         channel_id: int | None = None,
+        event: str | None = None,
     ) -> tuple[Ticket, bool]:
         """Create a ticket; a request key the conversation used before returns the ticket it
         opened (created False): a retried request never opens a second one."""
@@ -89,9 +103,14 @@ class TicketQueries(Database):
             if created:
                 await db.execute(
                     "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
-                    " SELECT id, 'open', user_id, user_display FROM tickets WHERE id = ?",
-                    (cursor.lastrowid,),
+                    " SELECT id, ?, user_id, user_display FROM tickets WHERE id = ?",
+                    (TicketStatus.OPEN, cursor.lastrowid),
                 )
+                if event is not None:
+                    new = await self._ticket_in(db, int(cursor.lastrowid or 0))
+                    await self._record_event(db, new, event, user_id, user_display)
+        if created and event is not None:
+            self._outbox_written()
         if created:
             ticket = await self.get_ticket(int(cursor.lastrowid or 0))
         else:
@@ -106,7 +125,7 @@ class TicketQueries(Database):
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? AND request_key = ?",
             (conversation_id, request_key),
         )
-        return Ticket(*row) if row else None
+        return from_row(Ticket, row) if row else None
 
     async def count_tickets_since(self, conversation_id: int, since: dt.datetime) -> int:
         """How many tickets the conversation opened since a moment."""
@@ -119,7 +138,7 @@ class TicketQueries(Database):
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         """The ticket with this number, if any."""
         row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
-        return Ticket(*row) if row else None
+        return from_row(Ticket, row) if row else None
 
     async def tickets_for_conversation(self, conversation_id: int) -> list[Ticket]:
         """The conversation's tickets, oldest first."""
@@ -127,44 +146,68 @@ class TicketQueries(Database):
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
-        return [Ticket(*row) for row in rows]
+        return [from_row(Ticket, row) for row in rows]
 
-    async def set_ticket_staff_message(self, ticket_id: int, message_id: int) -> None:
-        """Remember the staff-channel post of a ticket."""
+    async def set_ticket_staff_message(
+        self, ticket_id: int, message_id: int, url: str | None = None
+    ) -> None:
+        """Remember the staff-channel post of a ticket (and its link, when known)."""
         async with self._transaction() as db:
             await db.execute(
-                "UPDATE tickets SET staff_message_id = ? WHERE id = ?", (message_id, ticket_id)
+                "UPDATE tickets SET staff_message_id = ?, staff_post_url = ? WHERE id = ?",
+                (message_id, url, ticket_id),
             )
 
     async def active_ticket(self, conversation_id: int) -> Ticket | None:
         """The conversation's newest ticket that is open or claimed, if any."""
         row = await self._one(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
-            " AND status IN ('open', 'claimed') ORDER BY id DESC LIMIT 1",
-            (conversation_id,),
+            " AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
+            (conversation_id, TicketStatus.OPEN, TicketStatus.CLAIMED),
         )
-        return Ticket(*row) if row else None
+        return from_row(Ticket, row) if row else None
 
     async def set_ticket_status(
-        self, ticket_id: int, status: str, *, actor_id: str | None, actor_name: str | None
-    ) -> Ticket:
-        """Move a ticket to a status, recording who did it and when; claiming records the claim."""
+        self,
+        ticket_id: int,
+        status: TicketStatus,
+        *,
+        from_statuses: Collection[TicketStatus],
+        actor_id: str | None,
+        actor_name: str | None,
+        event: str | None = None,
+    ) -> Ticket | None:
+        """Move a ticket to a status if it is in one of `from_statuses`, recording who did
+        it and when (claiming records the claim); None when it was not (someone else moved
+        it first). The check and the change are one statement: two staff pressing Claim at
+        once give one winner."""
+        allowed = sorted(from_statuses)
+        marks = ", ".join("?" for _ in allowed)
         async with self._transaction() as db:
-            if status == "claimed":
-                await db.execute(
+            if status == TicketStatus.CLAIMED:
+                cursor = await db.execute(
                     "UPDATE tickets SET status = ?, claimed_by = ?, claimed_by_name = ?,"
-                    " claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                    (status, actor_id, actor_name, ticket_id),
+                    " claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                    f" WHERE id = ? AND status IN ({marks})",
+                    (status, actor_id, actor_name, ticket_id, *allowed),
                 )
             else:
-                await db.execute("UPDATE tickets SET status = ? WHERE id = ?", (status, ticket_id))
+                cursor = await db.execute(
+                    f"UPDATE tickets SET status = ? WHERE id = ? AND status IN ({marks})",
+                    (status, ticket_id, *allowed),
+                )
+            if cursor.rowcount != 1:
+                return None
             await db.execute(
                 "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
                 " VALUES (?, ?, ?, ?)",
                 (ticket_id, status, actor_id, actor_name),
             )
-        ticket = await self.get_ticket(ticket_id)
-        assert ticket is not None
+            ticket = await self._ticket_in(db, ticket_id)
+            if event is not None:
+                await self._record_event(db, ticket, event, actor_id, actor_name)
+        if event is not None:
+            self._outbox_written()
         return ticket
 
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
@@ -174,7 +217,7 @@ class TicketQueries(Database):
             " WHERE ticket_id = ? ORDER BY id",
             (ticket_id,),
         )
-        return [TicketEvent(*row) for row in rows]
+        return [from_row(TicketEvent, row) for row in rows]
 
     async def all_ticket_events(self) -> list[TicketEvent]:
         """Every status change of every ticket, by ticket then time."""
@@ -182,7 +225,7 @@ class TicketQueries(Database):
             "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
             " ORDER BY ticket_id, id"
         )
-        return [TicketEvent(*row) for row in rows]
+        return [from_row(TicketEvent, row) for row in rows]
 
     async def list_tickets(
         self, statuses: Sequence[str], *, limit: int, offset: int = 0
@@ -197,7 +240,7 @@ class TicketQueries(Database):
         count = await self._one(
             f"SELECT COUNT(*) FROM tickets WHERE status IN ({marks})", tuple(statuses)
         )
-        return [Ticket(*row) for row in rows], int(count[0]) if count else 0
+        return [from_row(Ticket, row) for row in rows], int(count[0]) if count else 0
 
     async def ticket_counts(self) -> dict[str, int]:
         """How many tickets are in each status."""

@@ -6,14 +6,19 @@ import datetime as dt
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.store import Conversation, ReceiptRecord, Store, Ticket, TicketEvent
+from bot.store import Conversation, ReceiptRecord, Store, Ticket, TicketEvent, TicketStatus
+from bot.support.ticket_events import STATUS_EVENTS, TICKET_CREATED
 
-OPEN = "open"
-CLAIMED = "claimed"
-RESOLVED = "resolved"
-STATUSES = (OPEN, CLAIMED, RESOLVED)
+__all__ = [
+    "DeskError",
+    "DeskStats",
+    "Person",
+    "ReceiptRecord",
+    "Ticket",
+    "TicketDesk",
+    "TicketStatus",
+]
 
 
 class DeskError(Exception):
@@ -28,35 +33,26 @@ class Person:
     display_name: str
 
 
-class TicketNotifier(Protocol):
-    """Shows tickets where staff work: posts new ones and updates them in place."""
-
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
-        """Post the ticket; return the id of the post, when there is one."""
-        ...
-
-    async def ticket_changed(self, ticket: Ticket, receipt: ReceiptRecord | None) -> None:
-        """Bring the ticket's post up to date."""
-        ...
-
-
 @dataclass(frozen=True)
 class DeskStats:
-    """Counts by status and the median times to first response and to resolution."""
+    """Counts by status, the median times to first response and to resolution, and how many
+    ticket events could not be delivered (dead in the outbox)."""
 
     counts: dict[str, int]
     median_first_response: dt.timedelta | None
     median_resolution: dt.timedelta | None
+    undelivered: int = 0
 
 
 class TicketDesk:
-    """Ticket lifecycle over the store; every change is recorded and shown to staff."""
+    """Ticket lifecycle over the store.
 
-    def __init__(
-        self, store: Store, notifier: TicketNotifier, *, tickets_per_hour: int = 3
-    ) -> None:
+    Every change is recorded with its event in the outbox, in one transaction; the outbox
+    worker shows it to staff and to the other systems.
+    """
+
+    def __init__(self, store: Store, *, tickets_per_hour: int = 3) -> None:
         self.store = store
-        self.notifier = notifier
         self.tickets_per_hour = tickets_per_hour
 
     async def open_ticket(
@@ -69,8 +65,8 @@ class TicketDesk:
         request_id: str | None,
         thread_url: str | None,
     ) -> tuple[Ticket, bool]:
-        """Open a ticket (once per request id in the conversation) and post it for staff;
-        at most a few an hour."""
+        """Open a ticket (once per request id in the conversation) for staff; at most a few
+        an hour."""
         if (
             request_id is None
             or await self.store.get_ticket_by_request(conversation.id, request_id) is None
@@ -93,12 +89,8 @@ class TicketDesk:
             thread_url=thread_url,
             receipt_id=receipt.id if receipt else None,
             channel_id=conversation.channel_id,
+            event=TICKET_CREATED,
         )
-        if created:
-            post_id = await self.notifier.ticket_created(ticket, receipt)
-            if post_id is not None:
-                await self.store.set_ticket_staff_message(ticket.id, post_id)
-                ticket = await self._ticket(ticket.id)
         return ticket, created
 
     async def hand_off(
@@ -124,45 +116,64 @@ class TicketDesk:
         )
 
     async def claim(self, ticket_id: int, staff: Person) -> Ticket:
-        """A staff member takes the ticket; the bot then stays quiet in its thread."""
-        ticket = await self._ticket(ticket_id)
-        if ticket.status == CLAIMED:
-            raise DeskError(f"Ticket #{ticket.id} is already claimed by {ticket.claimed_by_name}.")
-        if ticket.status == RESOLVED:
-            raise DeskError(f"Ticket #{ticket.id} is resolved; reopen it first.")
-        return await self._move(ticket, CLAIMED, staff)
+        """A staff member takes an open ticket; the bot then stays quiet in its thread."""
+        return await self._move(ticket_id, TicketStatus.CLAIMED, staff, {TicketStatus.OPEN})
 
     async def resolve(self, ticket_id: int, staff: Person) -> Ticket:
         """The ticket is done; the bot resumes in its thread."""
-        ticket = await self._ticket(ticket_id)
-        if ticket.status == RESOLVED:
-            raise DeskError(f"Ticket #{ticket.id} is already resolved.")
-        return await self._move(ticket, RESOLVED, staff)
+        return await self._move(
+            ticket_id, TicketStatus.RESOLVED, staff, {TicketStatus.OPEN, TicketStatus.CLAIMED}
+        )
 
     async def reopen(self, ticket_id: int, staff: Person) -> Ticket:
         """A resolved ticket needs work again."""
-        ticket = await self._ticket(ticket_id)
-        if ticket.status != RESOLVED:
-            raise DeskError(f"Ticket #{ticket.id} is not resolved, it is {ticket.status}.")
-        return await self._move(ticket, OPEN, staff)
+        return await self._move(ticket_id, TicketStatus.OPEN, staff, {TicketStatus.RESOLVED})
+
+    async def page(
+        self, statuses: Sequence[TicketStatus], *, limit: int, offset: int = 0
+    ) -> tuple[list[Ticket], int]:
+        """A page of tickets in these statuses, newest first, and how many there are."""
+        return await self.store.list_tickets(statuses, limit=limit, offset=offset)
 
     async def stats(self) -> DeskStats:
         """Counts by status and median times, from the recorded lifecycle."""
-        counts = dict.fromkeys(STATUSES, 0) | await self.store.ticket_counts()
+        counts = dict.fromkeys(TicketStatus, 0) | await self.store.ticket_counts()
         by_ticket: dict[int, list[TicketEvent]] = {}
         for event in await self.store.all_ticket_events():
             by_ticket.setdefault(event.ticket_id, []).append(event)
-        first_responses = [_time_to(events, CLAIMED) for events in by_ticket.values()]
-        resolutions = [_time_to(events, RESOLVED) for events in by_ticket.values()]
-        return DeskStats(counts, _median(first_responses), _median(resolutions))
+        first_responses = [_time_to(events, TicketStatus.CLAIMED) for events in by_ticket.values()]
+        resolutions = [_time_to(events, TicketStatus.RESOLVED) for events in by_ticket.values()]
+        dead = (await self.store.delivery_counts())["dead"]
+        return DeskStats(counts, _median(first_responses), _median(resolutions), dead)
 
-    async def _move(self, ticket: Ticket, status: str, staff: Person) -> Ticket:
-        updated = await self.store.set_ticket_status(
-            ticket.id, status, actor_id=staff.id, actor_name=staff.display_name
+    async def _move(
+        self,
+        ticket_id: int,
+        status: TicketStatus,
+        staff: Person,
+        from_statuses: set[TicketStatus],
+    ) -> Ticket:
+        """Change the status if the ticket is still where the action expects it; otherwise
+        say where it is (another staff member may have been faster)."""
+        moved = await self.store.set_ticket_status(
+            ticket_id,
+            status,
+            from_statuses=from_statuses,
+            actor_id=staff.id,
+            actor_name=staff.display_name,
+            event=STATUS_EVENTS[status],
         )
-        receipt = await self.store.latest_receipt(updated.conversation_id)
-        await self.notifier.ticket_changed(updated, receipt)
-        return updated
+        if moved is not None:
+            return moved
+        ticket = await self._ticket(ticket_id)
+        if ticket.status == TicketStatus.CLAIMED:
+            raise DeskError(f"Ticket #{ticket.id} is already claimed by {ticket.claimed_by_name}.")
+        if ticket.status == TicketStatus.RESOLVED:
+            raise DeskError(
+                f"Ticket #{ticket.id} is already resolved"
+                + ("." if status == TicketStatus.RESOLVED else "; reopen it first.")
+            )
+        raise DeskError(f"Ticket #{ticket.id} is not resolved, it is {ticket.status}.")
 
     async def _ticket(self, ticket_id: int) -> Ticket:
         ticket = await self.store.get_ticket(ticket_id)

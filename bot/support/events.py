@@ -1,8 +1,59 @@
-"""What the engine tells a frontend while it answers: reply text, tool activity, the end."""
+"""What a frontend and the engine say to each other: a message in, events out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from bot.store import Attachment, Conversation
+
+__all__ = [
+    "Attachment",
+    "Conversation",
+    "EngineEvent",
+    "Incoming",
+    "Notice",
+    "ReplyText",
+    "ToolFinished",
+    "ToolStarted",
+    "TurnEnded",
+    "TurnStarted",
+]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A message as any frontend hands it to the engine.
+
+    `conversation` is the frontend's key for the conversation (a Discord thread, a terminal
+    chat). `author_is_staff` is what the platform says of the author's permissions; the
+    engine decides from it, and from who the conversation's customer is, how to treat the
+    message. `opens` starts the conversation with this message when there is none yet: its
+    author becomes the customer.
+    """
+
+    conversation: str
+    author_id: str
+    author_name: str
+    text: str
+    attachments: Sequence[Attachment] = ()
+    message_id: int | None = None
+    author_is_staff: bool = False
+    opens: bool = False
+    channel_id: int | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message of the engine's own to show in the conversation (not a model reply)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """The assistant starts answering: a reply follows, ended by a TurnEnded."""
 
 
 @dataclass(frozen=True)
@@ -39,4 +90,4 @@ class TurnEnded:
     notice: str = ""
 
 
-EngineEvent = ReplyText | ToolStarted | ToolFinished | TurnEnded
+EngineEvent = Notice | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.store import Store
-from bot.store.knowledge import HelpFile, HelpHit, HelpPassage
+from bot.store.knowledge import HelpFile, HelpGap, HelpHit, HelpPassage
 from bot.support.articles import Article, FileState, article_files, read_article
 from bot.support.help_query import Speller, match_expression, query_terms
+
+__all__ = ["ArticleMatch", "HelpCenter", "HelpGap", "IndexChanges"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ class HelpCenter:
     def folder_of(setting: Path | None) -> Path:
         """The articles' folder: KNOWLEDGE_DIR, or the help center shipped with the bot."""
         return (setting or DEFAULT_KNOWLEDGE_DIR).resolve()
+
+    async def gaps(self, limit: int) -> list[HelpGap]:
+        """The newest questions nothing in the help center answered: articles to write."""
+        return await self.store.recent_help_gaps(limit)
 
     async def refresh(self) -> IndexChanges:
         """Re-index the files that changed since the last look (a stat of each file)."""

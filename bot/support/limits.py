@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -47,20 +46,14 @@ class SlidingWindowLimiter:
 
 @dataclass(frozen=True)
 class CustomerLimits:
-    """What one customer may send: messages a minute, characters a message, images a message."""
+    """What one customer gets: turns a minute, model tokens a day, characters and images a
+    message. Messages are never refused for pace: over `turns_per_minute`, the next turn
+    waits and then answers every message that arrived meanwhile."""
 
-    messages_per_minute: int = 6
+    turns_per_minute: int = 6
+    daily_tokens: int = 500_000  # 0: no cap
     max_message_chars: int = 4000
     max_images: int = 4
-
-
-def slow_down_text(wait_seconds: float) -> str:
-    """The friendly reply to a customer over the message rate."""
-    seconds = max(1, math.ceil(wait_seconds))
-    return (
-        "You're writing faster than I can keep up. 🙂 Please wait about"
-        f" {seconds} second{'s' if seconds != 1 else ''}, then send your message again."
-    )
 
 
 def too_long_text(length: int, limit: int) -> str:

@@ -7,7 +7,6 @@ honouring retry-after), then fail with a clear LLMError. After text: no retry, "
 from __future__ import annotations
 
 import asyncio
-import io
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,8 +14,8 @@ from pathlib import Path
 import pytest
 from openai import AsyncOpenAI
 
-from bot.app import build_engine
-from bot.frontends.console import ConsoleTickets, LocalFiles
+from bot.app import build_engine, endpoint
+from bot.frontends.console import LocalFiles
 from bot.llm.client import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_RETRIES,
@@ -27,8 +26,8 @@ from bot.llm.errors import CUT_OFF, LLMError
 from bot.llm.model import ModelReply, ModelText, OpenAIChatModel, backoff_delay
 from bot.store import Store
 from bot.support.context import Customer
-from bot.support.conversation import INTERRUPTED_MARK, UserTurn
-from bot.support.events import TurnEnded
+from bot.support.conversation import INTERRUPTED_MARK
+from bot.support.events import Incoming, TurnEnded
 from tests.conftest import API_KEY, CHAT_MODEL, make_settings
 from tests.fakes.openai_server import BrokenStream, Fault, Reply
 
@@ -261,22 +260,17 @@ async def test_the_engine_keeps_text_shown_before_a_stall(llm, tmp_path: Path):
     llm.script(
         Reply("Your order is on its way", chunk_size=5, delay=5.0), Reply("It arrives at 7.")
     )
-    settings = make_settings(llm, tmp_path / "bot.sqlite3")
-    client = make_client(api_key=API_KEY, base_url=llm.base_url, read_timeout=READ_TIMEOUT)
-    async with Store.open(settings.database_path) as store, client:
-        engine = build_engine(
-            settings,
-            store=store,
-            client=client,
-            notifier=ConsoleTickets(io.StringIO()),
-            attachments=LocalFiles(),
-        )
+    settings = make_settings(llm, tmp_path / "bot.sqlite3", llm_read_timeout=READ_TIMEOUT)
+    async with Store.open(settings.database_path) as store, endpoint(settings) as llm_endpoint:
+        engine = build_engine(settings, store=store, llm=llm_endpoint, attachments=LocalFiles())
         customer = Customer(id="1001", display_name="omar_k", mention="<@1001>")
-        conversation = await engine.open_conversation("console:stall", customer=customer)
 
         async def turn(text: str) -> TurnEnded:
-            async with asyncio.timeout(10), engine.lock(conversation):
-                events = [e async for e in engine.turn(conversation, UserTurn(text, customer))]
+            incoming = Incoming(
+                "console:stall", customer.id, customer.display_name, text, opens=True
+            )
+            async with asyncio.timeout(10):
+                events = [e async for e in engine.receive(incoming)]
             assert isinstance(events[-1], TurnEnded)
             return events[-1]
 
@@ -284,6 +278,7 @@ async def test_the_engine_keeps_text_shown_before_a_stall(llm, tmp_path: Path):
         assert stalled.text == "Your "
         assert "cut off" in stalled.notice
         assert await turn("Hello?") == TurnEnded("It arrives at 7.")
+        conversation = await store.get_conversation("console:stall")
         history = [m.to_chat() for m in await store.load_history(conversation.id)]
     assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant"]
     assert history[2]["content"] == f"Your\n{INTERRUPTED_MARK}"

@@ -50,6 +50,9 @@ EXPECTED_COLUMNS = {
         "total_tokens",
         "cached_tokens",
     },
+    "outbox": {"id", "webhook_id", "ticket_id", "type", "snapshot", "created_at"},
+    "outbox_deliveries": {"outbox_id", "destination", "state", "attempts", "next_attempt_at"},
+    "outbox_destinations": {"name", "active", "disabled_at", "disabled_reason"},
 }
 
 

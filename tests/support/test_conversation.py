@@ -9,8 +9,8 @@ import pytest
 
 from bot.store import Attachment
 from bot.support.context import Customer
-from bot.support.conversation import INTERRUPTED_MARK, UserTurn
-from bot.support.events import ReplyText, ToolFinished, TurnEnded
+from bot.support.conversation import INTERRUPTED_MARK
+from bot.support.events import Incoming, ReplyText, ToolFinished, TurnEnded
 from tests.conftest import CHAT_MODEL, VISION_MODEL
 from tests.fakes.openai_server import BrokenStream, Call, Fault, Reply, Structured, ToolCalls
 from tests.support.test_images import image_bytes
@@ -33,11 +33,11 @@ RECEIPT = {
 async def run(harness, key: str, text: str, images=(), customer=OMAR):
     """One turn; returns the events."""
     engine = harness.engine
-    conversation = await engine.open_conversation(key, customer=customer)
-    async with engine.lock(conversation):
-        turn = UserTurn(text, customer, tuple(images))
-        events = [event async for event in engine.turn(conversation, turn)]
-    return conversation, events
+    incoming = Incoming(
+        key, customer.id, customer.display_name, text, attachments=tuple(images), opens=True
+    )
+    events = [event async for event in engine.receive(incoming)]
+    return await harness.store.get_conversation(key), events
 
 
 def shown_text(events) -> str:
@@ -107,8 +107,8 @@ async def test_login_problem_opens_a_ticket_for_omar(harness, llm, style):
     assert [(t.id, t.customer_name, t.issue, t.user_id) for t in tickets] == [
         (1, "Omar", issue, "1001")
     ]
-    assert "Ticket #1" in harness.tickets.getvalue()
-    assert issue in harness.tickets.getvalue()
+    assert "Ticket #1" in (await harness.delivered())
+    assert issue in (await harness.delivered())
     second = llm.requests[1]["messages"]
     assert second[-2]["tool_calls"][0]["function"] == {
         "name": "create_customer_ticket",
@@ -144,9 +144,7 @@ async def test_parallel_calls_each_get_their_result(harness, llm, style, tmp_pat
         Reply("Done."),
     )
     attachment = Attachment(url, "receipt.png", "image/png", photo.stat().st_size)
-    conversation, events = await run(
-        harness, f"console:parallel-{style}", f"Attached image: {url}", images=[attachment]
-    )
+    conversation, events = await run(harness, f"console:parallel-{style}", "", images=[attachment])
     assert shown_text(events) == "Let me look at that.\n\nDone."
     history = await stored(harness, conversation)
     assert [m["role"] for m in history[2:5]] == ["assistant", "tool", "tool"]
@@ -167,9 +165,7 @@ async def test_receipt_goes_to_the_vision_model_as_a_data_url_and_back(harness, 
         Reply("Your total was 27.24 EUR."),
     )
     attachment = Attachment(url, "receipt.jpg", "image/jpeg", len(data))
-    conversation, events = await run(
-        harness, "console:receipt", f"Here\nAttached image: {url}", images=[attachment]
-    )
+    conversation, events = await run(harness, "console:receipt", "Here", images=[attachment])
     vision = llm.requests[1]
     assert vision["model"] == VISION_MODEL
     assert vision["response_format"]["type"] == "json_schema"
@@ -251,7 +247,7 @@ async def test_a_repeated_tool_call_id_makes_one_ticket(harness, llm):
     results = [e.result for e in events if isinstance(e, ToolFinished)]
     assert results[0] == results[1]
     assert len(await harness.store.tickets_for_conversation(conversation.id)) == 1
-    assert harness.tickets.getvalue().count("=== Ticket #1") == 1
+    assert (await harness.delivered()).count("=== Ticket #1") == 1
 
 
 async def test_an_api_failure_keeps_the_message_and_the_next_turn_works(harness, llm):

@@ -17,7 +17,7 @@ ANA = Person(id="2001", display_name="Ana (staff)")
 
 
 async def _ticket(harness, key="console:desk"):
-    conversation = await harness.engine.open_conversation(key, customer=OMAR)
+    conversation = await harness.store.get_or_create_conversation(key, customer_id=OMAR.id)
     ticket, _ = await harness.engine.services.desk.open_ticket(
         conversation, OMAR, name="Omar", issue="late", request_id=f"r-{key}", thread_url=None
     )
@@ -45,7 +45,7 @@ async def test_claim_resolve_reopen_records_who_and_when(harness):
         ("resolved", "2001"),
         ("open", "2001"),
     ]
-    printed = harness.tickets.getvalue()
+    printed = await harness.delivered()
     assert printed.index("is now claimed") < printed.index("is now resolved")
     assert "is now open" in printed
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.llm.agent import ToolFinished
+from bot.support.events import ToolFinished
 from bot.support.help_tool import NO_MATCH
 from tests.fakes.openai_server import Call, Reply, ToolCalls
 from tests.support.test_conversation import run, shown_text, stored

@@ -11,7 +11,7 @@ from PIL import Image
 
 from bot.store import Attachment
 from bot.support.context import Customer
-from bot.support.conversation import EMPTY_ANSWER, INTERRUPTED_MARK, OUR_FAULT, UserTurn
+from bot.support.conversation import EMPTY_ANSWER, INTERRUPTED_MARK, OUR_FAULT
 from bot.support.events import ReplyText, ToolFinished, TurnEnded
 from bot.support.images import MAX_IMAGE_BYTES, to_data_url
 from tests.conftest import engine_harness
@@ -122,7 +122,9 @@ async def test_requests_carry_the_conversation_header_and_a_stable_prefix(llm, t
     """Every chat request names its conversation in `x-grok-conv-id`; once the history
     outgrows the budget its start moves in one large step and then stays, so most requests
     begin with the previous one's messages; cached prompt tokens are stored per turn."""
-    async with engine_harness(llm, tmp_path / "db.sqlite3", context_token_budget=4000) as h:
+    # Many turns in a minute: the turn pace is not what this test is about.
+    settings = {"context_token_budget": 4000, "turns_per_minute": 100}
+    async with engine_harness(llm, tmp_path / "db.sqlite3", **settings) as h:
         turns = 14
         for n in range(turns):
             llm.script(Reply(f"answer {n} " + "x" * 600))
@@ -191,10 +193,7 @@ async def test_a_huge_photo_is_read_off_the_event_loop(harness, llm, tmp_path):
     probing = asyncio.create_task(probe())
     try:
         attachment = Attachment(url, "receipt.jpg", "image/jpeg", len(data))
-        conversation = await harness.engine.open_conversation("console:big", customer=OMAR)
-        async with harness.engine.lock(conversation):
-            turn = UserTurn(f"Attached image: {url}", OMAR, (attachment,))
-            events = [e async for e in harness.engine.turn(conversation, turn)]
+        _, events = await run(harness, "console:big", "", images=[attachment], customer=OMAR)
     finally:
         probing.cancel()
     assert shown_text(events) == "Your total was 27.24 EUR."

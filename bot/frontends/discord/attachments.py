@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.store import Attachment
+from bot.support.events import Attachment
 
 
 class DiscordAttachments:

@@ -8,18 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.ext import commands
-from openai import AsyncOpenAI
 
-from bot.app import build_engine
-from bot.config import Settings
-from bot.frontends.discord.attachments import DiscordAttachments
 from bot.frontends.discord.edit_budget import EditBudgets
-from bot.frontends.discord.staff import StaffChannel
 from bot.frontends.discord.views import PageButton, TicketButton
-from bot.store import Store
 from bot.support.conversation import SupportEngine
-from bot.support.limits import CustomerLimits, SlidingWindowLimiter
 
 log = logging.getLogger(__name__)
 
@@ -50,37 +44,52 @@ class SupportBot(commands.Bot):
         support_channel_id: int,
         staff_channel_id: int,
         staff_role_id: int | None = None,
-        limits: CustomerLimits | None = None,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it in the developer portal too
+        # Discord allows about 5 edits per 5 s per channel, however many replies share it,
+        # and 50 requests per second in all: every REST request passes the global budget.
+        edit_budgets = EditBudgets()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            http_trace=edit_budgets.requests.trace_config(),
             **options,
         )
+        self.edit_budgets = edit_budgets
         self.engine = make_engine(self)
         self.support_channel_id = support_channel_id
         self.staff_channel_id = staff_channel_id
         self.staff_role_id = staff_role_id
-        self.limits = limits or CustomerLimits()
-        self.message_rate = SlidingWindowLimiter(self.limits.messages_per_minute, 60.0)
-        # Discord allows about 5 edits per 5 s per channel, however many replies share it.
-        self.edit_budgets = EditBudgets()
-        self.edit_budgets.attach(self.http)
         self._commands_synced = False
         self.shutdown_grace = shutdown_grace
-        self.active_turns: set[asyncio.Task[object]] = set()
+        # Message handlers, commands and button presses under way: shutdown waits for them.
+        self.work: set[asyncio.Task[object]] = set()
 
     async def setup_hook(self) -> None:
         """Load the cogs and the persistent ticket buttons (they work across restarts)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.add_dynamic_items(TicketButton, PageButton)
+        self.tree.error(self._on_app_command_error)
+        await self.engine.prepare()
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """The one handler of command errors: a refused check has already answered."""
+        if isinstance(error, app_commands.CheckFailure):
+            return
+        log.error("command %s failed", interaction.command, exc_info=error)
+        text = "Sorry, something went wrong on our side. Please try again."
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
 
     async def on_ready(self) -> None:
         """Log where we listen; sync the slash commands to the support channel's guild once."""
@@ -108,46 +117,25 @@ class SupportBot(commands.Bot):
         self._commands_synced = True
         log.info("slash commands ready in %s: %s", channel.guild, ", ".join(c.name for c in synced))
 
-    def track_turn(self, task: asyncio.Task[object]) -> None:
-        """Remember an in-flight turn so shutdown can finish or interrupt it."""
-        self.active_turns.add(task)
-        task.add_done_callback(self.active_turns.discard)
+    def track_work(self) -> None:
+        """Remember the running task (a message, a command, a button) so shutdown waits for
+        it, or interrupts it cleanly."""
+        task = asyncio.current_task()
+        if task is not None and task not in self.work:
+            self.work.add(task)
+            task.add_done_callback(self.work.discard)
 
     async def close(self) -> None:
-        """Let in-flight replies finish within the grace period, interrupt the rest, then close."""
-        turns = [t for t in self.active_turns if not t.done()]
-        if turns:
-            log.info(
-                "waiting up to %.0fs for %d reply(s) to finish", self.shutdown_grace, len(turns)
-            )
-            _, pending = await asyncio.wait(turns, timeout=self.shutdown_grace)
+        """Stop starting turns at once; let the work under way finish within the grace
+        period, interrupt the rest (their replies say so); then close the connection."""
+        self.engine.stop_accepting()
+        current = asyncio.current_task()
+        work = [t for t in self.work if not t.done() and t is not current]
+        if work:
+            log.info("waiting up to %.0fs for %d task(s) to finish", self.shutdown_grace, len(work))
+            _, pending = await asyncio.wait(work, timeout=self.shutdown_grace)
             for task in pending:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=5)
         await super().close()
-
-
-def build_support_bot(
-    settings: Settings, *, store: Store, client: AsyncOpenAI, **options: Any
-) -> SupportBot:
-    """The bot wired from the settings: its engine posts tickets to the staff channel."""
-    _, support_channel_id, staff_channel_id = settings.require_discord()
-    return SupportBot(
-        make_engine=lambda discord_client: build_engine(
-            settings,
-            store=store,
-            client=client,
-            notifier=StaffChannel(discord_client, staff_channel_id),
-            attachments=DiscordAttachments(discord_client),
-        ),
-        support_channel_id=support_channel_id,
-        staff_channel_id=staff_channel_id,
-        staff_role_id=settings.staff_role_id,
-        limits=CustomerLimits(
-            messages_per_minute=settings.user_messages_per_minute,
-            max_message_chars=settings.max_message_chars,
-            max_images=settings.max_attachments_per_message,
-        ),
-        **options,
-    )

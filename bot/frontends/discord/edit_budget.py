@@ -75,10 +75,6 @@ class EditBudgets:
         self.requests = GlobalBudget(requests, requests_period)
         self._budgets: dict[int, ChannelBudget] = {}
 
-    def attach(self, http: discord.http.HTTPClient) -> None:
-        """Count every REST request of the client against the global budget."""
-        self.requests.attach(http)
-
     def new_budget(self) -> ChannelBudget:
         """A channel budget with this registry's limits, shared with no other channel."""
         return ChannelBudget(
@@ -86,14 +82,7 @@ class EditBudgets:
         )
 
     def for_channel(self, channel: discord.abc.Messageable | int) -> ChannelBudget:
-        """The budget of a channel (or channel id); one without an id gets its own.
-
-        The first channel object seen attaches the global budget to its client's HTTP, if
-        `attach` was not called at start.
-        """
-        http = getattr(getattr(channel, "_state", None), "http", None)
-        if isinstance(http, discord.http.HTTPClient):
-            self.attach(http)
+        """The budget of a channel (or channel id); one without an id gets its own."""
         channel_id = channel if isinstance(channel, int) else getattr(channel, "id", None)
         if not isinstance(channel_id, int):
             return self.new_budget()

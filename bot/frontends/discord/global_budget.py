@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import enum
 import heapq
 import itertools
+import re
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
+import yarl
 
 from bot.frontends.discord.rate_window import Slot
 
@@ -28,12 +31,13 @@ GLOBAL_PERIOD = 1.0
 # While replies wait for room, other requests (thread creations, notices, staff posts) still
 # get one grant in this many, so new conversations keep opening without starving live ones.
 OTHER_EVERY = 4
-TYPING_ROUTE = "/channels/{channel_id}/typing"
 # Interaction endpoints are not bound by the global limit.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 
-# Set while a request that already holds a global slot runs, so the HTTP hook lets it through.
-_holding: contextvars.ContextVar[bool] = contextvars.ContextVar("holding_budget", default=False)
+# A new conversation starts with its thread: it goes with the first texts of replies.
+THREAD_START = re.compile(r"^/channels/\d+(/messages/\d+)?/threads$")
+
+Route = tuple[str, str]  # (method, path below the API base), as a request is made
 
 
 class Lane(enum.IntEnum):
@@ -54,7 +58,10 @@ class GlobalBudget:
     first text of the replies they start. A typing indicator is best effort: it is sent only
     when the window is less than half used and no request waits, and skipped otherwise.
 
-    `attach` puts every REST request of a discord.py client through the budget.
+    `trace_config` puts every REST request of a discord.py client through the budget, by
+    discord.py's own `http_trace` seam: a request waits for its turn before it is sent, and
+    counts from when it finished. A streaming reply asks for its slot itself (with the
+    priority of its text) and names the request it will make; that request then passes.
     """
 
     # Like RateWindow, a request counts from when it finished, so the window cannot open too
@@ -75,7 +82,6 @@ class GlobalBudget:
         # Room kept free of other requests and typing, for the first text of new replies.
         self.headroom = limit // 2
         self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
-        self.skipped_typing = 0
         self._finished: deque[float] = deque()
         self._in_flight = 0
         self._order = itertools.count()
@@ -89,17 +95,33 @@ class GlobalBudget:
         self._owed_other = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        # Requests a reply's slot paid for, by route, so the HTTP hook lets them pass.
+        self._paid: Counter[Route] = Counter()
 
     # ------------------------------------------------------------------ acquiring
 
     @contextlib.asynccontextmanager
     async def slot(
-        self, lane: Lane = Lane.OTHER, since: float | None = None
+        self, lane: Lane = Lane.OTHER, since: float | None = None, *, route: Route | None = None
     ) -> AsyncIterator[Slot]:
         """Wait for this lane's turn, then hold the room while the request runs.
 
         `since` orders the reply lanes: when the text the request will show first arrived.
+        `route` names the request the holder will make, so the HTTP hook does not count it
+        a second time.
         """
+        slot = await self._wait_for_turn(lane, since)
+        if route is not None:
+            self._paid[route] += 1
+        try:
+            yield slot
+        finally:
+            if route is not None and self._paid[route]:
+                # The request was never made (or was, and the hook left it paid): unpay it.
+                self._paid[route] -= 1
+            self._release(slot)
+
+    async def _wait_for_turn(self, lane: Lane, since: float | None) -> Slot:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if lane is Lane.OTHER:
             self._others.append(waiter)
@@ -115,29 +137,12 @@ class GlobalBudget:
                 self._grant()
             raise
         self.granted[lane] += 1
-        slot = Slot()
-        try:
-            with self.holding():
-                yield slot
-        finally:
-            self._release(slot)
-
-    def spare(self) -> Slot | None:
-        """A slot at once if the window is quiet (less than half used, nobody waiting)."""
-        if self._waiting() or self._room() <= self.headroom:
-            return None
-        self._in_flight += 1
         return Slot()
 
-    @staticmethod
-    @contextlib.contextmanager
-    def holding() -> Iterator[None]:
-        """Mark requests made in this block as already counted (the HTTP hook lets them by)."""
-        token = _holding.set(True)
-        try:
-            yield
-        finally:
-            _holding.reset(token)
+    def quiet(self) -> bool:
+        """Whether the window has room to spare: less than half used and nobody waiting
+        (a typing indicator is worth sending only then)."""
+        return not self._waiting() and self._room() > self.headroom
 
     def _release(self, slot: Slot) -> None:
         self._in_flight -= 1
@@ -216,30 +221,48 @@ class GlobalBudget:
 
     # ------------------------------------------------------------------ the HTTP hook
 
-    def attach(self, http: discord.http.HTTPClient) -> None:
-        """Put every REST request of a discord.py client through this budget (once).
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Hooks for discord.py's `http_trace`: every REST request waits for its turn here.
 
-        Requests made by replies hold their slot already; typing indicators are best effort;
-        interaction responses are exempt, as at Discord; everything else is an other request.
+        Interaction responses and webhooks are exempt, as at Discord; requests outside the
+        API (the gateway, attachment downloads) are not counted. A request a reply's slot
+        already paid for passes at once.
         """
-        if getattr(http, "_global_budget", None) is not None:
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(self._on_request_start)
+        config.on_request_end.append(self._on_request_done)
+        config.on_request_exception.append(self._on_request_done)
+        return config
+
+    async def _on_request_start(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
+    ) -> None:
+        context.slot = None
+        path = api_path(params.url)
+        if path is None or path.startswith(EXEMPT_PREFIXES):
             return
-        request: Callable[..., Awaitable[Any]] = http.request
+        route = (params.method, path)
+        if self._paid[route]:
+            self._paid[route] -= 1
+            return
+        lane = Lane.FIRST_TEXT if THREAD_START.match(path) else Lane.OTHER
+        context.slot = await self._wait_for_turn(lane, None)
 
-        async def budgeted(route: discord.http.Route, **kwargs: Any) -> Any:
-            if _holding.get() or route.path.startswith(EXEMPT_PREFIXES):
-                return await request(route, **kwargs)
-            if route.path == TYPING_ROUTE:
-                slot = self.spare()
-                if slot is None:
-                    self.skipped_typing += 1
-                    return None
-                try:
-                    return await request(route, **kwargs)
-                finally:
-                    self._release(slot)
-            async with self.slot(Lane.OTHER):
-                return await request(route, **kwargs)
+    async def _on_request_done(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
+    ) -> None:
+        slot = getattr(context, "slot", None)
+        if slot is not None:
+            context.slot = None
+            self._release(slot)
 
-        setattr(http, "request", budgeted)  # noqa: B010 - an instance attribute shadows the method
-        setattr(http, "_global_budget", self)  # noqa: B010
+
+def api_path(url: yarl.URL) -> str | None:
+    """The path of a request below Discord's API base (None: not an API request)."""
+    base = yarl.URL(discord.http.Route.BASE)
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return None
+    prefix = base.path.rstrip("/")
+    if not url.path.startswith(prefix + "/"):
+        return None
+    return url.path[len(prefix) :]

@@ -166,9 +166,10 @@ class StreamingReply:
             sending = index not in self._messages
             window = self._budget.sends if sending else self._budget.edits
             lane = Lane.UPDATE if self._messages else Lane.FIRST_TEXT
+            route = self._route(index, sending=sending)
             async with (
                 window.slot() as slot,
-                self._budget.requests.slot(lane, self._waiting_since()) as request,
+                self._budget.requests.slot(lane, self._waiting_since(), route=route) as request,
             ):
                 # The wait for room may have been long: write the text of now, not of then.
                 displays = self._displays()
@@ -214,6 +215,13 @@ class StreamingReply:
                     return True
             # Back off outside the slot, so other replies in the channel are not held up.
             await asyncio.sleep(delay)
+
+    def _route(self, index: int, *, sending: bool) -> tuple[str, str]:
+        """The request a write makes, as the global budget's HTTP hook will see it."""
+        channel_id = _channel_id(self._channel)
+        if sending:
+            return ("POST", f"/channels/{channel_id}/messages")
+        return ("PATCH", f"/channels/{channel_id}/messages/{self._messages[index].id}")
 
     def _waiting_since(self) -> float:
         """When the oldest text no request has shown arrived (or the finish, or now)."""

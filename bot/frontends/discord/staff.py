@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
 import discord
 
 from bot.frontends.discord.views import ticket_view
-from bot.store import ReceiptRecord, Ticket
-from bot.support.desk import CLAIMED, OPEN, RESOLVED
+from bot.support.desk import ReceiptRecord, Ticket, TicketStatus
+from bot.support.outbox import StaffPost
 from bot.support.receipts import Receipt, summarize
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 STATUS_COLOURS = {
-    OPEN: discord.Colour.orange(),
-    CLAIMED: discord.Colour.blue(),
-    RESOLVED: discord.Colour.green(),
+    TicketStatus.OPEN: discord.Colour.orange(),
+    TicketStatus.CLAIMED: discord.Colour.blue(),
+    TicketStatus.RESOLVED: discord.Colour.green(),
 }
-STATUS_LABELS = {OPEN: "🟠 Open", CLAIMED: "🔵 Claimed", RESOLVED: "🟢 Resolved"}
+STATUS_LABELS = {
+    TicketStatus.OPEN: "🟠 Open",
+    TicketStatus.CLAIMED: "🔵 Claimed",
+    TicketStatus.RESOLVED: "🟢 Resolved",
+}
 
 
 def parse_time(stamp: str) -> dt.datetime:
@@ -42,7 +47,7 @@ def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed
         customer += f" ({ticket.user_display})"
     embed.add_field(name="Customer", value=customer[:1024])
     embed.add_field(name="Name given", value=ticket.customer_name[:1024])
-    if ticket.status == CLAIMED and ticket.claimed_by and ticket.claimed_at:
+    if ticket.status == TicketStatus.CLAIMED and ticket.claimed_by and ticket.claimed_at:
         since = int(parse_time(ticket.claimed_at).timestamp())
         embed.add_field(
             name="Claimed by", value=f"<@{ticket.claimed_by}> <t:{since}:R>", inline=False
@@ -57,11 +62,26 @@ def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed
 
 
 class StaffChannel:
-    """Posts tickets to the staff channel and edits the posts as they change."""
+    """Posts tickets to the staff channel and edits the posts as they change.
+
+    A TicketNotifier: the outbox calls it, and retries what Discord refused.
+    """
+
+    name = "discord-staff-channel"
 
     def __init__(self, client: discord.Client, channel_id: int) -> None:
         self._client = client
         self._channel_id = channel_id
+
+    async def ready(self) -> None:
+        """Wait until the client is connected (it may still be logging in)."""
+        while True:
+            try:
+                await self._client.wait_until_ready()
+            except RuntimeError:  # not logged in yet: discord.py has no ready event to wait on
+                await asyncio.sleep(0.1)
+            else:
+                return
 
     async def _channel(self) -> discord.abc.Messageable | None:
         channel = self._client.get_channel(self._channel_id)
@@ -72,8 +92,10 @@ class StaffChannel:
             return None
         return channel
 
-    async def ticket_created(self, ticket: Ticket, receipt: ReceiptRecord | None) -> int | None:
-        """Post the ticket with its buttons; return the post's message id."""
+    async def ticket_created(
+        self, ticket: Ticket, receipt: ReceiptRecord | None
+    ) -> StaffPost | None:
+        """Post the ticket with its buttons; return the post."""
         channel = await self._channel()
         if channel is None:
             return None
@@ -83,7 +105,7 @@ class StaffChannel:
             view=ticket_view(ticket),
             allowed_mentions=NO_MENTIONS,
         )
-        return message.id
+        return StaffPost(message.id, message.jump_url)
 
     async def ticket_changed(self, ticket: Ticket, receipt: ReceiptRecord | None) -> None:
         """Edit the ticket's post in place: embed and buttons."""

@@ -7,15 +7,18 @@ from typing import Any, Protocol, Self, cast
 
 import discord
 
-from bot.store import Ticket
-from bot.support.desk import CLAIMED, OPEN, RESOLVED
+from bot.support.desk import Ticket, TicketStatus
 
 _ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
     "claim": ("Claim", discord.ButtonStyle.primary),
     "resolve": ("Resolve", discord.ButtonStyle.success),
     "reopen": ("Reopen", discord.ButtonStyle.secondary),
 }
-_ACTIONS_BY_STATUS = {OPEN: ("claim", "resolve"), CLAIMED: ("resolve",), RESOLVED: ("reopen",)}
+_ACTIONS_BY_STATUS = {
+    TicketStatus.OPEN: ("claim", "resolve"),
+    TicketStatus.CLAIMED: ("resolve",),
+    TicketStatus.RESOLVED: ("reopen",),
+}
 
 
 class DeskHandler(Protocol):
@@ -33,12 +36,25 @@ class DeskHandler(Protocol):
         """A page button under the ticket list was pressed."""
         ...
 
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether the one who pressed may work tickets (refusing them if not)."""
+        ...
+
+
+class _StaffOnly:
+    """Buttons that only staff may press: the desk's own check decides."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """The staff desk's check, the same as for its commands."""
+        return await _desk(interaction).interaction_check(interaction)
+
 
 def _desk(interaction: discord.Interaction[Any]) -> DeskHandler:
     return cast("DeskHandler", interaction.client.get_cog("StaffDesk"))
 
 
 class TicketButton(
+    _StaffOnly,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"ticket:(?P<action>claim|resolve|reopen):(?P<ticket_id>[0-9]+)",
 ):
@@ -68,6 +84,7 @@ class TicketButton(
 
 
 class PageButton(
+    _StaffOnly,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"tickets:(?P<status>active|all):(?P<page>[0-9]+):(?P<direction>prev|next)",
 ):

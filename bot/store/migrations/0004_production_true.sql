@@ -10,3 +10,7 @@ ALTER TABLE usage ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;
 -- Where the history sent to the model starts (after the system prompt): it moves rarely and
 -- in large steps, so the provider's prompt cache keeps matching the prefix. NULL: the start.
 ALTER TABLE conversations ADD COLUMN context_start_id INTEGER;
+
+-- The cost cap sums one customer's usage over the last day.
+CREATE INDEX conversations_by_customer ON conversations (customer_id);
+CREATE INDEX usage_by_conversation ON usage (conversation_id, created_at);

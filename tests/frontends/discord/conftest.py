@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.__main__ import point_discord_py_at
-from bot.app import llm_client
-from bot.frontends.discord.bot import SupportBot, build_support_bot
+from bot.app import build_engine, endpoint
+from bot.frontends.discord.bot import SupportBot
+from bot.frontends.discord.run import build_support_bot, point_discord_py_at
+from bot.frontends.discord.staff import StaffChannel
+from bot.integrations.delivery import ticket_delivery
 from bot.store import Store
+from bot.support.outbox import RetryPolicy
 from tests.conftest import make_settings
 from tests.fakes.discord_limits import LimitedDiscord
 from tests.fakes.discord_server import FakeDiscord
@@ -45,6 +48,7 @@ class BotRunner:
             discord_gateway_url=fake.gateway_url,
         )
         self.bot: SupportBot | None = None
+        self.retry: RetryPolicy | None = None
 
     @contextlib.asynccontextmanager
     async def running(self, **bot_options: Any) -> AsyncIterator[SupportBot]:
@@ -52,13 +56,22 @@ class BotRunner:
         # discord.py waits this long for more guilds before on_ready; the fake has one.
         bot_options.setdefault("guild_ready_timeout", 0.05)
         settings = self.settings
-        client = llm_client(settings)
         with self.fake.patch_discord_py():
             point_discord_py_at(settings)
-            async with Store.open(settings.database_path) as store, client:
-                bot = build_support_bot(settings, store=store, client=client, **bot_options)
+            async with Store.open(settings.database_path) as store, endpoint(settings) as llm:
+                bot = build_support_bot(
+                    settings,
+                    lambda attachments: build_engine(
+                        settings, store=store, llm=llm, attachments=attachments
+                    ),
+                    **bot_options,
+                )
                 self.bot = bot
-                async with self.fake.run_client(bot):
+                staff = StaffChannel(bot, self.fake.staff_channel_id)
+                async with (
+                    self.fake.run_client(bot),
+                    ticket_delivery(settings, store, staff, retry=self.retry),
+                ):
                     yield bot
                 self.bot = None
 

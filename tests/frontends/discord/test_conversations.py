@@ -368,12 +368,15 @@ async def test_what_the_real_api_does_reaches_the_customer(runner, discord_fake,
     async with runner.running():
         thread_id = await open_thread(discord_fake, lena, "hello")
         await wait_for_reply(discord_fake, thread_id, [EMPTY_ANSWER])
-        for text in ("policy?", "order?", "and now?"):
+        for count, text in enumerate(("policy?", "order?", "and now?"), start=2):
             await discord_fake.send_user_message(thread_id, lena, text)
-        await discord_fake.wait_for(
-            lambda: any("on its way" in m for m in bot_messages(discord_fake, thread_id)),
-            timeout=20,
-        )
+            await discord_fake.wait_for(
+                lambda count=count: (
+                    len(bot_messages(discord_fake, thread_id)) == count
+                    and not bot_messages(discord_fake, thread_id)[-1].endswith(CURSOR)
+                ),
+                timeout=20,
+            )
     shown = bot_messages(discord_fake, thread_id)
     assert shown[1].startswith("Our policy has three parts. First,\n\n⚠️ My answer was cut off")
     assert shown[2].startswith("Checking your order\n\n⚠️ " + OUR_FAULT)

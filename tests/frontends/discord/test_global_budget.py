@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 
+import aiohttp
 import discord
 import pytest
+from aiohttp import web
 
 from bot.frontends.discord.edit_budget import EditBudgets
 from bot.frontends.discord.global_budget import GlobalBudget, Lane
@@ -120,21 +124,15 @@ async def test_other_requests_alone_leave_half_the_window_for_first_texts():
     assert most_in_window([start for _, start, _ in log], 0.5) <= 10
 
 
-async def test_typing_is_sent_only_when_the_budget_is_quiet():
-    """A spare slot while the window is less than half used and nobody waits, else none."""
-    budget = GlobalBudget(10, 0.3)
-    spare = budget.spare()
-    assert spare is not None
-    budget._release(spare)
-    log: list = []
-    await asyncio.gather(*(hold(budget, Lane.OTHER, log, "other", busy=0) for _ in range(4)))
-    assert budget.spare() is None  # half the window is spent
-    await asyncio.sleep(0.3)
-    blocker = asyncio.create_task(hold(budget, Lane.UPDATE, log, "update", busy=0.05))
-    await asyncio.sleep(0)
-    late = asyncio.create_task(hold(budget, Lane.OTHER, log, "other"))
-    assert budget.spare() is not None  # the window passed; only a request in flight
-    await asyncio.gather(blocker, late)
+async def test_the_budget_is_quiet_only_with_room_to_spare():
+    """Typing is worth a request only while the window is less than half used and nobody
+    waits."""
+    budget = GlobalBudget(4, 0.2)
+    assert budget.quiet()
+    async with budget.slot(), budget.slot():
+        assert not budget.quiet()  # half the window is in use
+    await asyncio.sleep(0.25)
+    assert budget.quiet()  # the window passed
 
 
 async def test_a_cancelled_waiter_gives_its_turn_away():
@@ -153,54 +151,68 @@ async def test_a_cancelled_waiter_gives_its_turn_away():
     assert budget._room() == 2
 
 
-class RecordingHTTP:
-    """Stands in for discord.py's HTTPClient: notes each request that reaches it."""
+@contextlib.asynccontextmanager
+async def api_server(monkeypatch) -> AsyncIterator[list[tuple[str, float]]]:
+    """A loopback server standing in for Discord's API; notes each request and when."""
+    seen: list[tuple[str, float]] = []
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, float]] = []
-
-    async def request(self, route: discord.http.Route, **kwargs):
-        self.sent.append((route.path, time.monotonic()))
+    async def answer(request: web.Request) -> web.Response:
+        seen.append((f"{request.method} {request.path}", time.monotonic()))
         await asyncio.sleep(0.002)
-        return {"ok": True}
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    try:
+        yield seen
+    finally:
+        await runner.cleanup()
 
 
-async def test_every_request_of_the_client_goes_through_the_budget():
-    """Attached to the client: thread creations wait their turn, typing is dropped when busy,
-    interaction responses are exempt, and a reply's own request is not counted twice."""
+async def test_every_request_goes_through_the_budget_by_discord_pys_trace_seam(monkeypatch):
+    """Through aiohttp's trace hooks (discord.py's `http_trace`): requests wait their turn,
+    interaction responses are exempt, requests outside the API are not counted, and the
+    request a reply's slot paid for passes without being counted twice."""
     budget = GlobalBudget(6, 0.3)
-    http = RecordingHTTP()
-    budget.attach(http)  # type: ignore[arg-type]
-    budget.attach(http)  # type: ignore[arg-type]  # once is enough
-    thread = discord.http.Route(
-        "POST", "/channels/{channel_id}/messages/{message_id}/threads", channel_id=1, message_id=2
-    )
-    typing = discord.http.Route("POST", "/channels/{channel_id}/typing", channel_id=3)
-    callback = discord.http.Route(
-        "POST",
-        "/interactions/{interaction_id}/{interaction_token}/callback",
-        interaction_id=4,
-        interaction_token="t",
-    )
-    assert await http.request(typing) == {"ok": True}  # quiet: typing shows
-    threads = [asyncio.create_task(http.request(thread)) for _ in range(9)]
-    await asyncio.sleep(0.01)
-    assert await http.request(typing) is None  # busy: skipped
-    await asyncio.gather(*threads)
-    assert budget.skipped_typing == 1
-    for _ in range(10):
-        await http.request(callback)
-    async with budget.slot(Lane.UPDATE):
-        await http.request(discord.http.Route("PATCH", "/channels/{channel_id}", channel_id=5))
-    counted = [at for path, at in http.sent if not path.startswith("/interactions/")]
+    async with (
+        api_server(monkeypatch) as seen,
+        aiohttp.ClientSession(trace_configs=[budget.trace_config()]) as session,
+    ):
+        base = discord.http.Route.BASE
+
+        async def call(method: str, path: str) -> None:
+            async with session.request(method, base + path) as response:
+                assert response.status == 200
+
+        await asyncio.gather(*(call("POST", f"/channels/1/messages/{n}/threads") for n in range(9)))
+        await asyncio.gather(*(call("POST", "/interactions/4/token/callback") for _ in range(10)))
+        async with budget.slot(Lane.UPDATE, route=("PATCH", "/channels/5/messages/6")):
+            await call("PATCH", "/channels/5/messages/6")
+        outside = base.replace("/api/v10", "/attachments")
+        async with session.get(outside + "/1/receipt.png") as response:
+            assert response.status == 200
+    counted = [at for what, at in seen if "/api/v10/" in what and "/interactions/" not in what]
+    assert len(counted) == 9 + 1
     assert most_in_window(counted, 0.3) <= 6
-    assert len(http.sent) == 1 + 9 + 10 + 1
+    assert budget.granted[Lane.FIRST_TEXT] == 9  # new conversations' threads go first
+    assert budget.granted[Lane.UPDATE] == 1
+    assert budget.granted[Lane.OTHER] == 0
+    assert not budget._paid[("PATCH", "/channels/5/messages/6")]
 
 
 class StubMessage:
     """A sent message that notes its edits."""
 
+    ids = itertools.count(1)
+
     def __init__(self, channel: StubChannel, content: str) -> None:
+        self.id = next(self.ids)
         self.channel = channel
         self.content = content
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
+import asyncio
 
 from bot.frontends.discord.bot import conversation_key
-from bot.frontends.discord.cogs.support import EMPTY_MESSAGE_REPLY
+from bot.support.conversation import EMPTY_MESSAGE_REPLY
 from tests.fakes.openai_server import Call, Reply, ToolCalls
 from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
 from tests.support.test_images import image_bytes
@@ -18,26 +18,36 @@ async def stored_user_messages(runner, thread_id: int) -> list[str]:
     return [m.content or "" for m in await store.load_history(conversation.id) if m.role == "user"]
 
 
-async def test_too_many_messages_get_asked_to_slow_down(runner, discord_fake, llm):
-    """Over the per-minute rate the bot says when to try again and keeps the message."""
-    runner.settings = runner.settings.model_copy(update={"user_messages_per_minute": 2})
-    fast = discord_fake.add_user("fast")
-    llm.script(Reply("Hi!"), Reply("Sure."))
+async def test_six_quick_messages_are_all_answered_without_a_resend(runner, discord_fake, llm):
+    """A customer writing six short messages 0.7 s apart while the answer streams: every
+    message is stored at once and answered, in at most three model requests, and nobody is
+    asked to send anything again."""
+    writer = discord_fake.add_user("quick")
+    first = "Let me look into that for you. " * 6
+    llm.script(Reply(first, chunk_size=10, delay=0.25))
+    llm.set_responder(lambda body: Reply("Got all of that: a cold pizza, a missing cola."))
+    parts = ["my order", "is cold", "the pizza", "and the cola", "is missing", "order 5521"]
     async with runner.running():
-        thread_id = await open_thread(discord_fake, fast, "hello")
-        await wait_for_reply(discord_fake, thread_id, ["Hi!"])
-        await discord_fake.send_user_message(thread_id, fast, "second")
-        await wait_for_reply(discord_fake, thread_id, ["Hi!", "Sure."])
-        await discord_fake.send_user_message(thread_id, fast, "third")
-        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 3)
+        thread_id = await open_thread(discord_fake, writer, "hi, problem")
+        await discord_fake.wait_for(lambda: bool(bot_messages(discord_fake, thread_id)))
+        for part in parts:
+            await discord_fake.send_user_message(thread_id, writer, part)
+            await asyncio.sleep(0.7)
+        await discord_fake.wait_for(
+            lambda: (
+                bot_messages(discord_fake, thread_id)[-1:]
+                == ["Got all of that: a cold pizza, a missing cola."]
+            ),
+            timeout=20,
+        )
         stored = await stored_user_messages(runner, thread_id)
-    notice = bot_messages(discord_fake, thread_id)[-1]
-    assert notice.startswith("You're writing faster than I can keep up.")
-    wait = re.search(r"Please wait about (\d+) seconds, then send your message again", notice)
-    assert wait is not None
-    assert 50 < int(wait[1]) <= 60
-    assert stored == ["hello", "second", "third"]
-    assert len(llm.requests) == 2
+    assert stored == ["hi, problem", *parts]
+    assert len(llm.requests) <= 3
+    sent = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "user"]
+    assert sent == stored  # each message exactly once, in order
+    shown = " ".join(bot_messages(discord_fake, thread_id))
+    assert "again" not in shown
+    assert "wait" not in shown.lower()
 
 
 async def test_a_10000_character_message_is_kept_and_explained(runner, discord_fake, llm):

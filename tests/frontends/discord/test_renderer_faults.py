@@ -182,7 +182,7 @@ async def test_a_refused_thread_does_not_crash_the_turn(runner, discord_fake, ll
     async with runner.running() as bot:
         thread_id = await open_thread(discord_fake, discord_fake.add_user("ana"), "Where is it?")
         await discord_fake.wait_for(lambda: len(llm.requests) == 1)
-        await discord_fake.wait_for(lambda: not bot.active_turns, timeout=10)
+        await discord_fake.wait_for(lambda: not bot.work, timeout=10)
         store = bot.engine.services.store
         conversation = await store.get_conversation(f"discord:{thread_id}")
         assert conversation is not None

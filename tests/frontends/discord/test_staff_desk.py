@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.conftest import outbox_drained
 from tests.fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
 from tests.support.test_conversation import RECEIPT
@@ -84,6 +85,9 @@ async def test_claim_quiets_the_bot_and_resolve_brings_it_back(runner, discord_f
             " now on."
         )
         await discord_fake.wait_for(lambda: claimed_notice in bot_messages(discord_fake, thread_id))
+        await discord_fake.wait_for(
+            lambda: fields(staff_post(discord_fake))["Status"] == "🔵 Claimed"
+        )
         post = staff_post(discord_fake)
         assert fields(post)["Status"] == "🔵 Claimed"
         assert fields(post)["Claimed by"].startswith(f"<@{sam['id']}> <t:")
@@ -116,6 +120,9 @@ async def test_claim_quiets_the_bot_and_resolve_brings_it_back(runner, discord_f
                 bot_messages(discord_fake, thread_id)[-1]
                 == "Glad Sam sorted out the refund! Anything else?"
             )
+        )
+        await discord_fake.wait_for(
+            lambda: buttons(staff_post(discord_fake)) == ["ticket:reopen:1"]
         )
     assert fields(staff_post(discord_fake))["Status"] == "🟢 Resolved"
     assert buttons(staff_post(discord_fake)) == ["ticket:reopen:1"]
@@ -195,6 +202,7 @@ async def test_a_repeated_tool_call_posts_one_ticket(runner, discord_fake, llm):
     async with runner.running():
         thread_id = await open_thread(discord_fake, discord_fake.add_user("omar"), "cold food")
         await wait_for_reply(discord_fake, thread_id, ["Ticket #1 is open."])
+        await outbox_drained(runner.bot.engine.services.store)
     assert len(discord_fake.messages(discord_fake.staff_channel_id)) == 1
     results = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "tool"]
     assert results[0] == results[1]
@@ -214,6 +222,7 @@ async def test_receipt_that_does_not_add_up_is_flagged_for_staff(runner, discord
             discord_fake, discord_fake.add_user("ana"), "overcharged", attachments=[photo]
         )
         await wait_for_reply(discord_fake, thread_id, ["Ticket #1 is open."])
+        await outbox_drained(runner.bot.engine.services.store)
     receipt = fields(staff_post(discord_fake))["Receipt"]
     assert receipt.splitlines()[-2:] == [
         "Total: 31.00 EUR",
@@ -240,6 +249,7 @@ async def test_human_command_hands_off_and_ticket_shows_status(runner, discord_f
         await status.wait_for_response()
         elsewhere = await discord_fake.run_command("ticket", kim, discord_fake.other_channel_id)
         await elsewhere.wait_for_response()
+        await outbox_drained(runner.bot.engine.services.store)
     assert first.followups[0]["content"] == (
         "A person from our support team will follow up here (ticket #1)."
     )
@@ -263,7 +273,9 @@ async def test_tickets_list_paginates_and_stats_count(runner, discord_fake, llm)
     async with runner.running() as bot:
         engine = bot.engine
         for number in range(12):
-            conversation = await engine.open_conversation(f"console:list{number}")
+            conversation = await engine.services.store.get_or_create_conversation(
+                f"console:list{number}"
+            )
             await engine.services.desk.open_ticket(
                 conversation,
                 _person(omar),
@@ -300,6 +312,7 @@ async def test_tickets_list_paginates_and_stats_count(runner, discord_fake, llm)
     assert counts["🟠 Open"] == "11"
     assert counts["🟢 Resolved"] == "1"
     assert "Median time to resolution" in counts
+    assert counts["Undelivered events"] == "0"
     assert refused.ephemeral
     assert refused.content == "Only support staff can work tickets."
 
@@ -310,7 +323,7 @@ async def test_tickets_gaps_lists_unanswered_questions_for_staff(runner, discord
     omar = discord_fake.add_user("omar")
     async with runner.running() as bot:
         store = bot.engine.services.store
-        conversation = await bot.engine.open_conversation("console:gaps")
+        conversation = await store.get_or_create_conversation("console:gaps")
         await store.record_help_gap(conversation.id, "do you deliver **alcohol**?")
         await store.record_help_gap(conversation.id, "is the app in Spanish")
         gaps = await discord_fake.run_command(
@@ -347,3 +360,52 @@ def _person(user):
     from bot.support.desk import Person
 
     return Person(id=user["id"], display_name=user["username"])
+
+
+async def test_a_post_discord_refused_appears_by_itself(runner, discord_fake, llm):
+    """Discord refuses the staff post twice (missing permission): the outbox posts it later."""
+    from bot.support.outbox import RetryPolicy
+
+    runner.retry = RetryPolicy(first_delay=0.05, max_delay=0.2)
+    staff_posts = f"/channels/{discord_fake.staff_channel_id}/messages"
+    discord_fake.inject_error("POST", staff_posts, 403, times=2)
+    omar = discord_fake.add_user("omar")
+    async with runner.running():
+        thread_id = await open_ticket(discord_fake, llm, omar)
+        store = runner.bot.engine.services.store
+        await outbox_drained(store)
+        ticket = await store.get_ticket(1)
+    attempts = [
+        r.status for r in discord_fake.requests if r.method == "POST" and r.path == staff_posts
+    ]
+    assert attempts == [403, 403, 200]
+    post = staff_post(discord_fake)
+    assert fields(post)["Thread"].endswith(f"/{thread_id}")
+    assert ticket.staff_message_id == int(post["id"])
+    assert ticket.staff_post_url.endswith(f"/{discord_fake.staff_channel_id}/{post['id']}")
+    assert bot_messages(discord_fake, thread_id) == [
+        "Ticket #1 is open; staff will follow up here."
+    ]
+
+
+async def test_stats_show_events_that_could_not_be_delivered(runner, discord_fake, llm):
+    """A post Discord kept refusing until its deadline is dead, and /tickets stats says so."""
+    from bot.support.outbox import RetryPolicy
+
+    runner.retry = RetryPolicy(first_delay=0.01, max_delay=0.05, give_up_after=0.2)
+    discord_fake.inject_error(
+        "POST", f"/channels/{discord_fake.staff_channel_id}/messages", 403, times=1000
+    )
+    sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
+    async with runner.running() as bot:
+        conversation = await bot.engine.services.store.get_or_create_conversation("console:dead")
+        await bot.engine.services.desk.open_ticket(
+            conversation, _person(sam), name="Sam", issue="test", request_id="r", thread_url=None
+        )
+        await outbox_drained(bot.engine.services.store)
+        stats = await discord_fake.run_command(
+            "tickets", sam, discord_fake.staff_channel_id, subcommand="stats"
+        )
+        await stats.wait_for_response()
+    counts = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
+    assert counts["Undelivered events"].startswith("⚠ 1:")

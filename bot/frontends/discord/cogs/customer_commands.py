@@ -9,11 +9,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
-from bot.support.context import Customer
-from bot.support.desk import DeskError
+from bot.support.desk import DeskError, Person
 
 NOT_A_THREAD = "Use this in your support thread (write in the support channel to open one)."
+NOT_YOURS = "Only the customer of this conversation (or our staff) can use this here."
 
 
 class CustomerCommands(commands.Cog):
@@ -22,20 +23,24 @@ class CustomerCommands(commands.Cog):
     def __init__(self, bot: SupportBot) -> None:
         self.bot = bot
 
-    async def _conversation(self, interaction: discord.Interaction[Any]) -> Any:
-        if interaction.channel_id is None:
-            return None
-        store = self.bot.engine.services.store
-        return await store.get_conversation(conversation_key(interaction.channel_id))
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """In a support thread, and only its customer (staff may always look)."""
+        self.bot.track_work()
+        key = conversation_key(interaction.channel_id or 0)
+        customer_id = await self.bot.engine.customer_id(key)
+        if customer_id is None:
+            await interaction.response.send_message(NOT_A_THREAD, ephemeral=True)
+            return False
+        staff = is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id)
+        if customer_id != str(interaction.user.id) and not staff:
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            return False
+        return True
 
     @app_commands.command(name="ticket", description="The tickets of this conversation")
     async def ticket(self, interaction: discord.Interaction[Any]) -> None:
         """The conversation's tickets and their status, shown only to the one who asked."""
-        conversation = await self._conversation(interaction)
-        if conversation is None:
-            await interaction.response.send_message(NOT_A_THREAD, ephemeral=True)
-            return
-        tickets = await self.bot.engine.services.store.tickets_for_conversation(conversation.id)
+        tickets = await self.bot.engine.tickets(conversation_key(interaction.channel_id or 0))
         if not tickets:
             text = "There is no ticket in this conversation yet. Use /human to reach a person."
         else:
@@ -49,36 +54,24 @@ class CustomerCommands(commands.Cog):
     @app_commands.describe(reason="What you need help with (optional)")
     async def human(self, interaction: discord.Interaction[Any], reason: str = "") -> None:
         """Hand the conversation to staff: a ticket is opened if there is none."""
-        conversation = await self._conversation(interaction)
-        if conversation is None:
-            await interaction.response.send_message(NOT_A_THREAD, ephemeral=True)
-            return
         await interaction.response.defer(thinking=True)
         user = interaction.user
-        customer = Customer(id=str(user.id), display_name=user.display_name, mention=user.mention)
-        thread_url = (
+        link = (
             interaction.channel.jump_url
             if isinstance(interaction.channel, discord.Thread)
             else None
         )
         try:
-            ticket, created = await self.bot.engine.services.desk.hand_off(
-                conversation,
-                customer,
+            text = await self.bot.engine.hand_off(
+                conversation_key(interaction.channel_id or 0),
+                Person(str(user.id), user.display_name),
                 reason=reason[:500],
                 request_id=f"interaction:{interaction.id}",
-                thread_url=thread_url,
+                link=link,
             )
         except DeskError as exc:
             await interaction.followup.send(str(exc), ephemeral=True)
             return
-        text = (
-            f"A person from our support team will follow up here (ticket #{ticket.id})."
-            if created
-            else f"Ticket #{ticket.id} is already with our support team;"
-            " a person will follow up here."
-        )
-        await self.bot.engine.record_notice(conversation, text)
         await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
 
 

@@ -14,16 +14,18 @@ from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
 from bot.frontends.discord.views import pages_view
-from bot.store import Ticket
-from bot.store.knowledge import HelpGap
-from bot.support.desk import CLAIMED, RESOLVED, STATUSES, DeskError, DeskStats, Person
+from bot.support.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
+from bot.support.help_center import HelpGap
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 GAPS_SHOWN = 20
 STAFF_ONLY = "Only support staff can work tickets."
-LIST_STATUSES = {"active": ("open", "claimed"), "all": STATUSES}
+LIST_STATUSES = {
+    "active": (TicketStatus.OPEN, TicketStatus.CLAIMED),
+    "all": tuple(TicketStatus),
+}
 
 
 def person(user: discord.abc.User) -> Person:
@@ -48,7 +50,7 @@ def format_duration(seconds: float | None) -> str:
 def stats_embed(stats: DeskStats) -> discord.Embed:
     """Counts by status and the median response and resolution times."""
     embed = discord.Embed(title="Tickets", colour=discord.Colour.blurple())
-    for status in STATUSES:
+    for status in TicketStatus:
         embed.add_field(name=STATUS_LABELS[status], value=str(stats.counts.get(status, 0)))
     first = stats.median_first_response
     resolution = stats.median_resolution
@@ -60,6 +62,13 @@ def stats_embed(stats: DeskStats) -> discord.Embed:
     embed.add_field(
         name="Median time to resolution",
         value=format_duration(resolution.total_seconds() if resolution else None),
+        inline=False,
+    )
+    embed.add_field(
+        name="Undelivered events",
+        value=f"⚠ {stats.undelivered}: `python -m bot webhooks retry` re-queues them"
+        if stats.undelivered
+        else "0",
         inline=False,
     )
     return embed
@@ -104,21 +113,20 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
         self.bot = bot
         super().__init__()
 
-    def _is_staff(self, interaction: discord.Interaction[Any]) -> bool:
-        return is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id)
-
-    async def _refuse(self, interaction: discord.Interaction[Any]) -> None:
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """Every command and button of the desk is for staff; others get a short refusal."""
+        self.bot.track_work()
+        if is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id):
+            return True
         await interaction.response.send_message(STAFF_ONLY, ephemeral=True)
+        return False
 
     async def on_ticket_button(
         self, interaction: discord.Interaction[Any], action: str, ticket_id: int
     ) -> None:
         """Claim, resolve or reopen; tell the customer when it concerns them."""
-        if not self._is_staff(interaction):
-            await self._refuse(interaction)
-            return
         await interaction.response.defer()
-        desk = self.bot.engine.services.desk
+        desk = self.bot.engine.desk
         staff = person(interaction.user)
         try:
             if action == "claim":
@@ -146,28 +154,21 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
                 await thread.send(notice, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.exception("could not tell the customer about ticket #%d", ticket.id)
-        conversation = await self.bot.engine.services.store.get_conversation(
-            conversation_key(ticket.channel_id)
-        )
-        if conversation is not None:
-            await self.bot.engine.record_notice(conversation, notice)
+        await self.bot.engine.record_notice(conversation_key(ticket.channel_id), notice)
 
     async def on_page_button(
         self, interaction: discord.Interaction[Any], status: str, page: int
     ) -> None:
         """Show another page of the ticket list in the same message."""
-        if not self._is_staff(interaction):
-            await self._refuse(interaction)
-            return
         embed, view = await self._page(status, page)
         await interaction.response.edit_message(embed=embed, view=view)
 
     async def _page(self, status: str, page: int) -> tuple[discord.Embed, discord.ui.View]:
-        store = self.bot.engine.services.store
-        _, total = await store.list_tickets(LIST_STATUSES[status], limit=1)
+        desk = self.bot.engine.desk
+        _, total = await desk.page(LIST_STATUSES[status], limit=1)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 0), pages - 1)
-        tickets, total = await store.list_tickets(
+        tickets, total = await desk.page(
             LIST_STATUSES[status], limit=PAGE_SIZE, offset=page * PAGE_SIZE
         )
         return list_embed(tickets, status, page, pages, total), pages_view(status, page, pages)
@@ -184,39 +185,30 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
         self, interaction: discord.Interaction[Any], show: str = "active"
     ) -> None:
         """Staff: a paginated list of tickets."""
-        if not self._is_staff(interaction):
-            await self._refuse(interaction)
-            return
         embed, view = await self._page(show, 0)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="stats", description="Ticket counts and response times")
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
         """Staff: counts by status and median first-response and resolution times."""
-        if not self._is_staff(interaction):
-            await self._refuse(interaction)
-            return
-        stats = await self.bot.engine.services.desk.stats()
+        stats = await self.bot.engine.desk.stats()
         await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
 
     @app_commands.command(name="gaps", description="Questions the help center could not answer")
     async def gaps(self, interaction: discord.Interaction[Any]) -> None:
         """Staff: the newest questions without a help-center article."""
-        if not self._is_staff(interaction):
-            await self._refuse(interaction)
-            return
-        gaps = await self.bot.engine.services.store.recent_help_gaps(GAPS_SHOWN)
+        gaps = await self.bot.engine.help_center.gaps(GAPS_SHOWN)
         await interaction.response.send_message(embed=gaps_embed(gaps), ephemeral=True)
 
 
 def customer_notice(ticket: Ticket, staff: Person) -> str | None:
     """What the customer reads in their thread when staff act on their ticket."""
-    if ticket.status == CLAIMED:
+    if ticket.status == TicketStatus.CLAIMED:
         return (
             f"👋 {staff.display_name} from our support team has picked up ticket #{ticket.id}"
             " and will help you here from now on."
         )
-    if ticket.status == RESOLVED:
+    if ticket.status == TicketStatus.RESOLVED:
         return (
             f"✅ Ticket #{ticket.id} is resolved. If there is anything else, just write here:"
             " I'm back to help."

@@ -1,0 +1,1 @@
+"""The company's other systems that tickets reach: signed webhooks."""
