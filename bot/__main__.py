@@ -16,6 +16,7 @@ from bot.app import build_engine, llm_client
 from bot.config import ConfigError, Settings, load_settings
 from bot.knowledge_cli import add_knowledge_commands, run_knowledge
 from bot.logs import setup_logging
+from bot.privacy_cli import add_privacy_commands, run_privacy
 from bot.store import Store
 
 log = logging.getLogger("bot")
@@ -30,6 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     chat.add_argument("--thread", metavar="NAME", help="resume (or start) the named conversation")
     commands.add_parser("check", help="validate the configuration and reach the LLM endpoint")
     add_knowledge_commands(commands)
+    add_privacy_commands(commands)
     return parser.parse_args(argv)
 
 
@@ -87,9 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings()
-        setup_logging(settings, interactive=args.command in ("chat", "knowledge"))
+        quiet = ("chat", "knowledge", "forget", "export")
+        setup_logging(settings, interactive=args.command in quiet)
         if args.command == "knowledge":
             return run_knowledge(args, settings, sys.stdout)
+        if args.command in ("forget", "export"):
+            return run_privacy(args, settings, sys.stdout)
         settings.require_llm()
         if args.command == "check":
             from bot.check import check

@@ -1,5 +1,6 @@
 """Persistence: SQLite through aiosqlite, the only package that speaks SQL."""
 
+from bot.store.privacy import ForgetReport
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -15,6 +16,7 @@ from bot.store.store import Store
 __all__ = [
     "Attachment",
     "Conversation",
+    "ForgetReport",
     "NewMessage",
     "ReceiptRecord",
     "Store",
