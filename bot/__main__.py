@@ -13,6 +13,8 @@ from bot.integrations.commands import retry_dead
 from bot.integrations.delivery import ticket_delivery
 from bot.knowledge_cli import add_knowledge_commands, run_knowledge
 from bot.logs import setup_logging
+from bot.privacy_cli import add_privacy_commands, run_privacy
+from bot.retention import retention
 from bot.store import Store
 
 log = logging.getLogger("bot")
@@ -29,6 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add_knowledge_commands(commands)
     webhooks = commands.add_parser("webhooks", help="ticket events for other systems")
     webhooks.add_argument("action", choices=["retry"], help="retry: re-queue dead deliveries")
+    add_privacy_commands(commands)
     return parser.parse_args(argv)
 
 
@@ -37,7 +40,11 @@ async def run_discord(settings: Settings) -> None:
     from bot.frontends.discord.run import run_discord as run_bot
 
     settings.require_discord()
-    async with Store.open(settings.database_path) as store, endpoint(settings) as llm:
+    async with (
+        Store.open(settings.database_path) as store,
+        endpoint(settings) as llm,
+        retention(store, settings.retention_days),
+    ):
         await run_bot(
             settings,
             make_engine=lambda attachments: build_engine(
@@ -52,7 +59,11 @@ async def run_chat(settings: Settings, thread: str | None) -> None:
     """The terminal chat."""
     from bot.frontends.console import ConsoleTickets, LocalFiles, chat
 
-    async with Store.open(settings.database_path) as store, endpoint(settings) as llm:
+    async with (
+        Store.open(settings.database_path) as store,
+        endpoint(settings) as llm,
+        retention(store, settings.retention_days),
+    ):
         engine = build_engine(settings, store=store, llm=llm, attachments=LocalFiles())
         await engine.prepare()
         async with ticket_delivery(settings, store, ConsoleTickets(sys.stdout)):
@@ -64,11 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings()
-        setup_logging(settings, interactive=args.command in ("chat", "knowledge"))
+        quiet = ("chat", "knowledge", "forget", "export")
+        setup_logging(settings, interactive=args.command in quiet)
         if args.command == "knowledge":
             return run_knowledge(args, settings, sys.stdout)
         if args.command == "webhooks":
             return asyncio.run(retry_dead(settings, sys.stdout))
+        if args.command in ("forget", "export"):
+            return run_privacy(args, settings, sys.stdout)
         settings.require_llm()
         if args.command == "check":
             from bot.check import check

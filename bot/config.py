@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
     knowledge_dir: Path | None = None
+    # 0 (unset): conversations are kept until `forget`; otherwise idle ones are purged.
+    retention_days: int = Field(default=0, ge=0)
 
     @field_validator("knowledge_dir")
     @classmethod

@@ -1,6 +1,7 @@
 """Persistence: SQLite through aiosqlite, the only package that speaks SQL."""
 
 from bot.store.outbox import DestinationState, OutboxEntry
+from bot.store.privacy import ForgetReport
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -18,6 +19,7 @@ __all__ = [
     "Attachment",
     "Conversation",
     "DestinationState",
+    "ForgetReport",
     "NewMessage",
     "OutboxEntry",
     "ReceiptRecord",

@@ -11,12 +11,13 @@ import aiosqlite
 from bot.store.conversations import ConversationQueries
 from bot.store.knowledge import KnowledgeQueries
 from bot.store.migrations import migrate
+from bot.store.privacy import PrivacyQueries
 from bot.store.tickets import TicketQueries
 
 
-class Store(ConversationQueries, TicketQueries, KnowledgeQueries):
-    """Conversations, history, tickets, receipts, usage, the outbox and the help-center index
-    in SQLite (WAL)."""
+class Store(ConversationQueries, TicketQueries, KnowledgeQueries, PrivacyQueries):
+    """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
+    and a customer's data on request, in SQLite (WAL)."""
 
     @classmethod
     @asynccontextmanager

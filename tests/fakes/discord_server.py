@@ -11,6 +11,14 @@ use a registered slash command or a button, dispatching ``INTERACTION_CREATE``; 
 :class:`Interaction` that records what the bot answers through the callback and the interaction
 webhook (``interaction.response``, ``followup`` and ``edit_original_response`` in discord.py).
 
+Private threads: the bot creates them with ``POST /channels/{id}/threads`` (type 12); members are
+recorded (:meth:`FakeDiscord.thread_members`), and only members and members with Manage Threads
+may post there (:meth:`FakeDiscord.send_user_message` refuses others, as Discord answers them 403).
+Gateway events of a private thread reach the bot only while it can see the thread. Deleting another
+user's message needs Manage Messages (:meth:`FakeDiscord.set_bot_permissions`,
+:meth:`FakeDiscord.set_permission_overwrite`). A button answered with a modal (callback type 9) is
+submitted with :meth:`FakeDiscord.submit_modal`, uploaded files included.
+
 New routes are added with :meth:`FakeDiscord.add_route` using the spec's path template, so body
 validation picks up the matching schema automatically.
 """
@@ -26,7 +34,7 @@ import math
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -153,6 +161,12 @@ _CALLBACKS_ALLOWED: dict[int, frozenset[int]] = {
 }
 COMPONENT_ACTION_ROW = 1
 COMPONENT_BUTTON = 2
+COMPONENT_TEXT_INPUT = 4
+COMPONENT_TEXT_DISPLAY = 10
+COMPONENT_LABEL = 18
+COMPONENT_FILE_UPLOAD = 19
+MAX_MODAL_COMPONENTS = 5  # the docs' limit; the spec's schema allows 40
+MAX_THREAD_MEMBER_COUNT = 50  # Discord stops counting thread members at 50
 BUTTON_STYLE_LINK = 5
 BUTTON_STYLE_PREMIUM = 6
 MAX_ACTION_ROWS = 5
@@ -301,6 +315,8 @@ class Interaction:
 
     ``responses`` are the accepted callback bodies (at most one), ``followups`` the bodies of
     ``POST /webhooks/{application_id}/{token}`` and ``edits`` those of the webhook PATCHes.
+    ``modal`` is the modal the bot opened (callback type 9: ``custom_id``, ``title`` and the
+    components, with the ids Discord gives them), for :meth:`FakeDiscord.submit_modal`.
     ``original`` is the current ``@original`` message (the created response message, the
     "thinking" placeholder of a deferred one, or for component interactions answered with
     type 6/7 the message the button is on); :attr:`message` is whichever message this
@@ -323,6 +339,7 @@ class Interaction:
     deleted: list[int] = field(default_factory=list)
     original_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
+    modal: JSON | None = None
     _messages: dict[int, JSON] = field(default_factory=dict, repr=False)
     _latest_id: int | None = field(default=None, repr=False)
     _visible_updates: int = field(default=0, repr=False)
@@ -409,7 +426,7 @@ class Interaction:
         deadline = asyncio.get_running_loop().time() + timeout
         while not predicate():
             if asyncio.get_running_loop().time() > deadline:
-                label = f"/{self.name}" if self.name else f"button {self.custom_id!r}"
+                label = f"/{self.name}" if self.name else f"component {self.custom_id!r}"
                 raise TimeoutError(f"{label} (interaction {self.id}): no {what} within {timeout}s")
             await asyncio.sleep(0.01)
 
@@ -481,8 +498,13 @@ class FakeDiscord:
         allowed_privileged_intents: tuple[str, ...] = ("members", "presences", "message_content"),
         rate_limit: int = 50,
         rate_limit_window: float = 1.0,
+        bot_permissions: int = BOT_ROLE_PERMISSIONS,
     ) -> None:
-        """Set up the guild state; the server starts in :meth:`start` / ``async with``."""
+        """Set up the guild state; the server starts in :meth:`start` / ``async with``.
+
+        ``bot_permissions`` are those of the bot's managed role (e.g. without
+        ``P_MANAGE_MESSAGES`` to see the bot leave others' messages alone).
+        """
         self.token = token
         self.allowed_privileged_intents = allowed_privileged_intents
         self.rate_limit = rate_limit
@@ -511,10 +533,12 @@ class FakeDiscord:
         self.interaction_ack_timeout = INTERACTION_ACK_TIMEOUT
 
         self._messages: dict[int, dict[int, JSON]] = {}
+        self._thread_members: dict[int, dict[int, JSON]] = {}
         self._attachments: dict[int, _Attachment] = {}
         self._nonces: dict[tuple[int, int, str], int] = {}
         self._interactions: dict[int, Interaction] = {}
         self._interactions_by_token: dict[str, Interaction] = {}
+        self._submitted_modals: set[int] = set()
         self._ephemeral: dict[int, tuple[JSON, Interaction]] = {}
         self._routes: list[_Route] = []
         self._injections: list[_Injection] = []
@@ -543,7 +567,7 @@ class FakeDiscord:
         self._add_role(
             self.bot_role_id,
             bot_name,
-            BOT_ROLE_PERMISSIONS,
+            bot_permissions,
             position=1,
             managed=True,
             tags={"bot_id": str(self.bot_user_id)},
@@ -577,6 +601,9 @@ class FakeDiscord:
         app.router.add_get("/gateway", self._handle_gateway)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._handle_attachment)
         app.router.add_get("/proxy/attachments/{attachment_id}/{filename}", self._handle_attachment)
+        ephemeral = "/ephemeral-attachments/{channel_id}/{attachment_id}/{filename}"
+        app.router.add_get(ephemeral, self._handle_attachment)
+        app.router.add_get("/proxy" + ephemeral, self._handle_attachment)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_api)
         app.router.add_route("*", "/{tail:.*}", self._handle_other)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -767,6 +794,68 @@ class FakeDiscord:
             self._queue_event("CHANNEL_CREATE", data, INTENT_GUILDS)
         return channel_id
 
+    def add_role(self, name: str, permissions: int = EVERYONE_PERMISSIONS) -> int:
+        """Add a guild role (e.g. a support desk role without Manage Threads); return its id.
+
+        Dispatches GUILD_ROLE_CREATE when clients are connected.
+        """
+        role_id = self._snowflakes.next()
+        self._add_role(role_id, name, permissions, position=len(self.roles))
+        if self._sessions:
+            data = {"guild_id": str(self.guild_id), "role": copy.deepcopy(self.roles[role_id])}
+            self._queue_event("GUILD_ROLE_CREATE", data, INTENT_GUILDS)
+        return role_id
+
+    def set_bot_permissions(self, permissions: int) -> None:
+        """Give the bot's managed role these permissions (dispatches GUILD_ROLE_UPDATE)."""
+        self.roles[self.bot_role_id]["permissions"] = str(permissions)
+        if self._sessions:
+            data = {
+                "guild_id": str(self.guild_id),
+                "role": copy.deepcopy(self.roles[self.bot_role_id]),
+            }
+            self._queue_event("GUILD_ROLE_UPDATE", data, INTENT_GUILDS)
+
+    def set_permission_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """Set a channel's overwrite for a member or role (dispatches CHANNEL_UPDATE).
+
+        ``fake.set_permission_overwrite(fake.support_channel_id, fake.bot_user_id,
+        deny=P_MANAGE_MESSAGES)`` takes Manage Messages from the bot in the support channel only.
+        """
+        channel = self.channels[int(channel_id)]
+        target_id = int(target_id)
+        kind = 0 if target_id in self.roles else 1
+        overwrites = [o for o in channel["permission_overwrites"] if o["id"] != str(target_id)]
+        overwrites.append(
+            {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        )
+        channel["permission_overwrites"] = overwrites
+        if self._sessions:
+            self._queue_event("CHANNEL_UPDATE", copy.deepcopy(channel), INTENT_GUILDS)
+
+    def thread_members(self, thread_id: int) -> set[int]:
+        """Return the ids of the users who are members of a thread (the bot included)."""
+        return set(self._thread_members.get(int(thread_id), {}))
+
+    def can_view(self, user_id: int, channel_id: int) -> bool:
+        """Return whether a member can see a channel or thread, as Discord decides it.
+
+        A private thread is visible to its members and to members with Manage Threads (who
+        must still see its parent channel).
+        """
+        channel_id = int(channel_id)
+        perms = self.permissions_for(user_id, channel_id)
+        if not perms & P_VIEW_CHANNEL:
+            return False
+        thread = self.threads.get(channel_id)
+        if thread is None or thread["type"] != CHANNEL_TYPE_PRIVATE_THREAD:
+            return True
+        return int(user_id) in self._thread_members.get(channel_id, {}) or bool(
+            perms & P_MANAGE_THREADS
+        )
+
     def add_attachment(
         self,
         filename: str,
@@ -776,21 +865,31 @@ class FakeDiscord:
         width: int | None = None,
         height: int | None = None,
         description: str | None = None,
+        ephemeral_in: int | None = None,
     ) -> JSON:
-        """Store bytes on the fake CDN and return a Discord attachment object for them."""
+        """Store bytes on the fake CDN and return a Discord attachment object for them.
+
+        ``ephemeral_in`` (a channel id) makes it an ephemeral attachment, like files uploaded
+        through a modal: served under ``/ephemeral-attachments/`` and marked ``ephemeral``.
+        """
         attachment_id = self._snowflakes.next()
         if content_type.startswith("image/") and width is None:
             width, height = _image_size(data)
         stamp = f"{int(time.time()) + 86400:x}"
         query = f"?ex={stamp}&is={int(time.time()):x}&hm={secrets.token_hex(32)}&"
+        where = f"attachments/{attachment_id}/{filename}"
+        if ephemeral_in is not None:
+            where = f"ephemeral-attachments/{int(ephemeral_in)}/{attachment_id}/{filename}"
         meta: JSON = {
             "id": str(attachment_id),
             "filename": filename,
             "size": len(data),
-            "url": f"{self.base_url}/attachments/{attachment_id}/{filename}{query}",
-            "proxy_url": f"{self.base_url}/proxy/attachments/{attachment_id}/{filename}{query}",
+            "url": f"{self.base_url}/{where}{query}",
+            "proxy_url": f"{self.base_url}/proxy/{where}{query}",
             "content_type": content_type,
         }
+        if ephemeral_in is not None:
+            meta["ephemeral"] = True
         if width is not None and height is not None:
             meta["width"] = width
             meta["height"] = height
@@ -870,11 +969,23 @@ class FakeDiscord:
         reply_to: int | None = None,
         embeds: list[JSON] | None = None,
     ) -> JSON:
-        """Store a message by ``author`` in a channel/thread and dispatch MESSAGE_CREATE."""
+        """Store a message by ``author`` in a channel/thread and dispatch MESSAGE_CREATE.
+
+        In a private thread only its members and members with Manage Threads (e.g.
+        ``add_user("agent", roles=[fake.staff_role_id])``) can write: anyone else gets
+        ``PermissionError``, as Discord answers them 403. Writing in a thread makes the author
+        a member of it, as in Discord (THREAD_MEMBERS_UPDATE).
+        """
         channel_id = int(channel_id)
         channel = self._channel_or_thread(channel_id)
         if channel is None:
             raise KeyError(f"unknown channel {channel_id}")
+        author_id = int(author["id"])
+        if author_id in self.members and not self.can_view(author_id, channel_id):
+            raise PermissionError(
+                f"{author['username']} cannot see channel {channel_id} (a private thread they"
+                " were not added to, without Manage Threads): Discord answers 403"
+            )
         await self._touch_thread(channel_id, by_user=True)
         reference = None
         mentions, mention_roles, everyone = self._parse_mentions(content)
@@ -898,6 +1009,8 @@ class FakeDiscord:
             mention_everyone=everyone,
         )
         await self._store_and_dispatch_message(message)
+        if channel_id in self.threads and author_id in self.members:
+            await self._join_thread(channel_id, author_id)
         return copy.deepcopy(message)
 
     async def edit_user_message(self, channel_id: int, message_id: int, content: str) -> JSON:
@@ -910,8 +1023,7 @@ class FakeDiscord:
 
     async def delete_user_message(self, channel_id: int, message_id: int) -> None:
         """Delete a stored message and dispatch MESSAGE_DELETE."""
-        self._messages[int(channel_id)].pop(int(message_id))
-        await self._dispatch_delete(int(channel_id), int(message_id))
+        await self._remove_message(int(channel_id), int(message_id))
 
     async def send_user_typing(self, channel_id: int, author: JSON) -> None:
         """Dispatch TYPING_START for a user in a channel/thread."""
@@ -922,7 +1034,8 @@ class FakeDiscord:
             "timestamp": int(time.time()),
             "member": {**self._partial_member(int(author["id"])), "user": author},
         }
-        await self._broadcast("TYPING_START", data, INTENT_GUILD_MESSAGE_TYPING)
+        if self._bot_can_view(int(channel_id)):
+            await self._broadcast("TYPING_START", data, INTENT_GUILD_MESSAGE_TYPING)
 
     async def set_thread_archived(
         self, thread_id: int, archived: bool = True, locked: bool = False
@@ -931,7 +1044,7 @@ class FakeDiscord:
         thread = self.threads[int(thread_id)]
         meta = thread["thread_metadata"]
         meta.update(archived=archived, locked=locked, archive_timestamp=now_iso())
-        await self._broadcast("THREAD_UPDATE", copy.deepcopy(thread), INTENT_GUILDS)
+        await self._dispatch_thread_update(thread)
 
     def new_snowflake(self) -> int:
         """Return a fresh snowflake (for ids of objects tests create themselves)."""
@@ -1195,6 +1308,93 @@ class FakeDiscord:
         await self._dispatch_interaction(interaction)
         return interaction
 
+    async def submit_modal(
+        self,
+        interaction: Interaction,
+        values: dict[str, str] | None = None,
+        files: dict[str, list[tuple[str, str, bytes]]] | None = None,
+    ) -> Interaction:
+        """Submit the modal the bot opened in answer to ``interaction`` (callback type 9).
+
+        ``values`` maps text inputs' custom ids to what the user typed; ``files`` maps file
+        uploads' custom ids to ``(filename, content_type, bytes)`` tuples. The files become
+        ephemeral attachments on the fake CDN, listed in ``data.resolved.attachments`` and
+        named by id in the upload's ``values``. Dispatches INTERACTION_CREATE of type 5
+        (MODAL_SUBMIT) by the same user; for a modal opened from a button it carries the
+        button's message, so the bot may answer with type 6/7. Like Discord's client this
+        refuses (``ValueError``) unknown ids, a missing required field, text outside
+        min/max_length, a file count outside min/max_values, a file type the upload does not
+        accept, a file over ``attachment_size_limit``, and a second submission.
+        """
+        modal = interaction.modal
+        if modal is None:
+            raise ValueError(
+                f"interaction {interaction.id} was not answered with a modal"
+                f" (response type {interaction.response_type})"
+            )
+        if interaction.id in self._submitted_modals:
+            raise ValueError(f"the modal of interaction {interaction.id} was already submitted")
+        values, files = dict(values or {}), dict(files or {})
+        fields = {
+            c["custom_id"]: c
+            for c in walk_components(modal["components"])
+            if c.get("type") in (COMPONENT_TEXT_INPUT, COMPONENT_FILE_UPLOAD)
+        }
+        for given, kind, what in (
+            (values, COMPONENT_TEXT_INPUT, "text input"),
+            (files, COMPONENT_FILE_UPLOAD, "file upload"),
+        ):
+            wrong = sorted(k for k in given if fields.get(k, {}).get("type") != kind)
+            if wrong:
+                offered = sorted(k for k, c in fields.items() if c["type"] == kind)
+                raise ValueError(f"modal {modal['custom_id']!r} has no {what} {wrong} ({offered})")
+        limit = int(interaction.payload["attachment_size_limit"])
+        attachments: JSON = {}
+
+        def answer(component: JSON) -> JSON:
+            kind = int(component["type"])
+            out: JSON = {"type": kind, "id": component["id"]}
+            if kind == COMPONENT_LABEL:
+                out["component"] = answer(component["component"])
+            elif kind == COMPONENT_ACTION_ROW:
+                out["components"] = [answer(c) for c in component["components"]]
+            elif kind == COMPONENT_TEXT_INPUT:
+                custom_id = component["custom_id"]
+                out["custom_id"] = custom_id
+                out["value"] = _typed_value(component, values.get(custom_id, ""))
+            elif kind == COMPONENT_FILE_UPLOAD:
+                custom_id = component["custom_id"]
+                uploads = _checked_uploads(component, files.get(custom_id, []), limit)
+                metas = [
+                    self.add_attachment(
+                        name, data, content_type, ephemeral_in=interaction.channel_id
+                    )
+                    for name, content_type, data in uploads
+                ]
+                attachments.update({m["id"]: m for m in metas})
+                out["custom_id"] = custom_id
+                out["values"] = [m["id"] for m in metas]
+            return out
+
+        data: JSON = {
+            "custom_id": modal["custom_id"],
+            "components": [answer(c) for c in modal["components"]],
+        }
+        if attachments:
+            data["resolved"] = {"attachments": attachments}
+        submit = self._new_interaction(
+            INTERACTION_MODAL_SUBMIT, interaction.user, interaction.channel_id, data
+        )
+        submit.custom_id = modal["custom_id"]
+        source = interaction.payload.get("message")
+        if source is not None:
+            live = interaction._messages[int(source["id"])]
+            submit.payload["message"] = copy.deepcopy(live)
+            submit._messages[int(source["id"])] = live
+        self._submitted_modals.add(interaction.id)
+        await self._dispatch_interaction(submit)
+        return submit
+
     def _new_interaction(self, itype: int, user: JSON, channel_id: int, data: JSON) -> Interaction:
         """Build (not yet dispatch) an interaction by a member in a channel/thread."""
         channel = self._channel_or_thread(channel_id)
@@ -1356,6 +1556,8 @@ class FakeDiscord:
             )
             r(method, "/channels/{channel_id}/thread-members/@me", self._thread_member)
             r(method, "/channels/{channel_id}/thread-members/{user_id}", self._thread_member)
+        r("GET", "/channels/{channel_id}/thread-members", self._list_thread_members)
+        r("GET", "/channels/{channel_id}/thread-members/{user_id}", self._get_thread_member)
         for method in ("GET", "PUT"):
             r(method, "/applications/{application_id}/commands", self._app_commands)
             r(
@@ -1603,6 +1805,10 @@ class FakeDiscord:
             problems = check_message_limits(message_body) + check_components(message_body)
             if problems:
                 return problems
+        if is_modal and isinstance(message_body, dict):
+            problems = check_modal(message_body)
+            if problems:
+                return problems
         return self._validator.validate(method, template, body)
 
     async def _handle_other(self, request: web.Request) -> web.StreamResponse:
@@ -1617,7 +1823,10 @@ class FakeDiscord:
         except ValueError:
             attachment_id = -1
         stored = self._attachments.get(attachment_id)
-        if stored is None or stored.meta["filename"] != request.match_info["filename"]:
+        served_at = {
+            yarl.URL(stored.meta[key]).path for key in ("url", "proxy_url") if stored is not None
+        }
+        if stored is None or request.path not in served_at:
             self.unexpected.append(f"GET {request.path} -> 404 (unknown attachment)")
             return web.Response(status=404, text="Not Found")
         self.attachment_downloads.append((attachment_id, stored.meta["filename"]))
@@ -1775,7 +1984,9 @@ class FakeDiscord:
             members = list(self.members.values())
         else:
             members = [self.members[self.bot_user_id]]
-        active = [t for t in self.threads.values() if not t["thread_metadata"]["archived"]]
+        active = [
+            self._thread_view(t, for_gateway_create=True) for t in self._active_threads_for_bot()
+        ]
         return {
             **self._guild_base(),
             "joined_at": self.guild_joined_at,
@@ -1819,8 +2030,21 @@ class FakeDiscord:
     async def _get_active_threads(self, call: ApiCall) -> web.StreamResponse:
         """GET /guilds/{guild_id}/threads/active."""
         self._require_guild(call)
-        active = [t for t in self.threads.values() if not t["thread_metadata"]["archived"]]
-        return self._ok({"threads": active, "members": []})
+        active = self._active_threads_for_bot()
+        own = [
+            copy.deepcopy(self._thread_members[int(t["id"])][self.bot_user_id])
+            for t in active
+            if self.bot_user_id in self._thread_members.get(int(t["id"]), {})
+        ]
+        return self._ok({"threads": active, "members": own})
+
+    def _active_threads_for_bot(self) -> list[JSON]:
+        """The unarchived threads the bot can see (private ones: member or Manage Threads)."""
+        return [
+            t
+            for t in self.threads.values()
+            if not t["thread_metadata"]["archived"] and self._bot_can_view(int(t["id"]))
+        ]
 
     async def _get_member(self, call: ApiCall) -> web.StreamResponse:
         """GET /guilds/{guild_id}/members/{user_id}."""
@@ -1850,7 +2074,7 @@ class FakeDiscord:
             for key in ("name", "rate_limit_per_user", "flags", "applied_tags"):
                 if body.get(key) is not None:
                     channel[key] = body[key]
-            await self._broadcast("THREAD_UPDATE", copy.deepcopy(channel), INTENT_GUILDS)
+            await self._dispatch_thread_update(channel)
         else:
             for key in ("name", "topic", "nsfw", "rate_limit_per_user", "position"):
                 if key in body:
@@ -1906,6 +2130,7 @@ class FakeDiscord:
             existing = self._messages[channel_id].get(self._nonces[nonce_key])
             if existing is not None:
                 return self._ok(existing)
+        self._require_bot_access(channel_id)
         self._check_thread_writable(channel_id, channel)
         await self._touch_thread(channel_id, by_user=False)
         reference = self._resolve_reference(channel_id, body.get("message_reference"))
@@ -1929,6 +2154,8 @@ class FakeDiscord:
         if nonce is not None:
             self._nonces[nonce_key] = int(message["id"])
         await self._store_and_dispatch_message(message)
+        if channel_id in self.threads:
+            await self._join_thread(channel_id, self.bot_user_id)
         return self._ok(message)
 
     async def _edit_message(self, call: ApiCall) -> web.StreamResponse:
@@ -1982,11 +2209,39 @@ class FakeDiscord:
         return updated
 
     async def _delete_message(self, call: ApiCall) -> web.StreamResponse:
-        """DELETE /channels/{channel_id}/messages/{message_id}."""
+        """DELETE /channels/{channel_id}/messages/{message_id}.
+
+        Another user's message needs Manage Messages in the channel (403 50013 without it).
+        """
         channel_id, message = self._require_message(call)
-        del self._messages[channel_id][int(message["id"])]
-        await self._dispatch_delete(channel_id, int(message["id"]))
+        if message["author"]["id"] != self.bot_user["id"]:
+            self._require_bot_permission(channel_id, P_MANAGE_MESSAGES)
+        await self._remove_message(channel_id, int(message["id"]))
         return self._no_content()
+
+    def _require_bot_permission(self, channel_id: int, permission: int) -> None:
+        """Raise Discord's 403 50013 Missing Permissions unless the bot has the permission."""
+        if not self.permissions_for(self.bot_user_id, channel_id) & permission:
+            raise ApiError(403, 50013, "Missing Permissions")
+
+    def _require_bot_access(self, channel_id: int) -> None:
+        """Raise Discord's 403 50001 Missing Access if the bot cannot see the channel/thread."""
+        if not self._bot_can_view(channel_id):
+            raise ApiError(403, 50001, "Missing Access")
+
+    def _bot_can_view(self, channel_id: int) -> bool:
+        """Return whether the bot can see a channel or thread (and so gets its events)."""
+        if self._channel_or_thread(channel_id) is None:
+            return True
+        return self.can_view(self.bot_user_id, channel_id)
+
+    async def _remove_message(self, channel_id: int, message_id: int) -> None:
+        """Delete a stored message, count it out of its thread, dispatch MESSAGE_DELETE."""
+        del self._messages[channel_id][message_id]
+        thread = self.threads.get(channel_id)
+        if thread is not None:
+            thread["message_count"] = max(thread["message_count"] - 1, 0)
+        await self._dispatch_delete(channel_id, message_id)
 
     async def _create_thread_from_message(self, call: ApiCall) -> web.StreamResponse:
         """POST /channels/{channel_id}/messages/{message_id}/threads (public, id == message id)."""
@@ -2016,11 +2271,9 @@ class FakeDiscord:
         )
         message["thread"] = copy.deepcopy(thread)
         message["flags"] = message["flags"] | MESSAGE_FLAG_HAS_THREAD
-        await self._broadcast(
-            "THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True}, INTENT_GUILDS
-        )
+        await self._announce_new_thread(thread)
         await self._dispatch_message_event("MESSAGE_UPDATE", message)
-        return self._ok(thread, status=201)
+        return self._ok(self._thread_view(thread), status=201)
 
     async def _create_thread(self, call: ApiCall) -> web.StreamResponse:
         """POST /channels/{channel_id}/threads (thread without a starter message)."""
@@ -2033,7 +2286,21 @@ class FakeDiscord:
                 violation="thread inside a thread",
             )
         body: JSON = call.body or {}
+        # Without a type Discord still makes a private thread (the documented v10 default).
         thread_type = int(body.get("type") or CHANNEL_TYPE_PRIVATE_THREAD)
+        if thread_type not in (CHANNEL_TYPE_PUBLIC_THREAD, CHANNEL_TYPE_PRIVATE_THREAD):
+            raise ApiError(
+                400,
+                50024,
+                "Cannot execute action on this channel type",
+                violation=f"thread type {thread_type} in a text channel",
+            )
+        needed = (
+            P_CREATE_PRIVATE_THREADS
+            if thread_type == CHANNEL_TYPE_PRIVATE_THREAD
+            else P_CREATE_PUBLIC_THREADS
+        )
+        self._require_bot_permission(channel_id, needed)
         thread = self._new_thread(
             self._snowflakes.next(),
             channel_id,
@@ -2044,10 +2311,33 @@ class FakeDiscord:
         )
         if thread_type == CHANNEL_TYPE_PRIVATE_THREAD:
             thread["thread_metadata"]["invitable"] = body.get("invitable", True) is not False
-        await self._broadcast(
-            "THREAD_CREATE", {**copy.deepcopy(thread), "newly_created": True}, INTENT_GUILDS
-        )
-        return self._ok(thread, status=201)
+        await self._announce_new_thread(thread)
+        return self._ok(self._thread_view(thread), status=201)
+
+    async def _announce_new_thread(self, thread: JSON) -> None:
+        """THREAD_CREATE (newly_created) to the bot, then its own THREAD_MEMBERS_UPDATE.
+
+        The creator is the thread's first member; Discord always tells the current user when
+        it is added to a thread. A private thread reaches only those who can see it: in this
+        fake the bot, its creator.
+        """
+        thread_id = int(thread["id"])
+        if self._bot_can_view(thread_id):
+            payload = {**copy.deepcopy(thread), "newly_created": True}
+            await self._broadcast("THREAD_CREATE", payload, INTENT_GUILDS)
+        await self._thread_members_update(thread_id, added=[self.bot_user_id])
+
+    def _thread_view(self, thread: JSON, *, for_gateway_create: bool = False) -> JSON:
+        """A thread as returned to the bot: with ``member`` when the bot is a member of it."""
+        view = copy.deepcopy(thread)
+        own = self._thread_members.get(int(thread["id"]), {}).get(self.bot_user_id)
+        if own is not None:
+            member = copy.deepcopy(own)
+            if for_gateway_create:  # GUILD_CREATE leaves out the ids
+                member.pop("id")
+                member.pop("user_id")
+            view["member"] = member
+        return view
 
     async def _typing(self, call: ApiCall) -> web.StreamResponse:
         """POST /channels/{channel_id}/typing."""
@@ -2114,7 +2404,118 @@ class FakeDiscord:
         user_id = call.params.get("user_id")
         if user_id is not None and (not user_id.isdigit() or int(user_id) not in self.members):
             raise ApiError(404, 10013, "Unknown User")
+        self._require_bot_access(channel_id)
+        thread = self.threads[channel_id]
+        if thread["thread_metadata"]["archived"]:
+            raise ApiError(
+                400, 50083, "Thread is archived", violation="member change in an archived thread"
+            )
+        target = self.bot_user_id if user_id is None else int(user_id)
+        if call.method == "PUT":
+            if target != self.bot_user_id:
+                self._require_bot_permission(channel_id, P_SEND_MESSAGES_IN_THREADS)
+            joined = target not in self._thread_members.get(channel_id, {})
+            await self._join_thread(channel_id, target)
+            if joined and target == self.bot_user_id:
+                # Joining a thread also syncs it to the joiner, with its own thread member.
+                await self._broadcast("THREAD_CREATE", self._thread_view(thread), INTENT_GUILDS)
+            return self._no_content()
+        if target != self.bot_user_id:
+            is_creator = (
+                thread["type"] == CHANNEL_TYPE_PRIVATE_THREAD
+                and thread["owner_id"] == self.bot_user["id"]
+            )
+            if not is_creator:
+                self._require_bot_permission(channel_id, P_MANAGE_THREADS)
+        if self._thread_members.get(channel_id, {}).pop(target, None) is not None:
+            await self._thread_members_update(channel_id, removed=[target])
         return self._no_content()
+
+    async def _list_thread_members(self, call: ApiCall) -> web.StreamResponse:
+        """GET /channels/{channel_id}/thread-members (needs the app's GUILD_MEMBERS intent)."""
+        channel_id, _ = self._require_channel(call)
+        if channel_id not in self.threads:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        self._require_bot_access(channel_id)
+        if "members" not in self.allowed_privileged_intents:
+            raise ApiError(403, 50001, "Missing Access")
+        query = call.recorded.query
+        with_member = query.get("with_member") in ("true", "True", "1")
+        members = sorted(
+            self._thread_members.get(channel_id, {}).values(), key=lambda m: int(m["user_id"])
+        )
+        if with_member:  # paginated, as the docs say for with_member=true
+            after = int(query.get("after") or 0)
+            limit = int(query.get("limit") or 100)
+            if not 1 <= limit <= 100:
+                raise ApiError(400, 50035, "Invalid Form Body", violation=f"bad limit {limit}")
+            members = [m for m in members if int(m["user_id"]) > after][:limit]
+        return self._ok([self._thread_member_view(m, with_member) for m in members])
+
+    async def _get_thread_member(self, call: ApiCall) -> web.StreamResponse:
+        """GET /channels/{channel_id}/thread-members/{user_id} (404 10007 if not a member)."""
+        channel_id, _ = self._require_channel(call)
+        if channel_id not in self.threads:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        self._require_bot_access(channel_id)
+        raw = call.params["user_id"]
+        member = self._thread_members.get(channel_id, {}).get(int(raw)) if raw.isdigit() else None
+        if member is None:
+            raise ApiError(404, 10007, "Unknown Member")
+        with_member = call.recorded.query.get("with_member") in ("true", "True", "1")
+        return self._ok(self._thread_member_view(member, with_member))
+
+    def _thread_member_view(self, member: JSON, with_member: bool) -> JSON:
+        """A thread member object, with the guild member when asked."""
+        view = copy.deepcopy(member)
+        if with_member:
+            view["member"] = copy.deepcopy(self.members[int(member["user_id"])])
+        return view
+
+    async def _join_thread(self, thread_id: int, user_id: int) -> None:
+        """Make a user a member of a thread (no-op if already one)."""
+        if user_id not in self._thread_members.setdefault(thread_id, {}):
+            await self._thread_members_update(thread_id, added=[user_id])
+
+    async def _thread_members_update(
+        self, thread_id: int, *, added: Sequence[int] = (), removed: Sequence[int] = ()
+    ) -> None:
+        """Update ``member_count`` and dispatch THREAD_MEMBERS_UPDATE.
+
+        Others' changes need the GUILD_MEMBERS intent; the bot's own always reach it.
+        """
+        thread = self.threads[thread_id]
+        members = self._thread_members.setdefault(thread_id, {})
+        for user_id in added:
+            members.setdefault(
+                user_id,
+                {
+                    "id": str(thread_id),
+                    "user_id": str(user_id),
+                    "join_timestamp": now_iso(),
+                    "flags": 0,
+                },
+            )
+        thread["member_count"] = min(len(members), MAX_THREAD_MEMBER_COUNT)
+        data: JSON = {
+            "id": str(thread_id),
+            "guild_id": str(self.guild_id),
+            "member_count": thread["member_count"],
+        }
+        if added:
+            data["added_members"] = [
+                {
+                    **copy.deepcopy(members[u]),
+                    "member": copy.deepcopy(self.members[u]),
+                    "presence": None,
+                }
+                for u in added
+            ]
+        if removed:
+            data["removed_member_ids"] = [str(u) for u in removed]
+        own = self.bot_user_id in (*added, *removed)
+        if own or self._bot_can_view(thread_id):
+            await self._broadcast("THREAD_MEMBERS_UPDATE", data, 0 if own else INTENT_GUILD_MEMBERS)
 
     async def _app_commands(self, call: ApiCall) -> web.StreamResponse:
         """GET/PUT application commands (global or guild)."""
@@ -2294,7 +2695,21 @@ class FakeDiscord:
             interaction.original_id = int(message["id"])
             interaction._track(message, visible=False)
             resource_message = message
+        elif callback_type == CALLBACK_MODAL:
+            interaction.modal = {
+                "custom_id": data["custom_id"],
+                "title": data["title"],
+                "components": normalize_components(data["components"]),
+            }
         elif callback_type in (CALLBACK_DEFERRED_UPDATE_MESSAGE, CALLBACK_UPDATE_MESSAGE):
+            if "message" not in interaction.payload:
+                raise ApiError(
+                    400,
+                    50035,
+                    "Invalid Form Body",
+                    violation=f"callback type {callback_type} for a modal not opened from a"
+                    " message component",
+                )
             source_id = int(interaction.payload["message"]["id"])
             source = interaction._messages[source_id]
             interaction.original_id = source_id
@@ -2440,7 +2855,7 @@ class FakeDiscord:
         if meta["archived"] and not meta.get("locked"):
             meta["archived"] = False
             meta["archive_timestamp"] = now_iso()
-            await self._broadcast("THREAD_UPDATE", copy.deepcopy(thread), INTENT_GUILDS)
+            await self._dispatch_thread_update(thread)
         elif by_user and meta["archived"]:
             raise ValueError("cannot post into a locked archived thread")
 
@@ -2646,6 +3061,8 @@ class FakeDiscord:
 
     async def _dispatch_message_event(self, event: str, message: JSON) -> None:
         """Dispatch MESSAGE_CREATE/UPDATE (content redacted per session intents)."""
+        if not self._bot_can_view(int(message["channel_id"])):
+            return
         data = self._gateway_message(message)
 
         def per_session(session: _Session, payload: JSON) -> JSON:
@@ -2662,7 +3079,13 @@ class FakeDiscord:
             "channel_id": str(channel_id),
             "guild_id": str(self.guild_id),
         }
-        await self._broadcast("MESSAGE_DELETE", data, INTENT_GUILD_MESSAGES)
+        if self._bot_can_view(channel_id):
+            await self._broadcast("MESSAGE_DELETE", data, INTENT_GUILD_MESSAGES)
+
+    async def _dispatch_thread_update(self, thread: JSON) -> None:
+        """Dispatch THREAD_UPDATE to the bot if it can see the thread."""
+        if self._bot_can_view(int(thread["id"])):
+            await self._broadcast("THREAD_UPDATE", copy.deepcopy(thread), INTENT_GUILDS)
 
     # ------------------------------------------------------------------ gateway
 
@@ -2900,7 +3323,7 @@ class FakeDiscord:
 
 
 def walk_components(components: list[JSON]) -> Iterator[JSON]:
-    """Yield every component depth-first (action rows, v2 containers/sections and their items)."""
+    """Yield every component depth-first (action rows, v2 containers/sections, modal labels)."""
     for component in components:
         if not isinstance(component, dict):
             continue
@@ -2908,9 +3331,10 @@ def walk_components(components: list[JSON]) -> Iterator[JSON]:
         children = component.get("components")
         if isinstance(children, list):
             yield from walk_components(children)
-        accessory = component.get("accessory")
-        if isinstance(accessory, dict):
-            yield from walk_components([accessory])
+        for key in ("accessory", "component"):
+            inner = component.get(key)
+            if isinstance(inner, dict):
+                yield from walk_components([inner])
 
 
 def normalize_components(components: list[JSON]) -> list[JSON]:
@@ -3046,6 +3470,158 @@ def check_components(body: JSON) -> list[SpecViolation]:
                 )
             seen.add(custom_id)
     return out
+
+
+def _modal_violation(path: tuple[str | int, ...], code: str, message: str) -> SpecViolation:
+    """A violation inside a modal callback body (paths start at ``data``)."""
+    return SpecViolation(("data", *path), code, message)
+
+
+def _check_modal_field(
+    path: tuple[str | int, ...], item: JSON, in_label: bool
+) -> list[SpecViolation]:
+    """Check a text input or file upload against the rules the docs give and the spec omits."""
+    out: list[SpecViolation] = []
+    kind = item.get("type")
+    if kind == COMPONENT_FILE_UPLOAD:
+        if not in_label:
+            out.append(
+                _modal_violation(
+                    (*path, "type"),
+                    "COMPONENT_INVALID_PLACEMENT",
+                    "A File Upload must be placed inside a Label (type 18).",
+                )
+            )
+        minimum, maximum = item.get("min_values"), item.get("max_values")
+        if item.get("required", True) is not False and minimum is not None and minimum < 1:
+            out.append(
+                _modal_violation(
+                    (*path, "min_values"),
+                    "NUMBER_TYPE_MIN",
+                    "min_values must be at least 1 when the upload is required.",
+                )
+            )
+        if minimum is not None and maximum is not None and minimum > maximum:
+            out.append(
+                _modal_violation(
+                    (*path, "min_values"), "NUMBER_TYPE_MAX", "min_values exceeds max_values."
+                )
+            )
+    elif kind == COMPONENT_TEXT_INPUT:
+        if not in_label and not item.get("label"):
+            out.append(
+                _modal_violation(
+                    (*path, "label"),
+                    "BASE_TYPE_REQUIRED",
+                    "A Text Input outside a Label needs its own label.",
+                )
+            )
+        minimum, maximum = item.get("min_length"), item.get("max_length")
+        if minimum is not None and maximum is not None and minimum > maximum:
+            out.append(
+                _modal_violation(
+                    (*path, "min_length"), "NUMBER_TYPE_MAX", "min_length exceeds max_length."
+                )
+            )
+    return out
+
+
+def check_modal(data: JSON) -> list[SpecViolation]:
+    """Check a modal (callback type 9 ``data``) like Discord beyond the schema.
+
+    At most 5 top-level components (the docs' limit); File Uploads only inside a Label; a
+    required upload asks for at least one file; a Text Input in a legacy action row has its
+    own label; custom ids are unique.
+    """
+    components = data.get("components")
+    if not isinstance(components, list):
+        return []
+    out: list[SpecViolation] = []
+    if len(components) > MAX_MODAL_COMPONENTS:
+        out.append(
+            _modal_violation(
+                ("components",),
+                "BASE_TYPE_MAX_LENGTH",
+                f"Must be {MAX_MODAL_COMPONENTS} or fewer in length.",
+            )
+        )
+    for index, component in enumerate(components):
+        if not isinstance(component, dict):
+            continue
+        path: tuple[str | int, ...] = ("components", index)
+        if component.get("type") == COMPONENT_LABEL and isinstance(
+            component.get("component"), dict
+        ):
+            out.extend(_check_modal_field((*path, "component"), component["component"], True))
+        elif component.get("type") == COMPONENT_ACTION_ROW:
+            for child_index, child in enumerate(component.get("components") or []):
+                if isinstance(child, dict):
+                    child_path = (*path, "components", child_index)
+                    out.extend(_check_modal_field(child_path, child, False))
+    seen: set[str] = set()
+    for component in walk_components(components):
+        custom_id = component.get("custom_id")
+        if isinstance(custom_id, str):
+            if custom_id in seen:
+                out.append(
+                    _modal_violation(
+                        ("components",),
+                        "COMPONENT_CUSTOM_ID_DUPLICATED",
+                        f"Component custom id {custom_id!r} cannot be duplicated",
+                    )
+                )
+            seen.add(custom_id)
+    return out
+
+
+def _typed_value(component: JSON, value: str) -> str:
+    """Return what a user typed into a text input, refused as Discord's client refuses it."""
+    custom_id = component["custom_id"]
+    if not value:
+        if component.get("required", True) is not False:
+            raise ValueError(f"text input {custom_id!r} is required")
+        return ""
+    minimum = component.get("min_length") or 0
+    maximum = component.get("max_length") or 4000
+    if not minimum <= len(value) <= maximum:
+        raise ValueError(
+            f"text input {custom_id!r} takes {minimum}-{maximum} characters, got {len(value)}"
+        )
+    return value
+
+
+_FILE_TYPE_GROUPS: dict[str, frozenset[str]] = {
+    "image": frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".heic"}),
+    "video": frozenset({".mp4", ".mov", ".webm", ".mkv", ".avi"}),
+    "audio": frozenset({".mp3", ".ogg", ".wav", ".flac", ".m4a", ".opus"}),
+}
+
+
+def _checked_uploads(
+    component: JSON, uploads: list[tuple[str, str, bytes]], size_limit: int
+) -> list[tuple[str, str, bytes]]:
+    """Return the files given for a file upload, refused as Discord's client refuses them."""
+    custom_id = component["custom_id"]
+    if not uploads and component.get("required", True) is False:
+        return []
+    minimum = component.get("min_values")
+    maximum = component.get("max_values")
+    minimum = 1 if minimum is None else int(minimum)
+    maximum = 1 if maximum is None else int(maximum)
+    if not max(minimum, 1) <= len(uploads) <= maximum:
+        raise ValueError(
+            f"file upload {custom_id!r} takes {max(minimum, 1)}-{maximum} files, got {len(uploads)}"
+        )
+    accepted = component.get("file_types") or []
+    for name, _, data in uploads:
+        if len(data) > size_limit:
+            raise ValueError(f"{name} is over the attachment size limit ({size_limit} bytes)")
+        extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if accepted and not any(
+            extension in _FILE_TYPE_GROUPS.get(kind, frozenset({kind.lower()})) for kind in accepted
+        ):
+            raise ValueError(f"file upload {custom_id!r} accepts {accepted}, not {name}")
+    return uploads
 
 
 def _strip_nulls(value: Any) -> Any:

@@ -15,7 +15,16 @@ from discord.ext import commands
 from discord.http import Route, handle_message_parameters
 from PIL import Image
 
-from tests.fakes.discord_server import FakeDiscord, check_components, normalize_components
+from tests.fakes.discord_server import (
+    BOT_ROLE_PERMISSIONS,
+    P_CREATE_PRIVATE_THREADS,
+    P_MANAGE_MESSAGES,
+    P_MANAGE_THREADS,
+    FakeDiscord,
+    check_components,
+    check_modal,
+    normalize_components,
+)
 from tests.fakes.discord_spec import RequestValidator, check_message_limits, load_subset
 
 MESSAGES_ROUTE = r"/channels/\d+/messages"
@@ -851,3 +860,314 @@ def test_component_checks() -> None:
     normalized = normalize_components([row])
     assert normalized[0]["id"] == 1
     assert normalized[0]["components"][0]["id"] == 2
+
+
+def _gateway_events(fake: FakeDiscord, name: str) -> list[dict[str, Any]]:
+    """Return the data of every dispatched gateway event called ``name``, oldest first."""
+    return [data for event, data in fake.gateway_events_sent if event == name]
+
+
+async def test_private_thread_members_and_who_may_write(discord_fake: FakeDiscord) -> None:
+    """A private thread: creator and added members recorded; only they and moderators write."""
+    client = RecordingClient()
+    customer = discord_fake.add_user("omar")
+    stranger = discord_fake.add_user("nosy-member")
+    moderator = discord_fake.add_user("agent", roles=[discord_fake.staff_role_id])
+    desk_role = discord_fake.add_role("Support desk")  # no Manage Threads
+    desk_agent = discord_fake.add_user("desk-agent", roles=[desk_role])
+    async with discord_fake.run_client(client):
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        thread = await channel.create_thread(
+            name="Support · Omar", type=discord.ChannelType.private_thread, invitable=False
+        )
+        assert thread.type is discord.ChannelType.private_thread
+        stored = discord_fake.threads[thread.id]
+        assert stored["type"] == 12
+        assert stored["thread_metadata"]["invitable"] is False
+        assert discord_fake.thread_members(thread.id) == {discord_fake.bot_user_id}
+        await discord_fake.wait_for(lambda: [t.id for t in client.created_threads] == [thread.id])
+        created = _gateway_events(discord_fake, "THREAD_CREATE")
+        assert [(d["id"], d["newly_created"]) for d in created] == [(str(thread.id), True)]
+
+        await thread.add_user(discord.Object(int(customer["id"])))
+        await thread.add_user(discord.Object(int(customer["id"])))  # already one: still 204
+        members = {discord_fake.bot_user_id, int(customer["id"])}
+        assert discord_fake.thread_members(thread.id) == members
+        assert discord_fake.threads[thread.id]["member_count"] == 2
+        # Without the GUILD_MEMBERS intent only the bot's own membership reaches it.
+        updates = _gateway_events(discord_fake, "THREAD_MEMBERS_UPDATE")
+        added = [[m["user_id"] for m in d["added_members"]] for d in updates]
+        assert added == [[str(discord_fake.bot_user_id)]]
+
+        fetched = await thread.fetch_members()
+        assert {m.id for m in fetched} == members
+        assert (await thread.fetch_member(int(customer["id"]))).id == int(customer["id"])
+        with pytest.raises(discord.NotFound) as missing:
+            await thread.fetch_member(int(stranger["id"]))
+        assert missing.value.code == 10007
+
+        await discord_fake.send_user_message(thread.id, customer, "my address is ...")
+        assert (await client.next_message()).author.id == int(customer["id"])
+        for outsider in (stranger, desk_agent):
+            with pytest.raises(PermissionError, match="private thread"):
+                await discord_fake.send_user_message(thread.id, outsider, "tell me everything")
+        await discord_fake.send_user_message(thread.id, moderator, "Agent here.")
+        assert (await client.next_message()).author.id == int(moderator["id"])
+        assert int(moderator["id"]) in discord_fake.thread_members(thread.id)  # posting joins
+
+        await thread.add_user(discord.Object(int(desk_agent["id"])))
+        await discord_fake.send_user_message(thread.id, desk_agent, "Desk here, once added.")
+        assert (await client.next_message()).author.id == int(desk_agent["id"])
+
+        await thread.remove_user(discord.Object(int(customer["id"])))
+        assert int(customer["id"]) not in discord_fake.thread_members(thread.id)
+        with pytest.raises(PermissionError):
+            await discord_fake.send_user_message(thread.id, customer, "still there?")
+    assert [m["content"] for m in discord_fake.messages(discord_fake.support_channel_id)] == []
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+async def test_private_thread_hidden_from_a_bot_that_cannot_see_it() -> None:
+    """Without Manage Threads a bot that leaves a private thread gets none of its events."""
+    permissions = BOT_ROLE_PERMISSIONS & ~P_MANAGE_THREADS
+    async with FakeDiscord(bot_permissions=permissions) as fake:
+        with fake.patch_discord_py():
+            intents = _intents()
+            intents.members = True
+            client = RecordingClient(intents=intents)
+            customer = fake.add_user("omar")
+            async with fake.run_client(client):
+                channel = client.get_channel(fake.support_channel_id)
+                assert isinstance(channel, discord.TextChannel)
+                thread = await channel.create_thread(name="Support · Omar")  # type 12 default
+                assert fake.threads[thread.id]["type"] == 12
+                await thread.add_user(discord.Object(int(customer["id"])))
+                updates = _gateway_events(fake, "THREAD_MEMBERS_UPDATE")
+                assert len(updates) == 2  # with GUILD_MEMBERS the customer's add reaches it too
+
+                await thread.leave()
+                assert fake.thread_members(thread.id) == {int(customer["id"])}
+                await fake.send_user_message(thread.id, customer, "private words")
+                with pytest.raises(discord.Forbidden) as info:
+                    await thread.send("still here?")
+                assert info.value.code == 50001
+            seen = [e for e, d in fake.gateway_events_sent if e == "MESSAGE_CREATE"]
+            assert seen == []
+            assert client.inbox.empty()
+
+            restarted = RecordingClient()
+            async with fake.run_client(restarted):
+                assert restarted.get_channel(thread.id) is None  # not in GUILD_CREATE
+            assert fake.violations == []
+
+
+async def test_private_thread_needs_create_private_threads(discord_fake: FakeDiscord) -> None:
+    """Denied Create Private Threads in the channel, the bot gets 403 50013."""
+    discord_fake.set_permission_overwrite(
+        discord_fake.support_channel_id,
+        discord_fake.bot_user_id,
+        deny=P_CREATE_PRIVATE_THREADS,
+    )
+    client = RecordingClient()
+    async with discord_fake.run_client(client):
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.Forbidden) as info:
+            await channel.create_thread(name="x", type=discord.ChannelType.private_thread)
+        assert info.value.code == 50013
+        public = await channel.create_thread(name="y", type=discord.ChannelType.public_thread)
+        assert discord_fake.threads[public.id]["type"] == 11
+    assert discord_fake.violations == []
+
+
+@pytest.mark.parametrize("may_manage_messages", [True, False])
+async def test_message_delete_needs_manage_messages(
+    discord_fake: FakeDiscord, may_manage_messages: bool
+) -> None:
+    """The bot deletes a customer's message only with Manage Messages; its own always."""
+    if not may_manage_messages:
+        discord_fake.set_permission_overwrite(
+            discord_fake.support_channel_id, discord_fake.bot_user_id, deny=P_MANAGE_MESSAGES
+        )
+    client = RecordingClient()
+    customer = discord_fake.add_user("omar")
+    channel_id = discord_fake.support_channel_id
+    async with discord_fake.run_client(client):
+        await discord_fake.send_user_message(channel_id, customer, "my card number is ...")
+        received = await client.next_message()
+        me = received.guild.me if received.guild else None
+        assert me is not None
+        assert received.channel.permissions_for(me).manage_messages is may_manage_messages
+        if may_manage_messages:
+            await received.delete()
+            assert discord_fake.get_message(channel_id, received.id) is None
+            deletes = _gateway_events(discord_fake, "MESSAGE_DELETE")
+            assert deletes == [
+                {
+                    "id": str(received.id),
+                    "channel_id": str(channel_id),
+                    "guild_id": str(discord_fake.guild_id),
+                }
+            ]
+        else:
+            with pytest.raises(discord.Forbidden) as info:
+                await received.delete()
+            assert info.value.code == 50013
+            assert info.value.text == "Missing Permissions"
+            assert discord_fake.get_message(channel_id, received.id) is not None
+            assert _gateway_events(discord_fake, "MESSAGE_DELETE") == []
+        own = await received.channel.send("moved to a private thread")
+        await own.delete()
+        assert discord_fake.get_message(channel_id, own.id) is None
+    assert discord_fake.violations == []
+
+
+class HelpModal(discord.ui.Modal, title="Get help"):
+    """The panel's modal: a problem, an optional order number, optional receipt photos."""
+
+    problem: discord.ui.Label[HelpModal] = discord.ui.Label(
+        text="What is the problem?",
+        component=discord.ui.TextInput(
+            custom_id="problem", style=discord.TextStyle.paragraph, max_length=1000
+        ),
+    )
+    order: discord.ui.Label[HelpModal] = discord.ui.Label(
+        text="Order number",
+        description="If you have one",
+        component=discord.ui.TextInput(custom_id="order", required=False, max_length=20),
+    )
+    photos: discord.ui.Label[HelpModal] = discord.ui.Label(
+        text="Receipt photos",
+        component=discord.ui.FileUpload(custom_id="photos", required=False, max_values=4),
+    )
+
+    def __init__(self, submissions: list[tuple[str, str, list[tuple[str, bytes]]]]) -> None:
+        """Create the modal, recording what is submitted."""
+        super().__init__(custom_id="help:modal", timeout=None)
+        self.submissions = submissions
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        """Read the fields and download each uploaded file, then answer ephemerally."""
+        problem = self.problem.component
+        order = self.order.component
+        photos = self.photos.component
+        assert isinstance(problem, discord.ui.TextInput)
+        assert isinstance(order, discord.ui.TextInput)
+        assert isinstance(photos, discord.ui.FileUpload)
+        files = [(a.filename, await a.read()) for a in photos.values]
+        self.submissions.append((problem.value, order.value, files))
+        await interaction.response.send_message("Thanks, opening your thread.", ephemeral=True)
+
+
+class HelpPanel(discord.ui.View):
+    """A persistent 'Get help' button that opens :class:`HelpModal`."""
+
+    def __init__(self, submissions: list[tuple[str, str, list[tuple[str, bytes]]]]) -> None:
+        """Create the panel sharing a submission log."""
+        super().__init__(timeout=None)
+        self.submissions = submissions
+
+    @discord.ui.button(label="Get help", custom_id="help:open")
+    async def open_modal(
+        self, interaction: discord.Interaction, button: discord.ui.Button[HelpPanel]
+    ) -> None:
+        """Answer the click with the modal (callback type 9)."""
+        await interaction.response.send_modal(HelpModal(self.submissions))
+
+
+async def test_modal_with_file_upload(discord_fake: FakeDiscord) -> None:
+    """Button -> modal (Labels, Text Inputs, File Upload) -> MODAL_SUBMIT parsed by discord.py."""
+    bot = CommandBot(discord_fake)
+    customer = discord_fake.add_user("omar")
+    other = discord_fake.add_user("someone-else")
+    submissions: list[tuple[str, str, list[tuple[str, bytes]]]] = []
+    png = _png(4, 4)
+    async with discord_fake.run_client(bot):
+        panel = HelpPanel(submissions)
+        bot.add_view(panel)
+        channel = bot.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        sent = await channel.send("Need help? Press the button.", view=panel)
+
+        click = await discord_fake.click_button((channel.id, sent.id), "help:open", customer)
+        assert (await click.wait_for_response())["type"] == 9
+        assert click.modal is not None
+        assert click.modal["custom_id"] == "help:modal"
+        labels = click.modal["components"]
+        assert [(c["type"], c["component"]["type"]) for c in labels] == [(18, 4), (18, 4), (18, 19)]
+        assert all(isinstance(c["id"], int) for c in labels)
+
+        with pytest.raises(ValueError, match="required"):
+            await discord_fake.submit_modal(click, {"order": "42"})
+        with pytest.raises(ValueError, match="no text input"):
+            await discord_fake.submit_modal(click, {"problem": "x", "photos": "y"})
+        five = [("r.png", "image/png", png)] * 5
+        with pytest.raises(ValueError, match="takes 1-4 files"):
+            await discord_fake.submit_modal(click, {"problem": "x"}, {"photos": five})
+
+        files = {"photos": [("receipt.png", "image/png", png), ("bag.jpg", "image/jpeg", b"j")]}
+        submit = await discord_fake.submit_modal(
+            click, {"problem": "Two pizzas missing", "order": "A-1042"}, files
+        )
+        response = await submit.wait_for_message()
+        assert response["content"] == "Thanks, opening your thread."
+        assert submit.ephemeral
+        with pytest.raises(ValueError, match="already submitted"):
+            await discord_fake.submit_modal(click, {"problem": "again"})
+
+        data = submit.payload["data"]
+        assert submit.payload["type"] == 5
+        assert submit.payload["member"]["user"]["id"] == customer["id"]
+        assert submit.payload["message"]["id"] == str(sent.id)
+        upload = data["components"][2]["component"]
+        assert upload["type"] == 19
+        resolved = data["resolved"]["attachments"]
+        assert list(resolved) == upload["values"]
+        assert all(
+            a["ephemeral"] and "/ephemeral-attachments/" in a["url"] for a in resolved.values()
+        )
+
+        later = await discord_fake.click_button((channel.id, sent.id), "help:open", other)
+        await later.wait_for_response()
+        await (await discord_fake.submit_modal(later, {"problem": "Cold food"})).wait_for_message()
+    assert submissions == [
+        ("Two pizzas missing", "A-1042", [("receipt.png", png), ("bag.jpg", b"j")]),
+        ("Cold food", "", []),
+    ]
+    assert [d[1] for d in discord_fake.attachment_downloads] == ["receipt.png", "bag.jpg"]
+    assert discord_fake.violations == []
+    assert discord_fake.unexpected == []
+
+
+def test_modal_checks() -> None:
+    """File Uploads only in Labels, at most 5 components, a required upload wants a file."""
+    text = {"type": 4, "custom_id": "problem", "style": 2}
+    upload = {"type": 19, "custom_id": "photos", "max_values": 4, "required": False}
+    label = {"type": 18, "label": "Problem", "component": text}
+    good = {"custom_id": "m", "title": "Help", "components": [label]}
+    good["components"].append({"type": 18, "label": "Photos", "component": upload})
+    assert check_modal(good) == []
+    assert (
+        RequestValidator().validate(
+            "POST",
+            "/interactions/{interaction_id}/{interaction_token}/callback",
+            {"type": 9, "data": good},
+        )
+        == []
+    )
+    in_row = {**good, "components": [{"type": 1, "components": [upload]}]}
+    assert [v.code for v in check_modal(in_row)] == ["COMPONENT_INVALID_PLACEMENT"]
+    unlabelled = {**good, "components": [{"type": 1, "components": [text]}]}
+    assert [v.path[-1] for v in check_modal(unlabelled)] == ["label"]
+    required_none = {**upload, "required": True, "min_values": 0}
+    bad_min = {**good, "components": [{"type": 18, "label": "P", "component": required_none}]}
+    assert [v.path[-1] for v in check_modal(bad_min)] == ["min_values"]
+    six = {
+        **good,
+        "components": [{**label, "component": {**text, "custom_id": str(i)}} for i in range(6)],
+    }
+    assert [v.code for v in check_modal(six)] == ["BASE_TYPE_MAX_LENGTH"]
+    twice = {**good, "components": [label, label]}
+    assert [v.code for v in check_modal(twice)] == ["COMPONENT_CUSTOM_ID_DUPLICATED"]

@@ -1,0 +1,320 @@
+"""A customer's data on request (export, forget) and the retention purge of idle conversations.
+
+A customer is the `customer_id` of the conversations opened for them. They can also appear in
+other conversations: as the person who opened a ticket there (`tickets.user_id`), as the author
+of a message (`messages.author_id`), as the actor of a ticket's status change, or as the staff
+member who claimed a ticket. Forgetting deletes their own conversations with everything in them
+and anonymises those other traces in place, so staff statistics (ticket counts, times to claim
+and resolve) keep their rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.store.database import Database
+
+DELETED = "[deleted]"
+_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """What forgetting a customer removed or anonymised."""
+
+    conversations: int
+    messages: int
+    receipts: int
+    attachments: int
+    tickets: int
+    tickets_anonymised: int
+    messages_redacted: int
+
+    @property
+    def anything(self) -> bool:
+        """Whether anything at all was stored about the customer."""
+        return any((self.conversations, self.tickets_anonymised, self.messages_redacted))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _rows(rows: Sequence[aiosqlite.Row]) -> list[dict[str, Any]]:
+    return [dict(row) for row in rows]
+
+
+class PrivacyQueries(Database):
+    """Export, forget and purge: the queries behind a customer's rights and RETENTION_DAYS."""
+
+    async def _own_conversation_ids(self, customer_id: str) -> list[int]:
+        rows = await self._all(
+            "SELECT id FROM conversations WHERE customer_id = ? ORDER BY id", (customer_id,)
+        )
+        return [int(row[0]) for row in rows]
+
+    # Export
+
+    async def export_customer(self, customer_id: str) -> dict[str, Any]:
+        """Everything stored about a customer, ready for JSON.
+
+        Their conversations with messages (the system prompt left out: it is ours, not
+        theirs), attachments' metadata, receipts, tickets with their status history, and
+        token usage; then tickets and messages of theirs in other people's conversations.
+        """
+        conversations = [
+            await self._export_conversation(conversation_id)
+            for conversation_id in await self._own_conversation_ids(customer_id)
+        ]
+        own = [c["id"] for c in conversations]
+        elsewhere = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
+        tickets = await self._all(
+            f"SELECT * FROM tickets WHERE user_id = ? {elsewhere} ORDER BY id",
+            (customer_id, *own),
+        )
+        messages = await self._all(
+            "SELECT id, conversation_id, role, content, author_kind, discord_message_id,"
+            f" created_at FROM messages WHERE author_id = ? {elsewhere} ORDER BY id",
+            (customer_id, *own),
+        )
+        return {
+            "customer_id": customer_id,
+            "exported_at": dt.datetime.now(dt.UTC).strftime(_TIMESTAMP),
+            "conversations": conversations,
+            "tickets_in_other_conversations": [
+                await self._export_ticket(dict(row)) for row in tickets
+            ],
+            "messages_in_other_conversations": _rows(messages),
+        }
+
+    async def _export_conversation(self, conversation_id: int) -> dict[str, Any]:
+        row = await self._one(
+            "SELECT id, key, channel_id, customer_id, customer_name, created_at, updated_at"
+            " FROM conversations WHERE id = ?",
+            (conversation_id,),
+        )
+        assert row is not None
+        conversation = dict(row)
+        messages = await self._all(
+            "SELECT id, role, content, tool_calls, tool_call_id, author_id, author_kind,"
+            " discord_message_id, status, created_at FROM messages"
+            " WHERE conversation_id = ? AND role != 'system' ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["messages"] = [
+            {**m, "tool_calls": json.loads(m["tool_calls"]) if m["tool_calls"] else None}
+            for m in _rows(messages)
+        ]
+        attachments = await self._all(
+            "SELECT url, filename, content_type, size, discord_message_id, created_at"
+            " FROM attachments WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["attachments"] = _rows(attachments)
+        receipts = await self._all(
+            "SELECT id, image_url, data, created_at FROM receipts"
+            " WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["receipts"] = [{**r, "data": json.loads(r["data"])} for r in _rows(receipts)]
+        tickets = await self._all(
+            "SELECT * FROM tickets WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        )
+        conversation["tickets"] = [await self._export_ticket(dict(t)) for t in tickets]
+        gaps = await self._all(
+            "SELECT query, created_at FROM help_gaps WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["unanswered_questions"] = _rows(gaps)
+        usage = await self._all(
+            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds,"
+            " cached_tokens, created_at FROM usage WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["usage"] = _rows(usage)
+        return conversation
+
+    async def _export_ticket(self, ticket: dict[str, Any]) -> dict[str, Any]:
+        ticket.pop("tool_call_id", None)  # superseded by request_key, never written now
+        events = await self._all(
+            "SELECT status, actor_id, actor_name, created_at FROM ticket_events"
+            " WHERE ticket_id = ? ORDER BY id",
+            (ticket["id"],),
+        )
+        ticket["events"] = _rows(events)
+        return ticket
+
+    # Forget
+
+    async def forget_customer(self, customer_id: str) -> ForgetReport:
+        """Delete a customer's conversations and anonymise their traces elsewhere, atomically.
+
+        Their own conversations go with every message, attachment, receipt, ticket (and its
+        history), usage row and unanswered question. In other conversations their tickets keep
+        status and times but lose name, issue and who opened them; their messages keep their
+        place in the history (so it stays a valid request) with the text replaced, and the
+        attachments and receipts of those messages are deleted; their name is removed from
+        ticket histories and claims.
+        """
+        async with self._transaction() as db:
+            own = [
+                int(row[0])
+                for row in await (
+                    await db.execute(
+                        "SELECT id FROM conversations WHERE customer_id = ?", (customer_id,)
+                    )
+                ).fetchall()
+            ]
+            counts = await self._count_contents(db, own)
+            redacted = await self._redact_messages_elsewhere(db, customer_id, own)
+            anonymised = await self._anonymise_tickets_elsewhere(db, customer_id, own)
+            await self._delete_conversations(db, own)
+        return ForgetReport(
+            conversations=len(own),
+            messages=counts["messages"],
+            receipts=counts["receipts"],
+            attachments=counts["attachments"],
+            tickets=counts["tickets"],
+            tickets_anonymised=anonymised,
+            messages_redacted=redacted,
+        )
+
+    @staticmethod
+    async def _count_contents(db: aiosqlite.Connection, own: list[int]) -> dict[str, int]:
+        counts = {}
+        for table in ("messages", "receipts", "attachments", "tickets"):
+            if not own:
+                counts[table] = 0
+                continue
+            cursor = await db.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE conversation_id IN ({_marks(own)})", own
+            )
+            row = await cursor.fetchone()
+            counts[table] = int(row[0]) if row else 0
+        return counts
+
+    @staticmethod
+    async def _redact_messages_elsewhere(
+        db: aiosqlite.Connection, customer_id: str, own: list[int]
+    ) -> int:
+        outside = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
+        found = await (
+            await db.execute(
+                "SELECT conversation_id, discord_message_id FROM messages"
+                f" WHERE author_id = ? {outside}",
+                (customer_id, *own),
+            )
+        ).fetchall()
+        for conversation_id, discord_message_id in found:
+            if discord_message_id is None:
+                continue
+            urls = [
+                row[0]
+                for row in await (
+                    await db.execute(
+                        "SELECT url FROM attachments"
+                        " WHERE conversation_id = ? AND discord_message_id = ?",
+                        (conversation_id, discord_message_id),
+                    )
+                ).fetchall()
+            ]
+            if not urls:
+                continue
+            receipts = (
+                f"SELECT id FROM receipts WHERE conversation_id = ? AND image_url IN"
+                f" ({_marks(urls)})"
+            )
+            await db.execute(
+                f"UPDATE tickets SET receipt_id = NULL WHERE receipt_id IN ({receipts})",
+                (conversation_id, *urls),
+            )
+            await db.execute(
+                f"DELETE FROM receipts WHERE id IN ({receipts})", (conversation_id, *urls)
+            )
+            await db.execute(
+                "DELETE FROM attachments WHERE conversation_id = ? AND discord_message_id = ?",
+                (conversation_id, discord_message_id),
+            )
+        cursor = await db.execute(
+            f"UPDATE messages SET content = ?, author_id = NULL WHERE author_id = ? {outside}",
+            (DELETED, customer_id, *own),
+        )
+        return cursor.rowcount
+
+    @staticmethod
+    async def _anonymise_tickets_elsewhere(
+        db: aiosqlite.Connection, customer_id: str, own: list[int]
+    ) -> int:
+        outside = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
+        # The events queued or sent for those tickets carry the ticket as it was: they go,
+        # and with them any delivery still pending (their data is not forwarded any more).
+        await db.execute(
+            f"DELETE FROM outbox WHERE ticket_id IN (SELECT id FROM tickets WHERE user_id = ?"
+            f" {outside})",
+            (customer_id, *own),
+        )
+        await db.execute(
+            "UPDATE outbox SET actor_id = NULL, actor_name = ? WHERE actor_id = ?",
+            (DELETED, customer_id),
+        )
+        cursor = await db.execute(
+            "UPDATE tickets SET customer_name = ?, issue = ?, user_display = ?, user_id = NULL"
+            f" WHERE user_id = ? {outside}",
+            (DELETED, DELETED, DELETED, customer_id, *own),
+        )
+        anonymised = cursor.rowcount
+        await db.execute(
+            "UPDATE tickets SET claimed_by = NULL, claimed_by_name = ? WHERE claimed_by = ?",
+            (DELETED, customer_id),
+        )
+        await db.execute(
+            "UPDATE ticket_events SET actor_id = NULL, actor_name = ? WHERE actor_id = ?",
+            (DELETED, customer_id),
+        )
+        return anonymised
+
+    # Retention
+
+    async def purge_idle(self, days: int, *, now: dt.datetime | None = None) -> int:
+        """Delete conversations without a message for more than `days` days; return how many.
+
+        A conversation whose ticket is still open or claimed is kept: staff are not done with
+        it. `days` of 0 or less purges nothing (retention off).
+        """
+        if days <= 0:
+            return 0
+        moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        cutoff = (moment - dt.timedelta(days=days)).strftime(_TIMESTAMP)
+        async with self._transaction() as db:
+            idle = [
+                int(row[0])
+                for row in await (
+                    await db.execute(
+                        "SELECT id FROM conversations WHERE updated_at < ? AND NOT EXISTS"
+                        " (SELECT 1 FROM tickets t WHERE t.conversation_id = conversations.id"
+                        "  AND t.status IN ('open', 'claimed'))",
+                        (cutoff,),
+                    )
+                ).fetchall()
+            ]
+            await self._delete_conversations(db, idle)
+        return len(idle)
+
+    @staticmethod
+    async def _delete_conversations(db: aiosqlite.Connection, ids: list[int]) -> None:
+        """Delete conversations and, by cascade, everything in them."""
+        if not ids:
+            return
+        # A ticket elsewhere pointing at one of their receipts would block the cascade.
+        await db.execute(
+            "UPDATE tickets SET receipt_id = NULL WHERE receipt_id IN"
+            f" (SELECT id FROM receipts WHERE conversation_id IN ({_marks(ids)}))",
+            ids,
+        )
+        await db.execute(f"DELETE FROM conversations WHERE id IN ({_marks(ids)})", ids)
