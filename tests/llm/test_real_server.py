@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 
 from bot.frontends.console import local_attachment
-from bot.llm.agent import RoundCompleted, TextDelta, ToolFinished, ToolStarted, TurnDone
-from bot.llm.client import make_client
+from bot.llm import Endpoint
 from bot.llm.stream import ToolCallRequest
-from bot.llm.structured import StructuredModel
 from bot.support.context import Customer, SupportContext
-from bot.support.conversation import UserTurn
+from bot.support.conversation import EMPTY_ANSWER
+from bot.support.events import Incoming, ReplyText, ToolStarted, TurnEnded
 from bot.support.receipts import EXTRACTION_PROMPT, Receipt
 from tests.conftest import EngineHarness, engine_harness
 from tests.llm.real_server import API_KEY, RunningServer, llama_server, missing_packages
@@ -33,7 +32,6 @@ pytestmark = pytest.mark.skipif(
 
 CUSTOMER = Customer(id="2001", display_name="lena", mention="<@2001>")
 READ_THIS = "Extract the information contained in this receipt (as text, not an image):"
-KNOWN_EVENTS = (TextDelta, ToolStarted, ToolFinished, RoundCompleted, TurnDone)
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +61,10 @@ async def run_turn(
     harness: EngineHarness, key: str, text: str
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """One customer turn as a frontend runs it; returns the events and the stored history."""
-    engine = harness.engine
-    conversation = await engine.open_conversation(key, customer=CUSTOMER)
-    async with engine.lock(conversation):
-        events = [e async for e in engine.turn(conversation, UserTurn(text, CUSTOMER))]
+    incoming = Incoming(key, CUSTOMER.id, CUSTOMER.display_name, text, opens=True)
+    events = [e async for e in harness.engine.receive(incoming)]
+    conversation = await harness.store.get_conversation(key)
+    assert conversation is not None
     history = [m.to_chat() for m in await harness.store.load_history(conversation.id)]
     return events, history
 
@@ -104,10 +102,11 @@ async def test_a_streamed_answer_is_shown_in_pieces_and_stored(llama, tmp_path: 
         assert conversation is not None
         usage = await harness.store.usage_for_conversation(conversation.id)
 
-    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    deltas = [e.text for e in events if isinstance(e, ReplyText)]
     assert len(deltas) > 3, "the answer should arrive as a stream of pieces"
     done = events[-1]
-    assert isinstance(done, TurnDone)
+    assert isinstance(done, TurnEnded)
+    assert done.notice == ""
     assert done.text == "".join(deltas)
     assert done.text.strip()
     assert [m["role"] for m in history][:2] == ["system", "user"]
@@ -127,7 +126,10 @@ async def test_structured_output_comes_back_as_a_valid_receipt(llama):
     SmolLM2 reads no images, so the receipt is given as text: this tests the schema plumbing
     (`response_format` from the pydantic model, llama.cpp's constrained output, validation).
     """
-    vision = StructuredModel(make_client(api_key=API_KEY, base_url=llama.base_url), llama.model)
+    endpoint = Endpoint(
+        api_key=API_KEY, base_url=llama.base_url, connect_timeout=10, read_timeout=60, max_retries=2
+    )
+    vision = endpoint.structured_model(llama.model)
     # One worked example first: without it the tiny model repeats items until it is cut off.
     example = Receipt.model_validate(
         {
@@ -144,7 +146,8 @@ async def test_structured_output_comes_back_as_a_valid_receipt(llama):
         {"role": "user", "content": f"{READ_THIS}\nSushi Go 2024-06-01\n2 x Maki 4.00"},
     ]
 
-    receipt = await vision.parse(messages, Receipt)
+    async with endpoint:
+        receipt = await vision.parse(messages, Receipt)
 
     assert isinstance(receipt, Receipt)
     assert Receipt.model_validate_json(receipt.model_dump_json()) == receipt
@@ -160,25 +163,19 @@ async def test_an_empty_answer_ends_the_turn_and_the_next_turn_works(
     async with engine_harness(mute_llama, database, **real_settings(mute_llama)) as harness:
         events, history = await run_turn(harness, "console:empty", "Hello?")
 
-    assert isinstance(events[-1], TurnDone)
+    assert isinstance(events[-1], TurnEnded)
     assert not [e for e in events if isinstance(e, ToolStarted)]
     assert not [m for m in history if m.get("tool_calls") or m["role"] == "tool"]
 
     async with engine_harness(llama, database, **real_settings(llama)) as harness:
         events, history = await run_turn(harness, "console:empty", "Are you there?")
 
-    assert [e for e in events if isinstance(e, TextDelta)]
-    assert isinstance(events[-1], TurnDone)
+    assert [e for e in events if isinstance(e, ReplyText)]
+    assert isinstance(events[-1], TurnEnded)
     assert [m["role"] for m in history][-2:] == ["user", "assistant"]
     assert history[-1]["content"] == events[-1].text
 
 
-# Remove this mark when the engine's fallback for an empty answer lands (issue 8, point 3):
-# the test then passes, and strict=True makes the suite fail until the mark is gone.
-@pytest.mark.xfail(
-    strict=True,
-    reason="today an empty answer is stored as null content and the engine tells nothing",
-)
 async def test_an_empty_answer_is_never_stored_empty_and_the_customer_is_told(
     mute_llama, tmp_path: Path
 ):
@@ -192,16 +189,9 @@ async def test_an_empty_answer_is_never_stored_empty_and_the_customer_is_told(
         events, history = await run_turn(harness, "console:empty", "Hello?")
 
     assert history_problems(history) == []
-    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
-    notices = [e for e in events if not isinstance(e, KNOWN_EVENTS)]
-    replies = [m for m in history if m["role"] == "assistant"]
-    stored_text = replies[-1]["content"] if replies else None
-    told = (
-        bool(shown.strip())
-        or bool(notices)
-        or bool(isinstance(stored_text, str) and stored_text.strip())
-    )
-    assert told, "the customer must be told something"
+    shown = "".join(e.text for e in events if isinstance(e, ReplyText))
+    assert shown == EMPTY_ANSWER, "the customer must be told something"
+    assert history[-1] == {"role": "assistant", "content": EMPTY_ANSWER}
 
 
 async def test_an_image_to_a_text_only_model_is_a_tool_error_not_a_crash(llama, tmp_path: Path):
@@ -215,7 +205,9 @@ async def test_an_image_to_a_text_only_model_is_a_tool_error_not_a_crash(llama, 
     overrides = {**real_settings(llama), "llm_max_retries": 0}
     async with engine_harness(llama, tmp_path / "bot.sqlite3", **overrides) as harness:
         engine = harness.engine
-        conversation = await engine.open_conversation("console:photo", customer=CUSTOMER)
+        conversation = await harness.store.get_or_create_conversation(
+            "console:photo", customer_id=CUSTOMER.id
+        )
         await harness.store.add_attachments(conversation.id, [attachment])
         call = ToolCallRequest(
             "call_1", "analyze_receipt_image", json.dumps({"image_url": attachment.url})
