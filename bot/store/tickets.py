@@ -78,10 +78,25 @@ class TicketQueries(OutboxQueries):
         receipt_id: int | None,
         channel_id: int | None = None,
         event: str | None = None,
+        unless_active: bool = False,
     ) -> tuple[Ticket, bool]:
         """Create a ticket; a request key the conversation used before returns the ticket it
-        opened (created False): a retried request never opens a second one."""
+        opened (created False): a retried request never opens a second one.
+
+        With `unless_active`, the conversation's open or claimed ticket, if it has one, is
+        returned instead (created False), decided in the same transaction: a hand-off asked
+        twice at once (a command and the model's tool) opens one ticket.
+        """
         async with self._transaction() as db:
+            if unless_active:
+                async with db.execute(
+                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
+                    " AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
+                    (conversation_id, TicketStatus.OPEN, TicketStatus.CLAIMED),
+                ) as found:
+                    active = await found.fetchone()
+                if active is not None:
+                    return from_row(Ticket, active), False
             cursor = await db.execute(
                 "INSERT INTO tickets (conversation_id, request_key, customer_name, issue,"
                 " user_id, user_display, thread_url, receipt_id, channel_id)"

@@ -64,13 +64,14 @@ class TicketDesk:
         issue: str,
         request_id: str | None,
         thread_url: str | None,
+        unless_active: bool = False,
     ) -> tuple[Ticket, bool]:
         """Open a ticket (once per request id in the conversation) for staff; at most a few
-        an hour."""
+        an hour. With `unless_active`, the conversation's open or claimed ticket instead."""
         if (
             request_id is None
             or await self.store.get_ticket_by_request(conversation.id, request_id) is None
-        ):
+        ) and (not unless_active or await self.store.active_ticket(conversation.id) is None):
             since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
             recent = await self.store.count_tickets_since(conversation.id, since)
             if recent >= self.tickets_per_hour:
@@ -90,6 +91,7 @@ class TicketDesk:
             receipt_id=receipt.id if receipt else None,
             channel_id=conversation.channel_id,
             event=TICKET_CREATED,
+            unless_active=unless_active,
         )
         return ticket, created
 
@@ -102,10 +104,8 @@ class TicketDesk:
         request_id: str | None,
         thread_url: str | None,
     ) -> tuple[Ticket, bool]:
-        """The customer wants a person: their active ticket, or a new one."""
-        active = await self.store.active_ticket(conversation.id)
-        if active is not None:
-            return active, False
+        """The customer wants a person: their active ticket, or a new one (decided in one
+        transaction, so two hand-offs at once open one ticket)."""
         return await self.open_ticket(
             conversation,
             customer,
@@ -113,6 +113,7 @@ class TicketDesk:
             issue=f"The customer asked to talk to a person. {reason}".strip(),
             request_id=request_id,
             thread_url=thread_url,
+            unless_active=True,
         )
 
     async def claim(self, ticket_id: int, staff: Person) -> Ticket:

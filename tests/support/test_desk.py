@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import aiosqlite
@@ -138,3 +139,39 @@ async def test_upgrading_a_database_backfills_ticket_history(tmp_path):
     ]
     assert ticket is not None
     assert ticket.claimed_by is None
+
+
+async def test_two_claims_at_once_give_one_winner(harness):
+    """Two staff pressing Claim together: one claims it, the other hears who did."""
+    ticket = await _ticket(harness, "console:race-claim")
+    ben = Person(id="2002", display_name="Ben (staff)")
+    outcomes = await asyncio.gather(
+        harness.engine.desk.claim(ticket.id, ANA),
+        harness.engine.desk.claim(ticket.id, ben),
+        return_exceptions=True,
+    )
+    won = [o for o in outcomes if not isinstance(o, Exception)]
+    lost = [o for o in outcomes if isinstance(o, DeskError)]
+    assert len(won) == 1
+    assert len(lost) == 1
+    assert str(lost[0]) == f"Ticket #{ticket.id} is already claimed by {won[0].claimed_by_name}."
+    events = await harness.store.ticket_events(ticket.id)
+    assert [e.status for e in events] == ["open", "claimed"]
+
+
+async def test_a_hand_off_asked_twice_at_once_opens_one_ticket(harness):
+    """/human and the model's request_human racing: one ticket, the other gets it too."""
+    conversation = await harness.store.get_or_create_conversation(
+        "console:race-human", customer_id=OMAR.id
+    )
+    outcomes = await asyncio.gather(
+        *(
+            harness.engine.desk.hand_off(
+                conversation, OMAR, reason=reason, request_id=request, thread_url=None
+            )
+            for reason, request in (("command", "interaction:1"), ("tool", "tool:call_1:x"))
+        )
+    )
+    assert len({ticket.id for ticket, _ in outcomes}) == 1
+    assert sorted(created for _, created in outcomes) == [False, True]
+    assert len(await harness.store.tickets_for_conversation(conversation.id)) == 1
