@@ -46,6 +46,7 @@ def build_engine(
         attachments=attachments,
         vision=llm.structured_model(settings.vision_model),
         help_center=HelpCenter(store, settings.knowledge_dir),
+        allow_image_urls=settings.allow_image_urls,
     )
     agent: Agent[SupportContext] = Agent(
         model=llm.chat_model(settings.chat_model, reasoning_effort=settings.reasoning_effort),

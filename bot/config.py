@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     knowledge_dir: Path | None = None
     # 0 (unset): conversations are kept until `forget`; otherwise idle ones are purged.
     retention_days: int = Field(default=0, ge=0)
+    # private: a private thread per conversation, only the customer added (staff with
+    # Manage Threads see it anyway); public: a public thread from the customer's message.
+    thread_visibility: Literal["private", "public"] = "private"
+    # Off: only images delivered in the conversation are read; a link a customer typed is
+    # refused and fetched by nobody.
+    allow_image_urls: bool = False
 
     @field_validator("knowledge_dir")
     @classmethod

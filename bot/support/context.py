@@ -35,6 +35,8 @@ class Services:
     attachments: AttachmentReader
     vision: StructuredModel
     help_center: HelpCenter | None = None
+    # Whether a typed image link may be handed to the vision model (ALLOW_IMAGE_URLS).
+    allow_image_urls: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,6 +122,9 @@ class _ConversationState:
     def __init__(self) -> None:
         # Taken before any other await of `receive`: messages are stored in arrival order.
         self.storing = asyncio.Lock()
+        # Held while a reply is written, so a notice from outside waits for its end. Taken
+        # before `storing` wherever both are held.
+        self.replying = asyncio.Lock()
         self.answering = False
         # Answerable messages stored, and how many of them a turn has read.
         self.received = 0
@@ -330,26 +333,27 @@ class SupportEngine:
                 # Over the turn budget: more messages may gather; one turn answers them all.
                 await asyncio.sleep(wait)
                 continue
-            async with state.storing:
-                answering = state.received
-                if await self._held_by_staff(conversation):
-                    state.answered = answering
-                    return
-                await self.services.store.turn_started(conversation.id)
-                history = await request_history(
-                    self.services.store, conversation.id, self.context_budget
-                )
-                state.during_turn = []
-            try:
-                async for event in self._turn(conversation, customer, history, incoming.link):
-                    yield event
-            finally:
+            async with state.replying:
                 async with state.storing:
-                    arrived, state.during_turn = state.during_turn, None
-                    if arrived:
-                        await asyncio.shield(
-                            self.services.store.move_to_end(conversation.id, arrived)
-                        )
+                    answering = state.received
+                    if await self._held_by_staff(conversation):
+                        state.answered = answering
+                        return
+                    await self.services.store.turn_started(conversation.id)
+                    history = await request_history(
+                        self.services.store, conversation.id, self.context_budget
+                    )
+                    state.during_turn = []
+                try:
+                    async for event in self._turn(conversation, customer, history, incoming.link):
+                        yield event
+                finally:
+                    async with state.storing:
+                        arrived, state.during_turn = state.during_turn, None
+                        if arrived:
+                            await asyncio.shield(
+                                self.services.store.move_to_end(conversation.id, arrived)
+                            )
             state.answered = answering
 
     async def _turn(
@@ -506,6 +510,17 @@ class SupportEngine:
         text = (HANDED_OFF if created else ALREADY_WITH_STAFF).format(ticket=ticket.id)
         await self.record_notice(key, text)
         return text
+
+    async def tell(self, key: str, text: str, show: Callable[[str], Awaitable[None]]) -> None:
+        """A notice from outside the conversation (staff claimed or resolved its ticket):
+        stored, then shown with `show`, never in the middle of a reply being written (it
+        waits for the reply's end, and the next turn waits for it)."""
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _ConversationState()
+        async with state.replying, state.storing:
+            await self.record_notice(key, text)
+            await show(text)
 
     async def record_notice(self, key: str, text: str) -> None:
         """Store a notice shown in the conversation (a ticket claimed or resolved)."""

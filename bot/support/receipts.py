@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from bot.llm.errors import LLMError
 from bot.llm.tools import ToolError, tool
+from bot.store import Attachment
 from bot.support.context import SupportContext
 from bot.support.images import ImageRejectedError, to_data_url_off_loop
 
@@ -79,7 +80,10 @@ async def analyze_receipt_image(
     args: AnalyzeReceiptArgs, context: SupportContext, call_id: str
 ) -> str:
     """Read a receipt image the customer sent: date, items (quantity, unit price in cents), currency and total in cents."""  # noqa: E501
-    image = await _image_for_vision(args.image_url, context)
+    delivered = await context.services.store.find_attachment(
+        context.conversation.id, args.image_url
+    )
+    image = await _image_for_vision(args.image_url, delivered, context)
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": EXTRACTION_PROMPT},
         {
@@ -95,22 +99,36 @@ async def analyze_receipt_image(
     except LLMError as exc:
         log.warning("receipt analysis failed: %s", exc)
         raise ToolError(f"the receipt could not be read ({exc.user_message})") from exc
-    data = receipt.model_dump(mode="json")
-    await context.services.store.add_receipt(
-        context.conversation.id, tool_call_id=call_id, image_url=args.image_url, data=data
-    )
+    if delivered is not None:
+        # Only a photo the customer attached here becomes the conversation's receipt (and
+        # so a ticket's): a typed link proves nothing about the customer's order.
+        await context.services.store.add_receipt(
+            context.conversation.id,
+            tool_call_id=call_id,
+            image_url=args.image_url,
+            data=receipt.model_dump(mode="json"),
+        )
     return receipt.model_dump_json()
 
 
-async def _image_for_vision(url: str, context: SupportContext) -> str:
-    """Delivered attachments go as data URLs of their bytes; typed links go as they are."""
-    attachment = await context.services.store.find_attachment(context.conversation.id, url)
+async def _image_for_vision(
+    url: str, attachment: Attachment | None, context: SupportContext
+) -> str:
+    """A delivered attachment goes as a data URL of its bytes, read through the platform.
+
+    A URL the customer typed is refused, and fetched by nobody, unless ALLOW_IMAGE_URLS is
+    on; then the vision model gets the https link (the bot never downloads it).
+    """
     if attachment is None:
+        if not context.services.allow_image_urls:
+            raise ToolError(
+                "that image was not attached in this conversation, and links are not opened."
+                " Ask the customer to attach the photo to a message here."
+            )
         if not url.startswith("https://"):
             raise ToolError(
                 "that is neither an image attached in this conversation nor an https link"
             )
-        # A link the customer typed: the vision model fetches it; the bot never downloads it.
         return url
     try:
         data = await context.services.attachments.read(attachment)

@@ -11,7 +11,7 @@ from bot.store import Attachment
 from bot.support.context import Customer
 from bot.support.conversation import INTERRUPTED_MARK
 from bot.support.events import Incoming, ReplyText, ToolFinished, TurnEnded
-from tests.conftest import CHAT_MODEL, VISION_MODEL
+from tests.conftest import CHAT_MODEL, VISION_MODEL, engine_harness
 from tests.fakes.openai_server import BrokenStream, Call, Fault, Reply, Structured, ToolCalls
 from tests.support.test_images import image_bytes
 
@@ -181,15 +181,37 @@ async def test_receipt_goes_to_the_vision_model_as_a_data_url_and_back(harness, 
     assert receipt.data == RECEIPT
 
 
-async def test_a_typed_link_is_passed_to_the_vision_model_as_a_url(harness, llm):
-    """A URL the customer typed is not downloaded by the bot; the vision model gets the URL."""
+async def test_a_typed_link_is_refused_and_fetched_by_nobody(harness, llm):
+    """A URL the customer typed is not an attachment of the conversation: the tool refuses
+    it with an explanation for the model, and no vision request is made."""
+    url = "https://example.com/receipt.png"
+    llm.script(
+        ToolCalls([Call("analyze_receipt_image", {"image_url": url})]),
+        Reply("Please attach the photo itself."),
+    )
+    conversation, events = await run(harness, "console:typed", f"my receipt is at {url}")
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert not finished.ok
+    assert "not attached in this conversation" in finished.result
+    assert len(llm.requests) == 2  # the two chat requests, no vision request
+    assert all(r["model"] == CHAT_MODEL for r in llm.requests)
+    assert await harness.store.latest_receipt(conversation.id) is None
+
+
+async def test_with_allow_image_urls_a_typed_link_goes_to_the_model_but_not_to_a_ticket(
+    llm, tmp_path
+):
+    """ALLOW_IMAGE_URLS=true: the vision model gets the typed https link (the bot does not
+    download it), and its reading is not kept as the conversation's receipt."""
     url = "https://example.com/receipt.png"
     llm.script(
         ToolCalls([Call("analyze_receipt_image", {"image_url": url})]),
         Structured(RECEIPT),
         Reply("Read it."),
     )
-    await run(harness, "console:typed", f"my receipt is at {url}")
+    async with engine_harness(llm, tmp_path / "db.sqlite3", allow_image_urls=True) as h:
+        conversation, _ = await run(h, "console:typed", f"my receipt is at {url}")
+        assert await h.store.latest_receipt(conversation.id) is None
     assert llm.requests[1]["messages"][1]["content"][1]["image_url"]["url"] == url
 
 
@@ -208,7 +230,10 @@ async def test_a_typed_link_is_passed_to_the_vision_model_as_a_url(harness, llm)
             "issue: String should have at most 2000 characters",
         ),
         (Call("refund_everything", {}), "unknown tool 'refund_everything'"),
-        (Call("analyze_receipt_image", {"image_url": "file:///etc/passwd"}), "neither an image"),
+        (
+            Call("analyze_receipt_image", {"image_url": "file:///etc/passwd"}),
+            "not attached in this conversation",
+        ),
     ],
 )
 async def test_bad_tool_calls_become_errors_for_the_model(harness, llm, call, error):

@@ -12,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.frontends.discord.edit_budget import EditBudgets
+from bot.frontends.discord.panel import HelpButton
 from bot.frontends.discord.views import PageButton, TicketButton
 from bot.support.conversation import SupportEngine
 
@@ -44,6 +45,7 @@ class SupportBot(commands.Bot):
         support_channel_id: int,
         staff_channel_id: int,
         staff_role_id: int | None = None,
+        private_threads: bool = True,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
         **options: Any,
     ) -> None:
@@ -65,6 +67,7 @@ class SupportBot(commands.Bot):
         self.support_channel_id = support_channel_id
         self.staff_channel_id = staff_channel_id
         self.staff_role_id = staff_role_id
+        self.private_threads = private_threads
         self._commands_synced = False
         self.shutdown_grace = shutdown_grace
         # Message handlers, commands and button presses under way: shutdown waits for them.
@@ -74,7 +77,7 @@ class SupportBot(commands.Bot):
         """Load the cogs and the persistent ticket buttons (they work across restarts)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(TicketButton, PageButton)
+        self.add_dynamic_items(TicketButton, PageButton, HelpButton)
         self.tree.error(self._on_app_command_error)
         await self.engine.prepare()
 

@@ -41,6 +41,7 @@ def build_support_bot(settings: Settings, make_engine: EngineFactory, **options:
         support_channel_id=support_channel_id,
         staff_channel_id=staff_channel_id,
         staff_role_id=settings.staff_role_id,
+        private_threads=settings.thread_visibility == "private",
         **options,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 
 import discord
 
@@ -28,6 +29,20 @@ STATUS_LABELS = {
 }
 
 
+# Lines Discord renders as headings, small text or quotes.
+_BLOCK_MARKUP = re.compile(r"^(\s*)(#{1,3}\s|-#\s|>)", re.MULTILINE)
+
+
+def staff_safe(text: str) -> str:
+    """Text a customer or the model wrote, shown to staff as the plain text it is.
+
+    Markdown is escaped, so `[your refund](https://phish...)` shows its URL instead of
+    hiding it behind words, bold and headings stay literal, and mentions cannot render.
+    """
+    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    return _BLOCK_MARKUP.sub(r"\1\\\2", escaped)
+
+
 def parse_time(stamp: str) -> dt.datetime:
     """A stored UTC timestamp as an aware datetime."""
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
@@ -37,16 +52,16 @@ def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed
     """The staff post of a ticket: number, status, customer, name, issue, receipt, thread."""
     embed = discord.Embed(
         title=f"Ticket #{ticket.id}",
-        description=ticket.issue[:4096],
+        description=staff_safe(ticket.issue)[:4096],
         colour=STATUS_COLOURS.get(ticket.status, discord.Colour.light_grey()),
         timestamp=parse_time(ticket.created_at),
     )
     embed.add_field(name="Status", value=STATUS_LABELS.get(ticket.status, ticket.status))
     customer = f"<@{ticket.user_id}>" if ticket.user_id else "unknown"
     if ticket.user_display:
-        customer += f" ({ticket.user_display})"
+        customer += f" ({staff_safe(ticket.user_display)})"
     embed.add_field(name="Customer", value=customer[:1024])
-    embed.add_field(name="Name given", value=ticket.customer_name[:1024])
+    embed.add_field(name="Name given", value=staff_safe(ticket.customer_name)[:1024])
     if ticket.status == TicketStatus.CLAIMED and ticket.claimed_by and ticket.claimed_at:
         since = int(parse_time(ticket.claimed_at).timestamp())
         embed.add_field(
@@ -56,7 +71,7 @@ def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed
         embed.add_field(name="Thread", value=ticket.thread_url, inline=False)
     if receipt is not None:
         summary = summarize(Receipt.model_validate(receipt.data))
-        embed.add_field(name="Receipt", value=summary[:1024], inline=False)
+        embed.add_field(name="Receipt", value=staff_safe(summary)[:1024], inline=False)
     embed.set_footer(text="Created")
     return embed
 

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
+from bot.frontends.discord.cogs.support import MOVED_HERE
 from tests.fakes.discord_server import FakeDiscord, RecordedRequest
 
 NO_PINGS = {"parse": []}
+PRIVATE_THREAD = 12
+CARRIED = re.compile(r"^\*\*[^*]+\*\* wrote:\n")
 
 
 def bot_messages(fake: FakeDiscord, channel_id: int) -> list[str]:
-    """Contents of the bot's messages in a channel or thread, oldest first."""
+    """Contents of the bot's answers in a channel or thread, oldest first.
+
+    A private conversation opens with the customer's words carried into the thread and a
+    note that they were moved there; those are the customer's, not answers, and are left out
+    (`carried_over` reads them).
+    """
     return [
         m["content"]
         for m in fake.messages(channel_id)
         if m["author"]["id"] == str(fake.bot_user_id)
+        and not CARRIED.match(m["content"])
+        and m["content"] != MOVED_HERE
+    ]
+
+
+def carried_over(fake: FakeDiscord, thread_id: int) -> list[dict]:
+    """The bot's copies of a customer's first message in their private thread."""
+    return [
+        m
+        for m in fake.messages(thread_id)
+        if m["author"]["id"] == str(fake.bot_user_id) and CARRIED.match(m["content"])
     ]
 
 
@@ -27,7 +48,15 @@ def message_writes(fake: FakeDiscord, channel_id: int | None = None) -> list[Rec
     ]
     if channel_id is not None:
         writes = [r for r in writes if r.path.startswith(f"/channels/{channel_id}/")]
-    return writes
+    # The customer's words carried into a private thread are not part of any reply.
+    return [
+        w
+        for w in writes
+        if not (
+            isinstance(w.json, dict)
+            and (CARRIED.match(w.json.get("content") or "") or w.json.get("content") == MOVED_HERE)
+        )
+    ]
 
 
 async def wait_for_reply(
@@ -42,8 +71,32 @@ async def wait_for_reply(
 
 
 async def open_thread(fake: FakeDiscord, author: dict, content: str, **kwargs) -> int:
-    """Write in the support channel and return the id of the thread the bot opens."""
-    message = await fake.send_user_message(fake.support_channel_id, author, content, **kwargs)
-    thread_id = int(message["id"])
-    await fake.wait_for(lambda: thread_id in fake.threads, timeout=10)
+    """Write in the support channel and return the id of the thread the bot opens (a
+    private one by default: the customer is added to it)."""
+    before = set(fake.threads)
+    await fake.send_user_message(fake.support_channel_id, author, content, **kwargs)
+    await fake.wait_for(lambda: set(fake.threads) - before, timeout=10)
+    (thread_id,) = set(fake.threads) - before
+    if fake.threads[thread_id]["type"] == PRIVATE_THREAD:
+        await fake.wait_for(lambda: int(author["id"]) in fake.thread_members(thread_id))
     return thread_id
+
+
+def attached(body: dict) -> str:
+    """The image URL the customer's first message names, as the model reads it (in a private
+    conversation, the thread's copy of the photo)."""
+    found = re.search(r"Attached image: (\S+)", body["messages"][1]["content"])
+    assert found is not None, body["messages"][1]["content"]
+    return found[1]
+
+
+def answer_in_order(llm, *answers) -> None:
+    """Answer the next requests in order; an answer may be a function of the request body
+    (a tool call naming the URL the model was given, say)."""
+    queue = list(answers)
+
+    def next_answer(body: dict):
+        answer = queue.pop(0)
+        return answer(body) if callable(answer) else answer
+
+    llm.set_responder(next_answer)

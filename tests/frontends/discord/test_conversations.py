@@ -5,14 +5,17 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 
 import pytest
 
+from bot.frontends.discord.cogs.support import MOVED_HERE
 from bot.frontends.discord.renderer import CURSOR
 from tests.fakes.openai_server import Call, Fault, Reply, Structured, ToolCalls
 from tests.frontends.discord.helpers import (
     NO_PINGS,
     bot_messages,
+    carried_over,
     message_writes,
     open_thread,
     wait_for_reply,
@@ -20,20 +23,39 @@ from tests.frontends.discord.helpers import (
 from tests.support.test_conversation import RECEIPT
 from tests.support.test_images import image_bytes
 
+
+def attached(body: dict) -> str:
+    """The image URL the customer's first message named, as the model reads it."""
+    return re.search(r"Attached image: (\S+)", body["messages"][1]["content"])[1]
+
+
 GREETING = "Hello Omar! I'm the Dashly assistant. How can I help with your order today?"
 
 
-async def test_greeting_opens_a_thread_and_streams_the_answer(runner, discord_fake, llm):
-    """A message in the support channel gets a public thread with the streamed reply."""
+async def test_greeting_opens_a_private_thread_and_streams_the_answer(runner, discord_fake, llm):
+    """A message in the support channel gets a private thread with only the customer added;
+    the message is carried over as the first turn and removed from the channel; the reply
+    streams."""
     omar = discord_fake.add_user("omar")
     llm.script(Reply(GREETING, chunk_size=6, delay=0.02))
     async with runner.running():
-        thread_id = await open_thread(discord_fake, omar, "Hi!")
+        before = set(discord_fake.threads)
+        original = await discord_fake.send_user_message(
+            discord_fake.support_channel_id, omar, "Hi!"
+        )
+        await discord_fake.wait_for(lambda: set(discord_fake.threads) - before)
+        (thread_id,) = set(discord_fake.threads) - before
         await wait_for_reply(discord_fake, thread_id, [GREETING])
     thread = discord_fake.threads[thread_id]
     assert thread["parent_id"] == str(discord_fake.support_channel_id)
-    assert thread["type"] == 11
+    assert thread["type"] == 12
     assert thread["name"] == "Support · omar"
+    assert discord_fake.thread_members(thread_id) == {discord_fake.bot_user_id, int(omar["id"])}
+    assert discord_fake.get_message(discord_fake.support_channel_id, int(original["id"])) is None
+    (copy,) = carried_over(discord_fake, thread_id)
+    assert copy["content"] == "**omar** wrote:\n> Hi!"
+    assert MOVED_HERE in [m["content"] for m in discord_fake.messages(thread_id)]
+    assert llm.requests[0]["messages"][1] == {"role": "user", "content": "Hi!"}
     writes = message_writes(discord_fake, thread_id)
     first = writes[0]
     assert first.method == "POST"
@@ -43,7 +65,20 @@ async def test_greeting_opens_a_thread_and_streams_the_answer(runner, discord_fa
     assert writes[-1].json["content"] == GREETING
     assert all(w.json["allowed_mentions"] == NO_PINGS for w in writes)
     assert discord_fake.requests_matching("POST", f"/channels/{thread_id}/typing")
-    assert llm.requests[0]["messages"][1] == {"role": "user", "content": "Hi!"}
+
+
+async def test_public_threads_when_configured(runner, discord_fake, llm):
+    """THREAD_VISIBILITY=public: a public thread from the customer's message, which stays."""
+    runner.settings = runner.settings.model_copy(update={"thread_visibility": "public"})
+    omar = discord_fake.add_user("omar")
+    llm.script(Reply(GREETING))
+    async with runner.running():
+        message = await discord_fake.send_user_message(discord_fake.support_channel_id, omar, "Hi!")
+        thread_id = int(message["id"])
+        await wait_for_reply(discord_fake, thread_id, [GREETING])
+    assert discord_fake.threads[thread_id]["type"] == 11
+    assert discord_fake.get_message(discord_fake.support_channel_id, thread_id) is not None
+    assert carried_over(discord_fake, thread_id) == []
 
 
 async def test_edits_are_progressive_and_about_a_second_apart(runner, discord_fake, llm):
@@ -98,7 +133,7 @@ async def test_login_problem_becomes_a_ticket_in_the_staff_channel(runner, disco
     assert embed["description"] == issue
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert fields["Name given"] == "Omar"
-    assert fields["Customer"] == f"<@{omar['id']}> (omar_k)"
+    assert fields["Customer"] == f"<@{omar['id']}> (omar\\_k)"  # Markdown stays literal
     assert fields["Thread"] == (f"https://discord.com/channels/{discord_fake.guild_id}/{thread_id}")
     staff_write = message_writes(discord_fake, discord_fake.staff_channel_id)[0]
     assert staff_write.json["allowed_mentions"] == NO_PINGS
@@ -113,13 +148,17 @@ async def test_receipt_is_read_and_a_refund_ticket_carries_it(runner, discord_fa
         "I read your receipt: 2 × Margherita pizza ... total 27.24 EUR. Open a refund ticket?"
     )
     issue = "Refund for 2 missing Margherita pizzas (2 × 8.50 EUR) from the order of 2024-05-03."
-    llm.script(
-        ToolCalls([Call("analyze_receipt_image", {"image_url": attachment["url"]})]),
-        Structured(RECEIPT),
-        Reply(read_back),
-        ToolCalls([Call("create_customer_ticket", {"name": "Ana", "issue": issue})], style="whole"),
-        Reply("Done: ticket #1 is open for your refund."),
-    )
+    # The model calls the tool with the URL it was given: the thread's copy of the photo.
+    answers = [
+        lambda body: ToolCalls([Call("analyze_receipt_image", {"image_url": attached(body)})]),
+        lambda body: Structured(RECEIPT),
+        lambda body: Reply(read_back),
+        lambda body: ToolCalls(
+            [Call("create_customer_ticket", {"name": "Ana", "issue": issue})], style="whole"
+        ),
+        lambda body: Reply("Done: ticket #1 is open for your refund."),
+    ]
+    llm.set_responder(lambda body: answers.pop(0)(body))  # noqa: PLW0108 - the next one each time
     async with runner.running():
         thread_id = await open_thread(
             discord_fake, ana, "Two pizzas were missing", attachments=[attachment]
@@ -129,11 +168,14 @@ async def test_receipt_is_read_and_a_refund_ticket_carries_it(runner, discord_fa
         await wait_for_reply(
             discord_fake, thread_id, [read_back, "Done: ticket #1 is open for your refund."]
         )
+    (copy,) = carried_over(discord_fake, thread_id)
+    (copied,) = copy["attachments"]
     user_turn = llm.requests[0]["messages"][1]["content"]
-    assert user_turn == f"Two pizzas were missing\nAttached image: {attachment['url']}"
+    assert user_turn == f"Two pizzas were missing\nAttached image: {copied['url']}"
     vision_image = llm.requests[1]["messages"][1]["content"][1]["image_url"]["url"]
     assert vision_image == "data:image/jpeg;base64," + base64.b64encode(photo).decode()
-    assert len(discord_fake.attachment_downloads) == 1
+    # Read once to carry it into the private thread, once (the copy) for the vision model.
+    assert len(discord_fake.attachment_downloads) == 2
     tool_result = llm.requests[2]["messages"][-1]
     assert json.loads(tool_result["content"]) == RECEIPT
     (post,) = discord_fake.messages(discord_fake.staff_channel_id)
@@ -285,10 +327,7 @@ async def test_two_messages_at_once_take_turns(runner, discord_fake, llm):
         Reply("Second answer."),
     )
     async with runner.running():
-        message = await discord_fake.send_user_message(
-            discord_fake.support_channel_id, customer, "one"
-        )
-        thread_id = int(message["id"])
+        thread_id = await open_thread(discord_fake, customer, "one")
         await discord_fake.wait_for(lambda: len(llm.requests) == 1)
         await discord_fake.send_user_message(thread_id, customer, "two")
         await wait_for_reply(

@@ -7,7 +7,14 @@ import asyncio
 from bot.frontends.discord.bot import conversation_key
 from bot.support.conversation import EMPTY_MESSAGE_REPLY
 from tests.fakes.openai_server import Call, Reply, ToolCalls
-from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
+from tests.frontends.discord.helpers import (
+    answer_in_order,
+    attached,
+    bot_messages,
+    carried_over,
+    open_thread,
+    wait_for_reply,
+)
 from tests.support.test_images import image_bytes
 
 
@@ -85,9 +92,11 @@ async def test_images_beyond_the_per_message_cap_get_a_note(runner, discord_fake
         "r1.png was not read: I read up to 1 images a message."
         in bot_messages(discord_fake, thread_id)[0]
     )
+    (copy,) = carried_over(discord_fake, thread_id)
+    first, second = copy["attachments"]
     turn = llm.requests[0]["messages"][1]["content"]
-    assert f"Attached image: {photos[0]['url']}" in turn
-    assert photos[1]["url"] not in turn.replace("(Attachment note", "")
+    assert f"Attached image: {first['url']}" in turn
+    assert second["url"] not in turn
 
 
 async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, llm):
@@ -95,8 +104,9 @@ async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, ll
     broken = discord_fake.add_attachment(
         "receipt.jpg", b"\xff\xd8\xff\xe0 not a jpeg", "image/jpeg"
     )
-    llm.script(
-        ToolCalls([Call("analyze_receipt_image", {"image_url": broken["url"]})]),
+    answer_in_order(
+        llm,
+        lambda body: ToolCalls([Call("analyze_receipt_image", {"image_url": attached(body)})]),
         Reply("I couldn't read that photo. Could you send a clearer one?"),
     )
     async with runner.running():

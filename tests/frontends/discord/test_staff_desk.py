@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from tests.conftest import outbox_drained
 from tests.fakes.openai_server import Call, Reply, Structured, ToolCalls
-from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
+from tests.frontends.discord.helpers import (
+    answer_in_order,
+    attached,
+    bot_messages,
+    open_thread,
+    wait_for_reply,
+)
 from tests.support.test_conversation import RECEIPT
 from tests.support.test_images import image_bytes
 
@@ -211,8 +217,9 @@ async def test_a_repeated_tool_call_posts_one_ticket(runner, discord_fake, llm):
 async def test_receipt_that_does_not_add_up_is_flagged_for_staff(runner, discord_fake, llm):
     """The staff post warns when the receipt's items do not sum to its total."""
     photo = discord_fake.add_attachment("r.png", image_bytes("PNG"), "image/png")
-    llm.script(
-        ToolCalls([Call("analyze_receipt_image", {"image_url": photo["url"]})]),
+    answer_in_order(
+        llm,
+        lambda body: ToolCalls([Call("analyze_receipt_image", {"image_url": attached(body)})]),
         Structured(dict(RECEIPT, total_in_cents=3100)),
         ToolCalls([Call("create_customer_ticket", {"name": "Ana", "issue": "Overcharged"})]),
         Reply("Ticket #1 is open."),

@@ -11,8 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.panel import PANEL_TEXT, panel_view
 from bot.frontends.discord.permissions import is_staff
-from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
+from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
 from bot.frontends.discord.views import pages_view
 from bot.support.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
 from bot.support.help_center import HelpGap
@@ -81,8 +82,8 @@ def list_embed(
     title = "Open tickets" if status == "active" else "All tickets"
     embed = discord.Embed(title=f"{title} ({total})", colour=discord.Colour.blurple())
     lines = [
-        f"**#{t.id}** {STATUS_LABELS.get(t.status, t.status)} · {t.customer_name}"
-        f" · {t.issue[:80]}{'…' if len(t.issue) > 80 else ''}"
+        f"**#{t.id}** {STATUS_LABELS.get(t.status, t.status)} · {staff_safe(t.customer_name)}"
+        f" · {staff_safe(t.issue[:80])}{'…' if len(t.issue) > 80 else ''}"
         + (f" · [thread]({t.thread_url})" if t.thread_url else "")
         for t in tickets
     ]
@@ -98,7 +99,7 @@ def gaps_embed(gaps: list[HelpGap]) -> discord.Embed:
     )
     lines = [
         f"`{gap.created_at[:16].replace('T', ' ')}` "
-        f"{discord.utils.escape_markdown(gap.query[:150])}{'…' if len(gap.query) > 150 else ''}"
+        f"{staff_safe(gap.query[:150])}{'…' if len(gap.query) > 150 else ''}"
         for gap in gaps
     ]
     embed.description = "\n".join(lines) if lines else "None yet: every question found an article."
@@ -106,6 +107,10 @@ def gaps_embed(gaps: list[HelpGap]) -> discord.Embed:
     return embed
 
 
+# Customers do not even see the desk's commands: members who may manage threads do, and a
+# server's admins can grant them to the staff role in Server Settings > Integrations.
+@app_commands.default_permissions(manage_threads=True)
+@app_commands.guild_only()
 class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work support tickets"):
     """Claim, resolve and reopen tickets from their posts; list them and see statistics."""
 
@@ -139,22 +144,45 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
             await interaction.followup.send(str(exc), ephemeral=True)
             return
         log.info("ticket #%d %s by %s", ticket.id, ticket.status, staff.display_name)
+        if ticket.status == TicketStatus.CLAIMED:
+            await self._let_in(ticket, interaction.user)
         await self._tell_customer(ticket, staff)
 
+    async def _let_in(self, ticket: Ticket, user: discord.abc.User) -> None:
+        """A staff member who cannot see private threads (staff by STAFF_ROLE_ID alone) is
+        added to the thread of the ticket they claimed, to talk to the customer there."""
+        if ticket.channel_id is None:
+            return
+        thread = self.bot.get_channel(ticket.channel_id)
+        if not isinstance(thread, discord.Thread) or not thread.is_private():
+            return
+        member = thread.guild.get_member(user.id)
+        if member is not None and thread.permissions_for(member).manage_threads:
+            return
+        try:
+            await thread.add_user(discord.Object(user.id))
+        except discord.HTTPException:
+            log.exception("could not add %s to the thread of ticket #%d", user.id, ticket.id)
+
     async def _tell_customer(self, ticket: Ticket, staff: Person) -> None:
-        """Post the change in the customer's thread and keep it in the conversation."""
+        """Post the change in the customer's thread (between replies) and keep it in the
+        conversation."""
         notice = customer_notice(ticket, staff)
         if notice is None or ticket.channel_id is None:
             return
-        try:
-            thread = self.bot.get_channel(ticket.channel_id) or await self.bot.fetch_channel(
-                ticket.channel_id
-            )
-            if isinstance(thread, discord.abc.Messageable):
-                await thread.send(notice, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.exception("could not tell the customer about ticket #%d", ticket.id)
-        await self.bot.engine.record_notice(conversation_key(ticket.channel_id), notice)
+        channel_id = ticket.channel_id
+
+        async def show(text: str) -> None:
+            try:
+                thread = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(
+                    channel_id
+                )
+                if isinstance(thread, discord.abc.Messageable):
+                    await thread.send(text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.exception("could not tell the customer about ticket #%d", ticket.id)
+
+        await self.bot.engine.tell(conversation_key(channel_id), notice, show)
 
     async def on_page_button(
         self, interaction: discord.Interaction[Any], status: str, page: int
@@ -193,6 +221,23 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
         """Staff: counts by status and median first-response and resolution times."""
         stats = await self.bot.engine.desk.stats()
         await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
+
+    @app_commands.command(
+        name="panel", description="Post the 'Get help' panel in the support channel"
+    )
+    async def panel(self, interaction: discord.Interaction[Any]) -> None:
+        """Staff: a message with a button that opens the help form (it keeps working after
+        restarts)."""
+        channel = self.bot.get_channel(self.bot.support_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            await interaction.response.send_message(
+                "The support channel is not reachable.", ephemeral=True
+            )
+            return
+        await channel.send(PANEL_TEXT, view=panel_view(), allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            f"The panel is in {channel.mention}.", ephemeral=True
+        )
 
     @app_commands.command(name="gaps", description="Questions the help center could not answer")
     async def gaps(self, interaction: discord.Interaction[Any]) -> None:

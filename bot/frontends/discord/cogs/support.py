@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -29,10 +30,16 @@ from bot.support.events import (
     TurnEnded,
     TurnStarted,
 )
+from bot.support.images import is_image
 
 log = logging.getLogger(__name__)
 
 INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
+MOVED_HERE = (
+    "🔒 I moved your message here from the support channel: this conversation is private,"
+    " only you and our support team can see it."
+)
+NO_THREAD = "Sorry, I can't open a conversation right now. Please try again in a moment."
 
 
 def thread_name(author: discord.abc.User) -> str:
@@ -46,6 +53,7 @@ class SupportCog(commands.Cog):
     def __init__(self, bot: SupportBot) -> None:
         self.bot = bot
         self._cut: list[Conversation] = []
+        self._reported: set[str] = set()
 
     async def cog_load(self) -> None:
         """Before the gateway connects (so before any new turn): note the replies a crash
@@ -87,18 +95,171 @@ class SupportCog(commands.Cog):
         await self._relay(message.channel, self.bot.engine.receive(incoming))
 
     async def _open_conversation(self, message: discord.Message) -> None:
-        try:
-            thread = await message.create_thread(
-                name=thread_name(message.author), auto_archive_duration=1440
-            )
-        except discord.HTTPException:
-            log.exception("could not open a thread for message %d", message.id)
+        """A message in the support channel opens the customer's thread and is its first."""
+        if not self.bot.private_threads:
+            try:
+                public = await message.create_thread(
+                    name=thread_name(message.author), auto_archive_duration=1440
+                )
+            except discord.HTTPException:
+                log.exception("could not open a thread for message %d", message.id)
+                return
+            incoming = self._incoming(message, public, opens=True)
+            await self._relay(public, self.bot.engine.receive(incoming))
             return
-        incoming = self._incoming(message, thread, opens=True)
+        if not isinstance(message.channel, discord.TextChannel):
+            return
+        thread = await self._private_thread(message.channel, message.author)
+        if thread is None:
+            return
+        copy, left = await self._carry_over(
+            thread, message.author, message.content, list(message.attachments)
+        )
+        incoming = self._incoming(
+            message, thread, opens=True, attachments=[*(copy.attachments if copy else []), *left]
+        )
+        if copy is not None and not any(_is_image(a) for a in left):
+            # Nothing the conversation needs stays behind: the original can go.
+            await self._take_down(message, thread)
         await self._relay(thread, self.bot.engine.receive(incoming))
 
+    async def open_from_form(
+        self,
+        interaction: discord.Interaction[Any],
+        problem: str,
+        order: str,
+        photos: list[discord.Attachment],
+    ) -> None:
+        """The panel's form: a private thread with what the customer wrote as its first
+        message (their photos carried into the thread as well)."""
+        self.bot.track_work()
+        channel = self.bot.get_channel(self.bot.support_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            await interaction.response.send_message(NO_THREAD, ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        thread = await self._private_thread(channel, interaction.user)
+        if thread is None:
+            await interaction.followup.send(NO_THREAD, ephemeral=True)
+            return
+        text = problem.strip() + (f"\nOrder number: {order.strip()}" if order.strip() else "")
+        copy, left = await self._carry_over(thread, interaction.user, text, photos)
+        await interaction.followup.send(
+            f"I've opened a private conversation for you: {thread.mention}", ephemeral=True
+        )
+        user = interaction.user
+        incoming = Incoming(
+            conversation=conversation_key(thread.id),
+            author_id=str(user.id),
+            author_name=user.display_name,
+            text=text,
+            attachments=_attachments([*(copy.attachments if copy else []), *left]),
+            message_id=copy.id if copy else None,
+            opens=True,
+            channel_id=thread.id,
+            link=thread.jump_url,
+        )
+        await self._relay(thread, self.bot.engine.receive(incoming))
+
+    async def _private_thread(
+        self, channel: discord.TextChannel, customer: discord.abc.User
+    ) -> discord.Thread | None:
+        """A private thread in the support channel with the customer added (staff who may
+        manage threads see it anyway; nobody else can)."""
+        try:
+            thread = await channel.create_thread(
+                name=thread_name(customer),
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+                auto_archive_duration=1440,
+            )
+            await thread.add_user(discord.Object(customer.id))
+        except discord.Forbidden:
+            self._report_once(
+                "Create Private Threads",
+                "cannot open private threads in the support channel: grant the bot Create"
+                " Private Threads (and Send Messages in Threads)",
+            )
+            return None
+        except discord.HTTPException:
+            log.exception("could not open a private thread for %s", customer.id)
+            return None
+        return thread
+
+    async def _carry_over(
+        self,
+        thread: discord.Thread,
+        author: discord.abc.User,
+        text: str,
+        attachments: list[discord.Attachment],
+    ) -> tuple[discord.Message | None, list[discord.Attachment]]:
+        """Post the customer's first words (and photos) in their thread.
+
+        The original may be removed from the support channel, and Discord's links to its
+        attachments with it: the thread's copies of the photos are the ones the
+        conversation keeps. Returns the copy and the attachments it does not carry (files
+        that are not images, or too large to upload again), which stay as they were.
+        """
+        limit = thread.guild.filesize_limit
+        files: list[discord.File] = []
+        left: list[discord.Attachment] = []
+        for attachment in attachments:
+            image = is_image(
+                Attachment(
+                    attachment.url, attachment.filename, attachment.content_type, attachment.size
+                )
+            )
+            if not image or attachment.size > limit:
+                left.append(attachment)
+                continue
+            try:
+                files.append(await attachment.to_file())
+            except discord.HTTPException:
+                log.warning("could not copy attachment %s", attachment.filename)
+                left.append(attachment)
+        quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
+        content = f"**{discord.utils.escape_markdown(author.display_name)}** wrote:\n{quoted}"
+        try:
+            copy = await thread.send(content[:2000], files=files, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("could not carry the first message into thread %d", thread.id)
+            return None, attachments
+        return copy, left
+
+    async def _take_down(self, message: discord.Message, thread: discord.Thread) -> None:
+        """Remove the public original when the bot may, and say so in the thread."""
+        channel = message.channel
+        me = message.guild.me if message.guild else None
+        if (
+            me is None
+            or not isinstance(channel, discord.TextChannel)
+            or not channel.permissions_for(me).manage_messages
+        ):
+            self._report_once(
+                "Manage Messages",
+                "customers' first messages stay visible in the support channel: grant the bot"
+                " Manage Messages there to move them into the private threads",
+            )
+            return
+        try:
+            await message.delete()
+        except discord.HTTPException:
+            log.warning("could not remove message %d from the support channel", message.id)
+            return
+        await _send_quietly(thread, MOVED_HERE)
+
+    def _report_once(self, permission: str, consequence: str) -> None:
+        if permission not in self._reported:
+            self._reported.add(permission)
+            log.error("Missing permission %s: %s", permission, consequence)
+
     def _incoming(
-        self, message: discord.Message, channel: discord.abc.Messageable, *, opens: bool = False
+        self,
+        message: discord.Message,
+        channel: discord.abc.Messageable,
+        *,
+        opens: bool = False,
+        attachments: list[discord.Attachment] | None = None,
     ) -> Incoming:
         """The message as the engine takes it: who wrote what, where, and their standing."""
         author = message.author
@@ -113,9 +274,7 @@ class SupportCog(commands.Cog):
             author_id=str(author.id),
             author_name=author.display_name,
             text=message.content,
-            attachments=[
-                Attachment(a.url, a.filename, a.content_type, a.size) for a in message.attachments
-            ],
+            attachments=_attachments(message.attachments if attachments is None else attachments),
             message_id=message.id,
             author_is_staff=staff,
             opens=opens,
@@ -150,6 +309,14 @@ class SupportCog(commands.Cog):
                 if reply is not None:
                     # Cut short (shutdown, a bug): the reply still loses its cursor.
                     await asyncio.shield(_finish(reply, INTERRUPTED_NOTICE))
+
+
+def _attachments(attachments: list[discord.Attachment]) -> list[Attachment]:
+    return [Attachment(a.url, a.filename, a.content_type, a.size) for a in attachments]
+
+
+def _is_image(attachment: discord.Attachment) -> bool:
+    return is_image(_attachments([attachment])[0])
 
 
 async def _finish(reply: StreamingReply, notice: str) -> None:
