@@ -76,8 +76,11 @@ def reduce(run: RunResult) -> SizeMetrics:
             first_piece = min(first_piece, times[0])
             last_piece = max(last_piece, times[-1])
         writes = sorted(run.writes.get(reply.thread_id, []))
-        if writes:
-            from_message.append(writes[0][0] - reply.sent_at)
+        # The first write of the reply's own text (a private thread opens with the
+        # customer's words carried over, which are not the answer).
+        first_text = next((at for at, text in writes if text and reply.text.startswith(text)), None)
+        if first_text is not None:
+            from_message.append(first_text - reply.sent_at)
         # The longest prefix of the reply each request had shown by then.
         shown_at: list[float] = []
         shown_len: list[int] = []

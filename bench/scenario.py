@@ -285,18 +285,19 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
                 )
                 for conversation, user in zip(conversations, users, strict=True):
                     conversation.sent_at = time.monotonic()
-                    message = await discord_fake.send_user_message(
+                    await discord_fake.send_user_message(
                         discord_fake.support_channel_id,
                         user,
                         f"Hi, this is customer {conversation.index}: where is my order?",
                     )
-                    conversation.thread_id = int(message["id"])
-                expected = {c.thread_id: c.text for c in conversations}
                 done: set[int] = set()
                 scanned = first_request
                 deadline = time.monotonic() + wait
                 while len(done) < size and time.monotonic() < deadline:
                     await asyncio.sleep(0.2)
+                    # Each customer's thread (a private one by default) is found by its name.
+                    _find_threads(discord_fake, conversations)
+                    expected = {c.thread_id: c.text for c in conversations if c.thread_id}
                     scanned = _writes_done(discord_fake, expected, done, scanned)
                 timed_out = len(done) < size
                 # Requests still in flight (a typing, say) land before the books are closed.
@@ -323,6 +324,21 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
                 lags=lags,
                 timed_out=timed_out,
             )
+
+
+THREAD_ROUTES = (
+    "/channels/{channel_id}/messages/{message_id}/threads",  # public, from the message
+    "/channels/{channel_id}/threads",  # private
+)
+
+
+def _find_threads(discord_fake: LimitedDiscord, conversations: list[Conversation]) -> None:
+    """Note the thread the bot opened for each customer (named after them)."""
+    by_name = {str(t.get("name")): int(t["id"]) for t in discord_fake.threads.values()}
+    for conversation in conversations:
+        if not conversation.thread_id:
+            name = f"Support · customer{conversation.index:03d}"
+            conversation.thread_id = by_name.get(name, 0)
 
 
 def _collect(
@@ -372,7 +388,12 @@ def _collect(
         statuses=[r.status for r in requests],
         typing_requests=sum(r.route == TYPING_ROUTE for r in requests),
         thread_creations=sum(
-            r.route == "/channels/{channel_id}/messages/{message_id}/threads" for r in requests
+            r.route
+            in (
+                "/channels/{channel_id}/messages/{message_id}/threads",
+                "/channels/{channel_id}/threads",
+            )
+            for r in requests
         ),
         bot_cpu=bot_cpu,
         bot_peak_kib=peak,

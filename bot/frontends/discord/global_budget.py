@@ -34,8 +34,9 @@ OTHER_EVERY = 4
 # Interaction endpoints are not bound by the global limit.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 
-# A new conversation starts with its thread: it goes with the first texts of replies.
-THREAD_START = re.compile(r"^/channels/\d+(/messages/\d+)?/threads$")
+# A new conversation starts with its thread and, when private, the customer's admission to
+# it: they go with the first texts of replies.
+THREAD_START = re.compile(r"^/channels/\d+((/messages/\d+)?/threads|/thread-members/\d+)$")
 
 Route = tuple[str, str]  # (method, path below the API base), as a request is made
 

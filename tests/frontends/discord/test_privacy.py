@@ -21,7 +21,7 @@ from tests.frontends.discord.helpers import (
     open_thread,
     wait_for_reply,
 )
-from tests.frontends.discord.test_staff_desk import fields, staff_post
+from tests.frontends.discord.test_staff_desk import fields, open_ticket, staff_post
 from tests.support.test_conversation import RECEIPT
 from tests.support.test_images import image_bytes
 
@@ -108,16 +108,8 @@ async def test_two_claims_at_once_give_one_winner(runner, discord_fake, llm):
     """Two staff press Claim together: one has it, the other is told who does."""
     sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
     kim = discord_fake.add_user("kim", roles=[discord_fake.staff_role_id])
-    llm.script(
-        ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": "late"})]),
-        Reply("Ticket #1 is open."),
-    )
     async with runner.running():
-        thread_id = await open_thread(discord_fake, discord_fake.add_user("omar"), "late!")
-        await wait_for_reply(discord_fake, thread_id, ["Ticket #1 is open."])
-        await discord_fake.wait_for(
-            lambda: bool(discord_fake.messages(discord_fake.staff_channel_id))
-        )
+        thread_id = await open_ticket(discord_fake, llm, discord_fake.add_user("omar"))
         post = staff_post(discord_fake)
         presses = await asyncio.gather(
             discord_fake.click_button(post, "ticket:claim:1", sam),
@@ -142,16 +134,8 @@ async def test_a_desk_role_member_joins_the_thread_they_claim(runner, discord_fa
     desk_role = discord_fake.add_role("Support desk")
     clerk = discord_fake.add_user("clerk", roles=[desk_role])
     runner.settings = runner.settings.model_copy(update={"staff_role_id": desk_role})
-    llm.script(
-        ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": "late"})]),
-        Reply("Ticket #1 is open."),
-    )
     async with runner.running():
-        thread_id = await open_thread(discord_fake, discord_fake.add_user("omar"), "late!")
-        await wait_for_reply(discord_fake, thread_id, ["Ticket #1 is open."])
-        await discord_fake.wait_for(
-            lambda: bool(discord_fake.messages(discord_fake.staff_channel_id))
-        )
+        thread_id = await open_ticket(discord_fake, llm, discord_fake.add_user("omar"))
         assert not discord_fake.can_view(int(clerk["id"]), thread_id)
         press = await discord_fake.click_button(staff_post(discord_fake), "ticket:claim:1", clerk)
         await press.wait_for_response()

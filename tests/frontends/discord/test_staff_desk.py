@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import outbox_drained
 from tests.fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.frontends.discord.helpers import (
@@ -303,10 +305,10 @@ async def test_tickets_list_paginates_and_stats_count(runner, discord_fake, llm)
             "tickets", sam, discord_fake.staff_channel_id, subcommand="stats"
         )
         await stats.wait_for_response()
-        refused = await discord_fake.run_command(
-            "tickets", omar, discord_fake.staff_channel_id, subcommand="list"
-        )
-        await refused.wait_for_response()
+        with pytest.raises(PermissionError):  # hidden from customers: Discord refuses
+            await discord_fake.run_command(
+                "tickets", omar, discord_fake.staff_channel_id, subcommand="list"
+            )
     assert listing.ephemeral
     assert first_page["title"] == "Open tickets (11)"
     lines = first_page["description"].splitlines()
@@ -320,8 +322,6 @@ async def test_tickets_list_paginates_and_stats_count(runner, discord_fake, llm)
     assert counts["🟢 Resolved"] == "1"
     assert "Median time to resolution" in counts
     assert counts["Undelivered events"] == "0"
-    assert refused.ephemeral
-    assert refused.content == "Only support staff can work tickets."
 
 
 async def test_tickets_gaps_lists_unanswered_questions_for_staff(runner, discord_fake, llm):
@@ -337,10 +337,10 @@ async def test_tickets_gaps_lists_unanswered_questions_for_staff(runner, discord
             "tickets", sam, discord_fake.staff_channel_id, subcommand="gaps"
         )
         await gaps.wait_for_response()
-        refused = await discord_fake.run_command(
-            "tickets", omar, discord_fake.staff_channel_id, subcommand="gaps"
-        )
-        await refused.wait_for_response()
+        with pytest.raises(PermissionError):  # hidden from customers: Discord refuses
+            await discord_fake.run_command(
+                "tickets", omar, discord_fake.staff_channel_id, subcommand="gaps"
+            )
     assert gaps.ephemeral
     embed = gaps.embeds[0]
     assert embed["title"] == "Questions the help center could not answer"
@@ -349,8 +349,6 @@ async def test_tickets_gaps_lists_unanswered_questions_for_staff(runner, discord
         "is the app in Spanish",
         "do you deliver \\*\\*alcohol\\*\\*?",
     ]
-    assert refused.ephemeral
-    assert refused.content == "Only support staff can work tickets."
 
 
 async def test_slash_commands_are_registered_in_the_guild(runner, discord_fake, llm):

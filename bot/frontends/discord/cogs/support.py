@@ -17,6 +17,7 @@ import discord
 from discord.ext import commands
 
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
+from bot.frontends.discord.global_budget import Lane
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
 from bot.support.conversation import CUT_BY_RESTART
@@ -118,10 +119,11 @@ class SupportCog(commands.Cog):
         incoming = self._incoming(
             message, thread, opens=True, attachments=[*(copy.attachments if copy else []), *left]
         )
-        if copy is not None and not any(_is_image(a) for a in left):
-            # Nothing the conversation needs stays behind: the original can go.
-            await self._take_down(message, thread)
         await self._relay(thread, self.bot.engine.receive(incoming))
+        if copy is not None and not any(_is_image(a) for a in left):
+            # Nothing the conversation needs stays behind: the original can go (after the
+            # answer, which the customer waits for, has had the requests it needed).
+            await self._take_down(message, thread)
 
     async def open_from_form(
         self,
@@ -219,8 +221,13 @@ class SupportCog(commands.Cog):
                 left.append(attachment)
         quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
         content = f"**{discord.utils.escape_markdown(author.display_name)}** wrote:\n{quoted}"
+        requests = self.bot.edit_budgets.requests
         try:
-            copy = await thread.send(content[:2000], files=files, allowed_mentions=NO_MENTIONS)
+            # Part of opening the conversation: it goes with the first texts of replies.
+            async with requests.slot(
+                Lane.FIRST_TEXT, route=("POST", f"/channels/{thread.id}/messages")
+            ):
+                copy = await thread.send(content[:2000], files=files, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.exception("could not carry the first message into thread %d", thread.id)
             return None, attachments
