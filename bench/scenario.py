@@ -374,6 +374,8 @@ def _collect(
             m["content"]
             for m in discord_fake.messages(t)
             if m["author"]["id"] == str(discord_fake.bot_user_id)
+            # A private thread opens with the customer's words carried in: not the reply.
+            and not m["content"].startswith("**customer")
         ]
         for t in threads
     }

@@ -31,6 +31,10 @@ GLOBAL_PERIOD = 1.0
 # While replies wait for room, other requests (thread creations, notices, staff posts) still
 # get one grant in this many, so new conversations keep opening without starving live ones.
 OTHER_EVERY = 4
+# New conversations opening (their thread, the customer's admission, their words carried in)
+# get one grant in this many while replies wait, and every grant when none does: a new
+# customer's answer starts soon, without starving the streams under way.
+OPENING_EVERY = 3
 # Interaction endpoints are not bound by the global limit.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 
@@ -45,8 +49,9 @@ class Lane(enum.IntEnum):
     """What a request is for; it decides the request's place in the global budget's queue."""
 
     FIRST_TEXT = 0  # the first message of a reply: the customer sees the answer start
-    UPDATE = 1  # an edit (or a continuation message) of a streaming reply; the final text too
-    OTHER = 2  # everything else: thread creations, notices, staff posts, fetches
+    OPENING = 1  # a new conversation's thread, the customer's admission, their words carried in
+    UPDATE = 2  # an edit (or a continuation message) of a streaming reply; the final text too
+    OTHER = 3  # everything else: notices, staff posts, deletions, fetches
 
 
 class GlobalBudget:
@@ -74,12 +79,14 @@ class GlobalBudget:
         period: float = GLOBAL_PERIOD,
         *,
         other_every: int = OTHER_EVERY,
+        opening_every: int = OPENING_EVERY,
     ) -> None:
         if limit < 2 or period <= 0 or other_every < 1:
             raise ValueError("a global budget needs a limit of at least 2 and a positive period")
         self.limit = limit
         self.period = period
         self.other_every = other_every
+        self.opening_every = opening_every
         # Room kept free of other requests and typing, for the first text of new replies.
         self.headroom = limit // 2
         self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
@@ -92,6 +99,9 @@ class GlobalBudget:
             Lane.UPDATE: [],
         }
         self._others: deque[asyncio.Future[None]] = deque()
+        self._openings: deque[asyncio.Future[None]] = deque()
+        # Grants to replies since the opening lane, waiting, last got one.
+        self._owed_opening = 0
         # Grants to replies since the other lane, waiting, last got one.
         self._owed_other = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -126,6 +136,8 @@ class GlobalBudget:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if lane is Lane.OTHER:
             self._others.append(waiter)
+        elif lane is Lane.OPENING:
+            self._openings.append(waiter)
         else:
             at = time.monotonic() if since is None else since
             heapq.heappush(self._replies[lane], (at, next(self._order), waiter))
@@ -161,23 +173,33 @@ class GlobalBudget:
 
     def _waiting(self) -> bool:
         self._drop_cancelled()
-        return bool(self._others or self._replies[Lane.FIRST_TEXT] or self._replies[Lane.UPDATE])
+        return bool(
+            self._others
+            or self._openings
+            or self._replies[Lane.FIRST_TEXT]
+            or self._replies[Lane.UPDATE]
+        )
 
     def _drop_cancelled(self) -> None:
         for heap in self._replies.values():
             while heap and heap[0][2].done():
                 heapq.heappop(heap)
-        while self._others and self._others[0].done():
-            self._others.popleft()
+        for queue in (self._others, self._openings):
+            while queue and queue[0].done():
+                queue.popleft()
 
     def _next_lane(self, room: int) -> Lane | None:
         """Whose turn it is, given `room` free requests in the window (None: nobody's yet)."""
         other = bool(self._others)
         if other and self._owed_other >= self.other_every - 1:
             return Lane.OTHER
+        if self._openings and self._owed_opening >= self.opening_every - 1:
+            return Lane.OPENING
         for lane in (Lane.FIRST_TEXT, Lane.UPDATE):
             if self._replies[lane]:
                 return lane
+        if self._openings:
+            return Lane.OPENING
         if other and room > self.headroom:
             return Lane.OTHER
         return None
@@ -196,10 +218,17 @@ class GlobalBudget:
             if lane is Lane.OTHER:
                 waiter = self._others.popleft()
                 self._owed_other = 0
+            elif lane is Lane.OPENING:
+                waiter = self._openings.popleft()
+                self._owed_opening = 0
+                if self._others:
+                    self._owed_other += 1
             else:
                 waiter = heapq.heappop(self._replies[lane])[2]
                 if self._others:
                     self._owed_other += 1
+                if self._openings:
+                    self._owed_opening += 1
             self._in_flight += 1
             waiter.set_result(None)
 
@@ -246,7 +275,7 @@ class GlobalBudget:
         if self._paid[route]:
             self._paid[route] -= 1
             return
-        lane = Lane.FIRST_TEXT if THREAD_START.match(path) else Lane.OTHER
+        lane = Lane.OPENING if THREAD_START.match(path) else Lane.OTHER
         context.slot = await self._wait_for_turn(lane, None)
 
     async def _on_request_done(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from bot.frontends.discord.cogs.support import MOVED_HERE
 from tests.fakes.discord_server import FakeDiscord, RecordedRequest
 
 NO_PINGS = {"parse": []}
@@ -22,9 +21,7 @@ def bot_messages(fake: FakeDiscord, channel_id: int) -> list[str]:
     return [
         m["content"]
         for m in fake.messages(channel_id)
-        if m["author"]["id"] == str(fake.bot_user_id)
-        and not CARRIED.match(m["content"])
-        and m["content"] != MOVED_HERE
+        if m["author"]["id"] == str(fake.bot_user_id) and not CARRIED.match(m["content"])
     ]
 
 
@@ -52,10 +49,7 @@ def message_writes(fake: FakeDiscord, channel_id: int | None = None) -> list[Rec
     return [
         w
         for w in writes
-        if not (
-            isinstance(w.json, dict)
-            and (CARRIED.match(w.json.get("content") or "") or w.json.get("content") == MOVED_HERE)
-        )
+        if not (isinstance(w.json, dict) and CARRIED.match(w.json.get("content") or ""))
     ]
 
 

@@ -110,6 +110,27 @@ async def test_other_requests_get_one_grant_in_four_while_replies_wait():
     assert 0.2 <= share <= 0.3
 
 
+async def test_new_conversations_open_at_a_third_while_replies_stream():
+    """Threads of new conversations get one grant in three while replies saturate the
+    budget, and everything the window has while none does."""
+    budget = GlobalBudget(8, 0.2)
+    log: list = []
+    until = time.monotonic() + 0.8
+    openings = [asyncio.create_task(hold(budget, Lane.OPENING, log, "opening")) for _ in range(40)]
+    await asyncio.gather(*(stream_updates(budget, n, log, until) for n in range(6)))
+    for task in openings:
+        task.cancel()
+    await asyncio.gather(*openings, return_exceptions=True)
+    served = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][8:]
+    share = served.count("opening") / len(served)
+    assert 0.28 <= share <= 0.4
+    alone = GlobalBudget(8, 0.2)
+    quick: list = []
+    await asyncio.gather(*(hold(alone, Lane.OPENING, quick, n) for n in range(8)))
+    starts = [started for _, started, _ in quick]
+    assert max(starts) - min(starts) < 0.1  # the whole window at once when nothing else waits
+
+
 async def test_other_requests_alone_leave_half_the_window_for_first_texts():
     """A burst of other requests takes half the window; a first text then goes at once."""
     budget = GlobalBudget(10, 0.5)
@@ -200,7 +221,7 @@ async def test_every_request_goes_through_the_budget_by_discord_pys_trace_seam(m
     counted = [at for what, at in seen if "/api/v10/" in what and "/interactions/" not in what]
     assert len(counted) == 9 + 1
     assert most_in_window(counted, 0.3) <= 6
-    assert budget.granted[Lane.FIRST_TEXT] == 9  # new conversations' threads go first
+    assert budget.granted[Lane.OPENING] == 9  # new conversations' threads: the opening lane
     assert budget.granted[Lane.UPDATE] == 1
     assert budget.granted[Lane.OTHER] == 0
     assert not budget._paid[("PATCH", "/channels/5/messages/6")]

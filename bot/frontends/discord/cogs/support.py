@@ -36,9 +36,11 @@ from bot.support.images import is_image
 log = logging.getLogger(__name__)
 
 INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
+# Said under the customer's carried words when the public original is removed: one message
+# instead of two, since every request counts against Discord's limits when many open at once.
 MOVED_HERE = (
-    "🔒 I moved your message here from the support channel: this conversation is private,"
-    " only you and our support team can see it."
+    "-# 🔒 Moved here from the support channel: only you and our support team can see this"
+    " conversation."
 )
 NO_THREAD = "Sorry, I can't open a conversation right now. Please try again in a moment."
 
@@ -113,14 +115,15 @@ class SupportCog(commands.Cog):
         thread = await self._private_thread(message.channel, message.author)
         if thread is None:
             return
+        removable = self._may_remove(message)
         copy, left = await self._carry_over(
-            thread, message.author, message.content, list(message.attachments)
+            thread, message.author, message.content, list(message.attachments), moved=removable
         )
         incoming = self._incoming(
             message, thread, opens=True, attachments=[*(copy.attachments if copy else []), *left]
         )
         await self._relay(thread, self.bot.engine.receive(incoming))
-        if copy is not None and not any(_is_image(a) for a in left):
+        if removable and copy is not None and not any(_is_image(a) for a in left):
             # Nothing the conversation needs stays behind: the original can go (after the
             # answer, which the customer waits for, has had the requests it needed).
             await self._take_down(message, thread)
@@ -194,6 +197,8 @@ class SupportCog(commands.Cog):
         author: discord.abc.User,
         text: str,
         attachments: list[discord.Attachment],
+        *,
+        moved: bool = False,
     ) -> tuple[discord.Message | None, list[discord.Attachment]]:
         """Post the customer's first words (and photos) in their thread.
 
@@ -221,9 +226,11 @@ class SupportCog(commands.Cog):
                 left.append(attachment)
         quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
         content = f"**{discord.utils.escape_markdown(author.display_name)}** wrote:\n{quoted}"
+        if moved:
+            content = f"{content[: 1999 - len(MOVED_HERE)]}\n{MOVED_HERE}"
         requests = self.bot.edit_budgets.requests
         try:
-            # Part of opening the conversation: it goes with the first texts of replies.
+            # Part of opening the conversation: it goes in the opening lane.
             async with requests.slot(
                 Lane.FIRST_TEXT, route=("POST", f"/channels/{thread.id}/messages")
             ):
@@ -233,27 +240,30 @@ class SupportCog(commands.Cog):
             return None, attachments
         return copy, left
 
-    async def _take_down(self, message: discord.Message, thread: discord.Thread) -> None:
-        """Remove the public original when the bot may, and say so in the thread."""
+    def _may_remove(self, message: discord.Message) -> bool:
+        """Whether the bot may remove the customer's public original (Manage Messages); said
+        once in the log when it may not."""
         channel = message.channel
         me = message.guild.me if message.guild else None
         if (
-            me is None
-            or not isinstance(channel, discord.TextChannel)
-            or not channel.permissions_for(me).manage_messages
+            me is not None
+            and isinstance(channel, discord.TextChannel)
+            and channel.permissions_for(me).manage_messages
         ):
-            self._report_once(
-                "Manage Messages",
-                "customers' first messages stay visible in the support channel: grant the bot"
-                " Manage Messages there to move them into the private threads",
-            )
-            return
+            return True
+        self._report_once(
+            "Manage Messages",
+            "customers' first messages stay visible in the support channel: grant the bot"
+            " Manage Messages there to move them into the private threads",
+        )
+        return False
+
+    async def _take_down(self, message: discord.Message, thread: discord.Thread) -> None:
+        """Remove the public original (the thread already says it was moved)."""
         try:
             await message.delete()
         except discord.HTTPException:
             log.warning("could not remove message %d from the support channel", message.id)
-            return
-        await _send_quietly(thread, MOVED_HERE)
 
     def _report_once(self, permission: str, consequence: str) -> None:
         if permission not in self._reported:
