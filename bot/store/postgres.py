@@ -173,10 +173,7 @@ class ActiveLock:
     async def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; whether this process now does."""
         conn = await self._connect()
-        got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", ACTIVE_LOCK))
-        if not got:
-            await self.release()
-        return got
+        return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", ACTIVE_LOCK))
 
     async def acquire(self) -> None:
         """Wait until the lock is free, then hold it (cancel the wait to give up)."""
