@@ -7,11 +7,15 @@ quoted terms joined by OR, which PostgreSQL's websearch_to_tsquery reads the sam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.store.database import Database
 from bot.store.records import from_row
+
+# The terms of the caller's FTS5 expression: each is quoted ("refund" OR "late").
+_TERM = re.compile(r'"([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -125,13 +129,26 @@ class KnowledgeQueries(Database):
         # ts_rank takes weights for D, C, B, A in [0, 1]: the same ratios, scaled to fit.
         top = max(weights.title, weights.heading, weights.body)
         rank_weights = [weights.body / top, 0.0, weights.heading / top, weights.title / top]
-        # Normalisation 1 divides by 1 + log(length): a long passage does not win by size alone.
+        # ts_rank knows nothing of how rare a word is; BM25 does, and rare words are what
+        # tell articles apart. So each term's rank (normalised by 1 + log(length): a long
+        # passage does not win by size alone) is weighted by its BM25 idf over the index.
         rows = await self._all(
-            "SELECT path, position, title, heading, body,"
-            " ts_rank(CAST(? AS REAL[]), document, query, 1) AS score"
-            " FROM help_passages, websearch_to_tsquery('english', ?) AS query"
-            " WHERE document @@ query ORDER BY score DESC, path, position LIMIT ?",
-            (rank_weights, match, limit),
+            "WITH terms AS ("
+            "  SELECT DISTINCT plainto_tsquery('english', word) AS query"
+            "  FROM unnest(CAST(? AS TEXT[])) AS word),"
+            " weighted AS ("
+            "  SELECT t.query, ln(1 + (total.n - found.n + 0.5) / (found.n + 0.5)) AS idf"
+            "  FROM terms t,"
+            "  LATERAL (SELECT count(*) AS n FROM help_passages p WHERE p.document @@ t.query)"
+            "   AS found,"
+            "  (SELECT count(*) AS n FROM help_passages) AS total"
+            "  WHERE numnode(t.query) > 0)"
+            " SELECT p.path, p.position, p.title, p.heading, p.body,"
+            "  SUM(w.idf * ts_rank(CAST(? AS REAL[]), p.document, w.query, 1)) AS score"
+            " FROM help_passages p JOIN weighted w ON p.document @@ w.query"
+            " GROUP BY p.path, p.position, p.title, p.heading, p.body"
+            " ORDER BY score DESC, p.path, p.position LIMIT ?",
+            (_TERM.findall(match), rank_weights, limit),
         )
         return [
             HelpHit(HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]), float(row[5]))

@@ -1,6 +1,6 @@
 -- PostgreSQL's spelling of 0005_help_center.sql: the passages in a plain table with a
 -- weighted tsvector (english stemming, title A, heading B, body D) and a GIN index, searched
--- with websearch_to_tsquery and ranked with ts_rank instead of FTS5's BM25.
+-- term by term, each ts_rank weighted by the term's BM25 idf (see bot/store/knowledge.py).
 
 CREATE TABLE help_files (
     path        TEXT PRIMARY KEY,
