@@ -6,6 +6,7 @@ import json
 import statistics
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,20 @@ async def _request_history(store: Store, conversation_id: int) -> list[dict[str,
     return fit_to_budget(history.repair([m.to_chat() for m in stored]), DEFAULT_CONTEXT_BUDGET)
 
 
-async def measure(messages: int = HISTORY_MESSAGES) -> HistoryTimes:
-    """Fill a conversation with `messages` stored messages, then time loading and storing."""
+async def measure(
+    messages: int = HISTORY_MESSAGES, location: Path | str | None = None
+) -> HistoryTimes:
+    """Fill a conversation with `messages` stored messages, then time loading and storing.
+
+    `location`: the store to use (a PostgreSQL URL, say); a fresh SQLite file by default.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
-        async with Store.open(Path(tmp) / "history.sqlite3") as store:
+        async with Store.open(location or Path(tmp) / "history.sqlite3") as store:
             conversation = await store.get_or_create_conversation(
-                "bench:history", channel_id=1, customer_id="1001", customer_name="Ana"
+                f"bench:history:{uuid.uuid4().hex}",
+                channel_id=1,
+                customer_id="1001",
+                customer_name="Ana",
             )
             batch = [NewMessage(role="system", content="You are a support assistant. " * 40)]
             stored = 0

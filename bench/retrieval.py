@@ -33,9 +33,12 @@ class Outcome:
     found: list[tuple[str, float]]
 
 
-async def evaluate(questions: list[dict[str, str | None]], *, min_coverage: float) -> list[Outcome]:
-    """Run every question through a fresh index of the packaged help center."""
-    async with Store.open(":memory:") as store:
+async def evaluate(
+    questions: list[dict[str, str | None]], *, min_coverage: float, location: str = ":memory:"
+) -> list[Outcome]:
+    """Run every question through a fresh index of the packaged help center (in a SQLite
+    database in memory, or the empty PostgreSQL database `location` names)."""
+    async with Store.open(location) as store:
         help_center = HelpCenter(store, min_coverage=min_coverage)
         await help_center.refresh()
         outcomes = []
@@ -83,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-thesaurus", action="store_true", help="without synonyms")
     parser.add_argument("--no-spelling", action="store_true", help="without typo repair")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    parser.add_argument(
+        "--database-url",
+        default=":memory:",
+        help="an empty PostgreSQL database (or schema) to index in, instead of SQLite",
+    )
     args = parser.parse_args(argv)
     # Ablations for the README: what each aid adds over plain BM25 (this process only).
     if args.no_thesaurus:
@@ -92,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         help_query.Speller.correct = lambda self, word: None  # type: ignore[method-assign]
     questions = json.loads(args.questions.read_text("utf-8"))
     started = time.perf_counter()
-    outcomes = asyncio.run(evaluate(questions, min_coverage=args.min_coverage))
+    outcomes = asyncio.run(
+        evaluate(questions, min_coverage=args.min_coverage, location=args.database_url)
+    )
     elapsed = time.perf_counter() - started
     report(outcomes, sys.stdout, verbose=args.verbose)
     per_question = elapsed / max(1, len(outcomes)) * 1000

@@ -15,6 +15,7 @@ from bot.knowledge_cli import add_knowledge_commands, run_knowledge
 from bot.logs import setup_logging
 from bot.privacy_cli import add_privacy_commands, run_privacy
 from bot.retention import retention
+from bot.standby import active_process
 from bot.store import Store
 
 log = logging.getLogger("bot")
@@ -36,15 +37,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def run_discord(settings: Settings) -> None:
-    """The Discord bot over the store and the endpoint, until SIGINT or SIGTERM."""
-    from bot.frontends.discord.run import run_discord as run_bot
-
+    """The Discord bot over the store and the endpoint, until SIGINT or SIGTERM; with
+    PostgreSQL, first standing by while another process is the active one."""
     settings.require_discord()
     async with (
-        Store.open(settings.database_path) as store,
-        endpoint(settings) as llm,
-        retention(store, settings.retention_days),
+        Store.open(settings.store_location) as store,
+        active_process(settings.store_location) as active,
     ):
+        if active:
+            await _run_active(settings, store)
+    log.info("stopped")
+
+
+async def _run_active(settings: Settings, store: Store) -> None:
+    """The bot itself, once this process is the active one (see bot.standby)."""
+    from bot.frontends.discord.run import run_discord as run_bot
+
+    async with endpoint(settings) as llm, retention(store, settings.retention_days):
         await run_bot(
             settings,
             make_engine=lambda attachments: build_engine(
@@ -52,7 +61,6 @@ async def run_discord(settings: Settings) -> None:
             ),
             deliver_tickets=lambda staff: ticket_delivery(settings, store, staff),
         )
-    log.info("stopped")
 
 
 async def run_chat(settings: Settings, thread: str | None) -> None:
@@ -60,7 +68,7 @@ async def run_chat(settings: Settings, thread: str | None) -> None:
     from bot.frontends.console import ConsoleTickets, LocalFiles, chat
 
     async with (
-        Store.open(settings.database_path) as store,
+        Store.open(settings.store_location) as store,
         endpoint(settings) as llm,
         retention(store, settings.retention_days),
     ):

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from bot.app import endpoint
 from bot.config import ConfigError, Settings
 from bot.integrations.commands import check_webhooks
 from bot.llm import EndpointError, Unreachable
+from bot.store import Store
+
+
+async def check_store(settings: Settings, report: Callable[[bool, str], None]) -> None:
+    """Which store is in use, whether it is reachable, and whether it is migrated."""
+    try:
+        status = await Store.status(settings.store_location)
+    except Exception as exc:  # any driver error is a failed check, not a crash
+        setting = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
+        # The driver's words name host, port or file, never the password.
+        report(False, f"cannot reach the store of {setting}: {type(exc).__name__}: {exc}")
+        return
+    name = "PostgreSQL" if status.dialect == "postgres" else "SQLite"
+    server = f" (server {status.server})" if status.server else ""
+    report(True, f"store: {name} at {status.where}{server}, reachable")
+    if status.version > status.latest:
+        report(False, f"store schema version {status.version} is newer than this bot's")
+    elif status.version < status.latest:
+        pending = status.latest - status.version
+        report(True, f"store schema version {status.version}: {pending} migration(s) run at start")
+    else:
+        report(True, f"store migrated (schema version {status.version})")
 
 
 async def check(settings: Settings, out: TextIO) -> bool:
@@ -26,7 +49,7 @@ async def check(settings: Settings, out: TextIO) -> bool:
         )
     except ConfigError as exc:
         report(False, str(exc))
-    report(True, f"database: {settings.database_path}")
+    await check_store(settings, report)
     await check_webhooks(settings, report)
     async with endpoint(settings) as llm:
         try:

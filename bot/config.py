@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     reasoning_effort: str = DEFAULT_REASONING_EFFORT
     staff_role_id: int | None = Field(default=None, gt=0)
     database_path: Path = Path("bot.sqlite3")
+    # PostgreSQL instead of the SQLite file; a secret (it may hold the password).
+    database_url: SecretStr | None = None
     discord_api_base: str = DEFAULT_DISCORD_API_BASE
     discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
     log_level: LogLevel = "INFO"
@@ -138,6 +140,22 @@ class Settings(BaseSettings):
     def webhook_url_list(self) -> list[str]:
         """The WEBHOOK_URLS, one per receiver."""
         return split_urls(self.webhook_urls)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgres://", "postgresql://")
+        ):
+            raise ValueError("must start with postgres:// or postgresql://")
+        return value
+
+    @property
+    def store_location(self) -> Path | str:
+        """What `Store.open` takes: the DATABASE_URL when set, else the DATABASE_PATH file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
 
     @field_validator("log_level", mode="before")
     @classmethod

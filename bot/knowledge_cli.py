@@ -32,7 +32,7 @@ def run_knowledge(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
 
 async def search(settings: Settings, query: str, out: TextIO) -> int:
     """Print path, title and score of the best articles, one a line; nothing if none match."""
-    async with Store.open(settings.database_path) as store:
+    async with Store.open(settings.store_location) as store:
         matches = await HelpCenter(store, settings.knowledge_dir).search(query, limit=RESULTS)
     for match in matches:
         out.write(f"{match.path}\t{match.title}\t{match.score:.2f}\n")

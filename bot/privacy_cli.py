@@ -31,7 +31,7 @@ def run_privacy(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
     user_id = str(args.user_id).strip()
     if not user_id:
         raise ConfigError("USER_ID is empty: give the customer's Discord user id")
-    if not settings.database_path.is_file():
+    if settings.database_url is None and not settings.database_path.is_file():
         # Opening would create an empty database: say that there is none instead.
         raise ConfigError(f"bad setting DATABASE_PATH: no database at {settings.database_path}")
     if args.command == "export":
@@ -41,7 +41,7 @@ def run_privacy(args: argparse.Namespace, settings: Settings, out: TextIO) -> in
 
 async def export(settings: Settings, user_id: str, out: TextIO) -> int:
     """Write the customer's data as one JSON document."""
-    async with Store.open(settings.database_path) as store:
+    async with Store.open(settings.store_location) as store:
         data = await store.export_customer(user_id)
     json.dump(data, out, indent=2, ensure_ascii=False)
     out.write("\n")
@@ -50,7 +50,7 @@ async def export(settings: Settings, user_id: str, out: TextIO) -> int:
 
 async def forget(settings: Settings, user_id: str, out: TextIO) -> int:
     """Delete the customer's data and say what went."""
-    async with Store.open(settings.database_path) as store:
+    async with Store.open(settings.store_location) as store:
         report = await store.forget_customer(user_id)
     out.write(describe(user_id, report) + "\n")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from bot.integrations.delivery import ticket_delivery
 from bot.store import Store
 from bot.support.conversation import SupportEngine
 from tests.fakes.openai_server import FakeLLM
+from tests.postgres import Server, fresh_schema, postgres_server
 
 CHAT_MODEL = "grok-test"
 VISION_MODEL = "grok-vision-test"
@@ -31,15 +32,40 @@ async def llm() -> AsyncIterator[FakeLLM]:
         assert fake.unexpected == []
 
 
-def make_settings(llm: FakeLLM, database: Path, **overrides: object) -> Settings:
-    """Settings for tests: the fake endpoint, a temporary database, no .env file."""
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Server]:
+    """The PostgreSQL the tests use (TEST_DATABASE_URL, or one started here), if any."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store_location(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: Server
+) -> AsyncIterator[Path | str]:
+    """A fresh, empty store of each kind: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield tmp_path / "bot.sqlite3"
+        return
+    if postgres.url is None:
+        pytest.skip(postgres.reason)
+    async with fresh_schema(postgres.url) as url:
+        yield url
+
+
+def make_settings(llm: FakeLLM, database: Path | str, **overrides: object) -> Settings:
+    """Settings for tests: the fake endpoint, a temporary database (a SQLite file, or a
+    PostgreSQL URL), no .env file."""
     values: dict[str, object] = {
         "xai_api_key": API_KEY,
         "xai_base_url": llm.base_url,
         "chat_model": CHAT_MODEL,
         "vision_model": VISION_MODEL,
-        "database_path": database,
     }
+    if isinstance(database, str) and database.startswith(("postgres://", "postgresql://")):
+        values["database_url"] = database
+    else:
+        values["database_path"] = database
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -72,19 +98,19 @@ class EngineHarness:
 
 @contextlib.asynccontextmanager
 async def engine_harness(
-    llm: FakeLLM, database: Path, **overrides: object
+    llm: FakeLLM, database: Path | str, **overrides: object
 ) -> AsyncIterator[EngineHarness]:
     """The support engine wired as `python -m bot chat` wires it, against the fake LLM."""
     settings = make_settings(llm, database, **overrides)
     tickets = io.StringIO()
-    async with Store.open(settings.database_path) as store, endpoint(settings) as llm_endpoint:
+    async with Store.open(settings.store_location) as store, endpoint(settings) as llm_endpoint:
         engine = build_engine(settings, store=store, llm=llm_endpoint, attachments=LocalFiles())
         async with ticket_delivery(settings, store, ConsoleTickets(tickets)):
             yield EngineHarness(engine, store, tickets)
 
 
 @pytest.fixture
-async def harness(llm: FakeLLM, tmp_path: Path) -> AsyncIterator[EngineHarness]:
-    """The engine with default settings over a fresh database."""
-    async with engine_harness(llm, tmp_path / "bot.sqlite3") as running:
+async def harness(llm: FakeLLM, store_location: Path | str) -> AsyncIterator[EngineHarness]:
+    """The engine with default settings over a fresh database, of each kind."""
+    async with engine_harness(llm, store_location) as running:
         yield running

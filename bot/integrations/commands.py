@@ -12,7 +12,7 @@ from bot.store import Store
 
 async def retry_dead(settings: Settings, out: TextIO) -> int:
     """Re-queue every dead delivery and re-enable destinations that answered 410 Gone."""
-    async with Store.open(settings.database_path) as store:
+    async with Store.open(settings.store_location) as store:
         requeued, enabled = await store.requeue_dead()
     out.write(
         f"{requeued} dead delivery(ies) re-queued, {enabled} disabled destination(s) enabled"

@@ -1,4 +1,4 @@
-"""Persistence: SQLite through aiosqlite, the only package that speaks SQL."""
+"""Persistence: SQLite (aiosqlite) or PostgreSQL (asyncpg), the only package that speaks SQL."""
 
 from bot.store.outbox import DestinationState, OutboxEntry
 from bot.store.privacy import ForgetReport

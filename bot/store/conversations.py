@@ -57,14 +57,14 @@ class ConversationQueries(Database):
         start = 0
         if from_context_start:
             row = await self._one(
-                "SELECT IFNULL(context_start_id, 0) FROM conversations WHERE id = ?",
+                "SELECT COALESCE(context_start_id, 0) FROM conversations WHERE id = ?",
                 (conversation_id,),
             )
             start = int(row[0]) if row else 0
         rows = await self._all(
             "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
             " WHERE conversation_id = ? AND (id >= ? OR role = 'system'"
-            "  AND id < (SELECT IFNULL(MIN(id), 0) FROM messages"
+            "  AND id < (SELECT COALESCE(MIN(id), 0) FROM messages"
             "            WHERE conversation_id = ? AND role != 'system'))"
             " ORDER BY id",
             (conversation_id, start, conversation_id),
@@ -96,7 +96,7 @@ class ConversationQueries(Database):
         ids: list[int] = []
         async with self._transaction() as db:
             for message in messages:
-                cursor = await db.execute(
+                new_id = await db.insert(
                     "INSERT INTO messages (conversation_id, role, content, tool_calls,"
                     " tool_call_id, author_id, discord_message_id, status, author_kind)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -112,11 +112,10 @@ class ConversationQueries(Database):
                         message.author_kind,
                     ),
                 )
-                assert cursor.lastrowid is not None
-                ids.append(cursor.lastrowid)
+                assert new_id is not None
+                ids.append(new_id)
             await db.execute(
-                "UPDATE conversations SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-                " WHERE id = ?",
+                f"UPDATE conversations SET updated_at = {self._db.now} WHERE id = ?",
                 (conversation_id,),
             )
         return ids
@@ -149,7 +148,8 @@ class ConversationQueries(Database):
         """Note that a reply is being written in the conversation."""
         async with self._transaction() as db:
             await db.execute(
-                "INSERT OR REPLACE INTO turns_in_flight (conversation_id) VALUES (?)",
+                "INSERT INTO turns_in_flight (conversation_id) VALUES (?)"
+                f" ON CONFLICT (conversation_id) DO UPDATE SET started_at = {self._db.now}",
                 (conversation_id,),
             )
 
@@ -172,7 +172,7 @@ class ConversationQueries(Database):
         rows = await self._all(
             "SELECT c.id, c.key, c.channel_id, c.customer_id, c.customer_name"
             " FROM turns_in_flight t JOIN conversations c ON c.id = t.conversation_id"
-            " WHERE substr(c.key, 1, length(?)) = ? ORDER BY t.started_at",
+            " WHERE substr(c.key, 1, length(CAST(? AS TEXT))) = ? ORDER BY t.started_at",
             (key_prefix, key_prefix),
         )
         return [from_row(Conversation, row) for row in rows]
@@ -188,7 +188,7 @@ class ConversationQueries(Database):
     ) -> None:
         """Remember attachments Discord delivered, so only those are ever fetched."""
         async with self._transaction() as db:
-            await db.executemany(
+            await db.execute_many(
                 "INSERT INTO attachments (conversation_id, url, filename, content_type, size,"
                 " discord_message_id) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (conversation_id, url) DO NOTHING",
@@ -229,7 +229,7 @@ class ConversationQueries(Database):
     async def tokens_used_by_customer(self, customer_id: str, since: dt.datetime) -> int:
         """Model tokens the customer's conversations used since a moment (the cost cap)."""
         row = await self._one(
-            "SELECT IFNULL(SUM(u.total_tokens), 0) FROM usage u"
+            "SELECT COALESCE(SUM(u.total_tokens), 0) FROM usage u"
             " JOIN conversations c ON c.id = u.conversation_id"
             " WHERE c.customer_id = ? AND u.created_at >= ?",
             (customer_id, since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),

@@ -1,12 +1,21 @@
-"""The help center's search index (SQLite FTS5) and the questions it could not answer."""
+"""The help center's search index and the questions it could not answer.
+
+SQLite searches with FTS5 (BM25, Porter stemming); PostgreSQL with its full-text search (a
+weighted tsvector, english stemming, ts_rank). The caller's query is an FTS5 expression of
+quoted terms joined by OR, which PostgreSQL's websearch_to_tsquery reads the same way.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.store.database import Database
 from bot.store.records import from_row
+
+# The terms of the caller's FTS5 expression: each is quoted ("refund" OR "late").
+_TERM = re.compile(r'"([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class KnowledgeQueries(Database):
                     " VALUES (?, ?, ?, ?, ?)",
                     (file.path, file.root, file.mtime_ns, file.size, file.title),
                 )
-                await db.executemany(
+                await db.execute_many(
                     "INSERT INTO help_passages (path, position, title, heading, body)"
                     " VALUES (?, ?, ?, ?, ?)",
                     [(p.path, p.position, p.title, p.heading, p.body) for p in passages],
@@ -100,12 +109,46 @@ class KnowledgeQueries(Database):
         self, match: str, *, limit: int, weights: ColumnWeights = ColumnWeights()
     ) -> list[HelpHit]:
         """Passages matching an FTS5 query expression, best first (the caller builds it safely)."""
+        if self._db.dialect == "postgres":
+            return await self._search_postgres(match, limit=limit, weights=weights)
         # bm25() is lower for better matches; its first two weights are the unindexed columns.
         rows = await self._all(
             "SELECT path, position, title, heading, body,"
             " -bm25(help_passages, 0, 0, ?, ?, ?) AS score"
             " FROM help_passages WHERE help_passages MATCH ? ORDER BY score DESC LIMIT ?",
             (weights.title, weights.heading, weights.body, match, limit),
+        )
+        return [
+            HelpHit(HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]), float(row[5]))
+            for row in rows
+        ]
+
+    async def _search_postgres(
+        self, match: str, *, limit: int, weights: ColumnWeights
+    ) -> list[HelpHit]:
+        # ts_rank takes weights for D, C, B, A in [0, 1]: the same ratios, scaled to fit.
+        top = max(weights.title, weights.heading, weights.body)
+        rank_weights = [weights.body / top, 0.0, weights.heading / top, weights.title / top]
+        # ts_rank knows nothing of how rare a word is; BM25 does, and rare words are what
+        # tell articles apart. So each term's rank (normalised by 1 + log(length): a long
+        # passage does not win by size alone) is weighted by its BM25 idf over the index.
+        rows = await self._all(
+            "WITH terms AS ("
+            "  SELECT DISTINCT plainto_tsquery('english', word) AS query"
+            "  FROM unnest(CAST(? AS TEXT[])) AS word),"
+            " weighted AS ("
+            "  SELECT t.query, ln(1 + (total.n - found.n + 0.5) / (found.n + 0.5)) AS idf"
+            "  FROM terms t,"
+            "  LATERAL (SELECT count(*) AS n FROM help_passages p WHERE p.document @@ t.query)"
+            "   AS found,"
+            "  (SELECT count(*) AS n FROM help_passages) AS total"
+            "  WHERE numnode(t.query) > 0)"
+            " SELECT p.path, p.position, p.title, p.heading, p.body,"
+            "  SUM(w.idf * ts_rank(CAST(? AS REAL[]), p.document, w.query, 1)) AS score"
+            " FROM help_passages p JOIN weighted w ON p.document @@ w.query"
+            " GROUP BY p.path, p.position, p.title, p.heading, p.body"
+            " ORDER BY score DESC, p.path, p.position LIMIT ?",
+            (_TERM.findall(match), rank_weights, limit),
         )
         return [
             HelpHit(HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]), float(row[5]))
@@ -119,9 +162,14 @@ class KnowledgeQueries(Database):
 
     async def help_passages_matching(self, match: str) -> set[tuple[str, int]]:
         """The (path, position) of every passage matching an FTS5 query expression."""
-        rows = await self._all(
-            "SELECT path, position FROM help_passages WHERE help_passages MATCH ?", (match,)
-        )
+        if self._db.dialect == "postgres":
+            sql = (
+                "SELECT path, position FROM help_passages"
+                " WHERE document @@ websearch_to_tsquery('english', ?)"
+            )
+        else:
+            sql = "SELECT path, position FROM help_passages WHERE help_passages MATCH ?"
+        rows = await self._all(sql, (match,))
         return {(row[0], int(row[1])) for row in rows}
 
     async def record_help_gap(self, conversation_id: int | None, query: str) -> None:

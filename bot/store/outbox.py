@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.store.database import Database
+from bot.store.database import Backend, Database, Session
 from bot.store.records import Ticket, TicketStatus, from_row
 
 PENDING = "pending"
 DELIVERED = "delivered"
 DEAD = "dead"
 
-_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 # A pending delivery waits while an older event of the same ticket is pending for the same
 # destination: each destination sees a ticket's events in the order they happened.
 _HEAD_OF_TICKET = (
@@ -60,7 +58,7 @@ class DestinationState:
 class OutboxQueries(Database):
     """Events in the outbox and the state of their delivery to each destination."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Backend) -> None:
         super().__init__(db)
         self._outbox_listeners: list[Callable[[], None]] = []
 
@@ -75,7 +73,7 @@ class OutboxQueries(Database):
 
     async def _record_event(
         self,
-        db: aiosqlite.Connection,
+        db: Session,
         ticket: Ticket,
         event_type: str,
         actor_id: str | None,
@@ -84,31 +82,29 @@ class OutboxQueries(Database):
         """Inside the caller's transaction: the event, the ticket as it now is, its deliveries."""
         receipt = None
         if ticket.receipt_id is not None:
-            async with db.execute(
-                "SELECT data FROM receipts WHERE id = ?", (ticket.receipt_id,)
-            ) as cursor:
-                found = await cursor.fetchone()
+            found = await db.one("SELECT data FROM receipts WHERE id = ?", (ticket.receipt_id,))
             receipt = json.loads(found[0]) if found else None
         resolved = None
         if ticket.status == TicketStatus.RESOLVED:
-            async with db.execute(
+            found = await db.one(
                 "SELECT actor_id, actor_name, created_at FROM ticket_events"
                 " WHERE ticket_id = ? AND status = 'resolved' ORDER BY id DESC LIMIT 1",
                 (ticket.id,),
-            ) as cursor:
-                found = await cursor.fetchone()
+            )
             if found:
                 resolved = {"id": found[0], "name": found[1], "at": found[2]}
         snapshot = {"ticket": dataclasses.asdict(ticket), "receipt": receipt, "resolved": resolved}
-        cursor = await db.execute(
+        # Standard Webhooks' message id: random, fixed once written, so retries repeat it.
+        webhook_id = f"msg_{secrets.token_hex(16)}"
+        outbox_id = await db.insert(
             "INSERT INTO outbox (webhook_id, ticket_id, type, actor_id, actor_name, snapshot)"
-            " VALUES ('msg_' || lower(hex(randomblob(16))), ?, ?, ?, ?, ?)",
-            (ticket.id, event_type, actor_id, actor_name, json.dumps(snapshot)),
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (webhook_id, ticket.id, event_type, actor_id, actor_name, json.dumps(snapshot)),
         )
         await db.execute(
             "INSERT INTO outbox_deliveries (outbox_id, destination)"
             " SELECT ?, name FROM outbox_destinations WHERE active = 1 AND disabled_at IS NULL",
-            (cursor.lastrowid,),
+            (outbox_id,),
         )
 
     async def register_destinations(self, names: Sequence[str]) -> list[DestinationState]:
@@ -179,7 +175,7 @@ class OutboxQueries(Database):
         async with self._transaction() as db:
             await db.execute(
                 f"UPDATE outbox_deliveries SET state = ?, attempts = ?, last_error = ?,"
-                f" finished_at = {_NOW} WHERE outbox_id = ? AND destination = ?",
+                f" finished_at = {self._db.now} WHERE outbox_id = ? AND destination = ?",
                 (state, attempts, error, outbox_id, destination),
             )
 
@@ -198,16 +194,15 @@ class OutboxQueries(Database):
         """Stop delivering to a destination; its waiting events become dead. Returns how many."""
         async with self._transaction() as db:
             await db.execute(
-                f"UPDATE outbox_destinations SET disabled_at = {_NOW}, disabled_reason = ?"
+                f"UPDATE outbox_destinations SET disabled_at = {self._db.now}, disabled_reason = ?"
                 " WHERE name = ?",
                 (reason, destination),
             )
-            cursor = await db.execute(
-                f"UPDATE outbox_deliveries SET state = 'dead', last_error = ?, finished_at = {_NOW}"
-                " WHERE destination = ? AND state = 'pending'",
+            return await db.execute(
+                "UPDATE outbox_deliveries SET state = 'dead', last_error = ?,"
+                f" finished_at = {self._db.now} WHERE destination = ? AND state = 'pending'",
                 (reason, destination),
             )
-        return cursor.rowcount
 
     async def requeue_dead(self) -> tuple[int, int]:
         """Re-queue every dead delivery and re-enable disabled destinations; how many of each."""
@@ -220,9 +215,9 @@ class OutboxQueries(Database):
                 "UPDATE outbox_deliveries SET state = 'pending', attempts = 0,"
                 " next_attempt_at = 0, finished_at = NULL WHERE state = 'dead'"
             )
-        if requeued.rowcount:
+        if requeued:
             self._outbox_written()
-        return requeued.rowcount, enabled.rowcount
+        return requeued, enabled
 
     async def delivery_counts(self) -> dict[str, int]:
         """How many deliveries are pending, delivered and dead."""

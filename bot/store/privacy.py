@@ -16,9 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
-from bot.store.database import Database
+from bot.store.database import Database, Row, Session
 
 DELETED = "[deleted]"
 _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.000Z"
@@ -46,7 +44,7 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _rows(rows: Sequence[aiosqlite.Row]) -> list[dict[str, Any]]:
+def _rows(rows: Sequence[Row]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
@@ -165,11 +163,9 @@ class PrivacyQueries(Database):
         async with self._transaction() as db:
             own = [
                 int(row[0])
-                for row in await (
-                    await db.execute(
-                        "SELECT id FROM conversations WHERE customer_id = ?", (customer_id,)
-                    )
-                ).fetchall()
+                for row in await db.all(
+                    "SELECT id FROM conversations WHERE customer_id = ?", (customer_id,)
+                )
             ]
             counts = await self._count_contents(db, own)
             redacted = await self._redact_messages_elsewhere(db, customer_id, own)
@@ -186,43 +182,36 @@ class PrivacyQueries(Database):
         )
 
     @staticmethod
-    async def _count_contents(db: aiosqlite.Connection, own: list[int]) -> dict[str, int]:
+    async def _count_contents(db: Session, own: list[int]) -> dict[str, int]:
         counts = {}
         for table in ("messages", "receipts", "attachments", "tickets"):
             if not own:
                 counts[table] = 0
                 continue
-            cursor = await db.execute(
+            row = await db.one(
                 f"SELECT COUNT(*) FROM {table} WHERE conversation_id IN ({_marks(own)})", own
             )
-            row = await cursor.fetchone()
             counts[table] = int(row[0]) if row else 0
         return counts
 
     @staticmethod
-    async def _redact_messages_elsewhere(
-        db: aiosqlite.Connection, customer_id: str, own: list[int]
-    ) -> int:
+    async def _redact_messages_elsewhere(db: Session, customer_id: str, own: list[int]) -> int:
         outside = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
-        found = await (
-            await db.execute(
-                "SELECT conversation_id, discord_message_id FROM messages"
-                f" WHERE author_id = ? {outside}",
-                (customer_id, *own),
-            )
-        ).fetchall()
+        found = await db.all(
+            "SELECT conversation_id, discord_message_id FROM messages"
+            f" WHERE author_id = ? {outside}",
+            (customer_id, *own),
+        )
         for conversation_id, discord_message_id in found:
             if discord_message_id is None:
                 continue
             urls = [
                 row[0]
-                for row in await (
-                    await db.execute(
-                        "SELECT url FROM attachments"
-                        " WHERE conversation_id = ? AND discord_message_id = ?",
-                        (conversation_id, discord_message_id),
-                    )
-                ).fetchall()
+                for row in await db.all(
+                    "SELECT url FROM attachments"
+                    " WHERE conversation_id = ? AND discord_message_id = ?",
+                    (conversation_id, discord_message_id),
+                )
             ]
             if not urls:
                 continue
@@ -241,16 +230,13 @@ class PrivacyQueries(Database):
                 "DELETE FROM attachments WHERE conversation_id = ? AND discord_message_id = ?",
                 (conversation_id, discord_message_id),
             )
-        cursor = await db.execute(
+        return await db.execute(
             f"UPDATE messages SET content = ?, author_id = NULL WHERE author_id = ? {outside}",
             (DELETED, customer_id, *own),
         )
-        return cursor.rowcount
 
     @staticmethod
-    async def _anonymise_tickets_elsewhere(
-        db: aiosqlite.Connection, customer_id: str, own: list[int]
-    ) -> int:
+    async def _anonymise_tickets_elsewhere(db: Session, customer_id: str, own: list[int]) -> int:
         outside = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
         # The events queued or sent for those tickets carry the ticket as it was: they go,
         # and with them any delivery still pending (their data is not forwarded any more).
@@ -263,12 +249,11 @@ class PrivacyQueries(Database):
             "UPDATE outbox SET actor_id = NULL, actor_name = ? WHERE actor_id = ?",
             (DELETED, customer_id),
         )
-        cursor = await db.execute(
+        anonymised = await db.execute(
             "UPDATE tickets SET customer_name = ?, issue = ?, user_display = ?, user_id = NULL"
             f" WHERE user_id = ? {outside}",
             (DELETED, DELETED, DELETED, customer_id, *own),
         )
-        anonymised = cursor.rowcount
         await db.execute(
             "UPDATE tickets SET claimed_by = NULL, claimed_by_name = ? WHERE claimed_by = ?",
             (DELETED, customer_id),
@@ -294,20 +279,18 @@ class PrivacyQueries(Database):
         async with self._transaction() as db:
             idle = [
                 int(row[0])
-                for row in await (
-                    await db.execute(
-                        "SELECT id FROM conversations WHERE updated_at < ? AND NOT EXISTS"
-                        " (SELECT 1 FROM tickets t WHERE t.conversation_id = conversations.id"
-                        "  AND t.status IN ('open', 'claimed'))",
-                        (cutoff,),
-                    )
-                ).fetchall()
+                for row in await db.all(
+                    "SELECT id FROM conversations WHERE updated_at < ? AND NOT EXISTS"
+                    " (SELECT 1 FROM tickets t WHERE t.conversation_id = conversations.id"
+                    "  AND t.status IN ('open', 'claimed'))",
+                    (cutoff,),
+                )
             ]
             await self._delete_conversations(db, idle)
         return len(idle)
 
     @staticmethod
-    async def _delete_conversations(db: aiosqlite.Connection, ids: list[int]) -> None:
+    async def _delete_conversations(db: Session, ids: list[int]) -> None:
         """Delete conversations and, by cascade, everything in them."""
         if not ids:
             return

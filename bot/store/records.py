@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-import aiosqlite
+from bot.store.database import Row
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -15,7 +15,7 @@ Role = Literal["system", "user", "assistant", "tool"]
 RecordT = TypeVar("RecordT")
 
 
-def from_row(record: type[RecordT], row: aiosqlite.Row) -> RecordT:
+def from_row(record: type[RecordT], row: Row) -> RecordT:
     """A record from a row, each field by its column's name (the SELECT names every field)."""
     return record(**{key: row[key] for key in row.keys()})  # noqa: SIM118 - Row has no iter
 

@@ -7,8 +7,7 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-import aiosqlite
-
+from bot.store.database import Session
 from bot.store.outbox import OutboxQueries
 from bot.store.records import ReceiptRecord, Ticket, TicketEvent, TicketStatus, from_row
 
@@ -25,11 +24,8 @@ class TicketQueries(OutboxQueries):
     A change given an `event` name also writes that event to the outbox, in its transaction.
     """
 
-    async def _ticket_in(self, db: aiosqlite.Connection, ticket_id: int) -> Ticket:
-        async with db.execute(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+    async def _ticket_in(self, db: Session, ticket_id: int) -> Ticket:
+        row = await db.one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
         assert row is not None
         return from_row(Ticket, row)
 
@@ -45,13 +41,12 @@ class TicketQueries(OutboxQueries):
     ) -> ReceiptRecord:
         """Store a validated receipt."""
         async with self._transaction() as db:
-            cursor = await db.execute(
+            receipt_id = await db.insert(
                 "INSERT INTO receipts (conversation_id, tool_call_id, image_url, data)"
                 " VALUES (?, ?, ?, ?)",
                 (conversation_id, tool_call_id, image_url, json.dumps(data)),
             )
-            assert cursor.lastrowid is not None
-            receipt_id = cursor.lastrowid
+            assert receipt_id is not None
         return ReceiptRecord(receipt_id, conversation_id, image_url, data)
 
     async def latest_receipt(self, conversation_id: int) -> ReceiptRecord | None:
@@ -89,15 +84,14 @@ class TicketQueries(OutboxQueries):
         """
         async with self._transaction() as db:
             if unless_active:
-                async with db.execute(
+                active = await db.one(
                     f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
                     " AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
                     (conversation_id, TicketStatus.OPEN, TicketStatus.CLAIMED),
-                ) as found:
-                    active = await found.fetchone()
+                )
                 if active is not None:
                     return from_row(Ticket, active), False
-            cursor = await db.execute(
+            ticket_id = await db.insert(
                 "INSERT INTO tickets (conversation_id, request_key, customer_name, issue,"
                 " user_id, user_display, thread_url, receipt_id, channel_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -114,20 +108,20 @@ class TicketQueries(OutboxQueries):
                     channel_id,
                 ),
             )
-            created = cursor.rowcount == 1
-            if created:
+            created = ticket_id is not None
+            if ticket_id is not None:
                 await db.execute(
                     "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"
                     " SELECT id, ?, user_id, user_display FROM tickets WHERE id = ?",
-                    (TicketStatus.OPEN, cursor.lastrowid),
+                    (TicketStatus.OPEN, ticket_id),
                 )
                 if event is not None:
-                    new = await self._ticket_in(db, int(cursor.lastrowid or 0))
+                    new = await self._ticket_in(db, ticket_id)
                     await self._record_event(db, new, event, user_id, user_display)
         if created and event is not None:
             self._outbox_written()
-        if created:
-            ticket = await self.get_ticket(int(cursor.lastrowid or 0))
+        if ticket_id is not None:
+            ticket = await self.get_ticket(ticket_id)
         else:
             assert request_key is not None
             ticket = await self.get_ticket_by_request(conversation_id, request_key)
@@ -200,18 +194,18 @@ class TicketQueries(OutboxQueries):
         marks = ", ".join("?" for _ in allowed)
         async with self._transaction() as db:
             if status == TicketStatus.CLAIMED:
-                cursor = await db.execute(
+                changed = await db.execute(
                     "UPDATE tickets SET status = ?, claimed_by = ?, claimed_by_name = ?,"
-                    " claimed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+                    f" claimed_at = {self._db.now}"
                     f" WHERE id = ? AND status IN ({marks})",
                     (status, actor_id, actor_name, ticket_id, *allowed),
                 )
             else:
-                cursor = await db.execute(
+                changed = await db.execute(
                     f"UPDATE tickets SET status = ? WHERE id = ? AND status IN ({marks})",
                     (status, ticket_id, *allowed),
                 )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
             await db.execute(
                 "INSERT INTO ticket_events (ticket_id, status, actor_id, actor_name)"

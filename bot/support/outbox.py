@@ -98,6 +98,9 @@ class StaffPostDestination:
         self._notifier = notifier
         self.name = notifier.name
         self.label = notifier.name
+        # One post at a time: the channel's rate limit is learnt from each answer, and posts
+        # sent together before the first answer draw a real 429.
+        self._one_at_a_time = asyncio.Lock()
 
     async def ready(self) -> None:
         """Wait for the notifier (the Discord connection)."""
@@ -105,6 +108,10 @@ class StaffPostDestination:
 
     async def deliver(self, event: OutgoingEvent) -> None:
         """Post a new ticket, or show the post as the event left the ticket."""
+        async with self._one_at_a_time:
+            await self._deliver(event)
+
+    async def _deliver(self, event: OutgoingEvent) -> None:
         current = await self._store.get_ticket(event.ticket_id)
         if current is None:
             return  # deleted since (a customer's data forgotten): nothing to show

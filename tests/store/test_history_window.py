@@ -27,12 +27,12 @@ def turn(rng: random.Random, n: int) -> list[NewMessage]:
 
 
 @pytest.mark.parametrize("seed", range(12))
-async def test_the_request_window_is_a_stable_suffix_within_budget(tmp_path, seed):
+async def test_the_request_window_is_a_stable_suffix_within_budget(store_location, seed):
     """What a turn sends is the system prompt and a run of the newest whole turns within the
     budget; asked again with nothing new, it is the same; after a small new turn it begins
     the same way unless the budget forced a cut."""
     rng = random.Random(seed)
-    async with Store.open(tmp_path / "bot.sqlite3") as store:
+    async with Store.open(store_location) as store:
         conversation = await store.get_or_create_conversation(f"k{seed}")
         messages = [NewMessage(role="system", content="prompt " * rng.randint(1, 500))]
         for n in range(rng.randint(0, 250)):

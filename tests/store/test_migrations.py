@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiosqlite
+import asyncpg
 import pytest
 
 from bot.store import Store
 from bot.store.migrations import load_migrations, migrate
+from tests.postgres import fresh_schema
 
 EXPECTED_COLUMNS = {
     "conversations": {
@@ -138,3 +142,48 @@ async def test_tickets_keep_their_request_key_through_the_upgrade(tmp_path, monk
         }
         _, created = await store.create_ticket(2, request_key="call_1", **args)
         assert created
+
+
+async def _postgres_columns(url: str) -> dict[str, set[str]]:
+    db = await asyncpg.connect(url)
+    try:
+        rows = await db.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name != 'schema_version'"
+        )
+    finally:
+        await db.close()
+    tables: dict[str, set[str]] = {}
+    for row in rows:
+        tables.setdefault(row["table_name"], set()).add(row["column_name"])
+    return tables
+
+
+async def test_both_dialects_build_the_same_tables_and_columns(tmp_path, postgres):
+    """The PostgreSQL variants leave the same tables and columns as the shared migrations (the
+    help-center search column and FTS5's own tables aside), so every query is shared."""
+    if postgres.url is None:
+        pytest.skip(postgres.reason)
+    path = tmp_path / "both.sqlite3"
+    async with Store.open(path):
+        pass
+    async with aiosqlite.connect(path) as db:
+        async with db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'help_passages_%' AND name NOT LIKE 'sqlite_%'"
+        ) as cursor:
+            names = [row[0] for row in await cursor.fetchall()]
+        sqlite_tables = {name: await _columns(db, name) for name in names}
+    async with fresh_schema(postgres.url) as url:
+
+        async def start() -> None:
+            async with Store.open(url):
+                pass
+
+        # Two processes starting together: the migration runs once, the other waits for it.
+        await asyncio.gather(start(), start())
+        postgres_tables = await _postgres_columns(url)
+        status = await Store.status(url)
+    postgres_tables["help_passages"].discard("document")
+    assert postgres_tables == sqlite_tables
+    assert (status.dialect, status.version) == ("postgres", len(load_migrations()))

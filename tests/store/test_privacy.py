@@ -74,10 +74,10 @@ async def store_conversation(store: Store, customer: str, name: str, thread: int
     return Stored(cid, ticket.id, receipt.id, url)
 
 
-async def test_export_round_trips_what_was_stored(tmp_path):
+async def test_export_round_trips_what_was_stored(store_location):
     """Every message but the system prompt, the attachment, receipt, ticket with its history,
     usage and unanswered question come back; another customer's data does not."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         omar = await store_conversation(store, OMAR, "Omar", 500)
         await store_conversation(store, ANA, "Ana", 600)
         data = await store.export_customer(OMAR)
@@ -137,9 +137,9 @@ async def test_export_round_trips_what_was_stored(tmp_path):
     assert "Ana" not in repr(data)
 
 
-async def test_forget_removes_one_customer_and_nothing_of_another(tmp_path):
+async def test_forget_removes_one_customer_and_nothing_of_another(store_location):
     """Omar's conversation goes whole; Ana's export is the same before and after."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         omar = await store_conversation(store, OMAR, "Omar", 500)
         ana = await store_conversation(store, ANA, "Ana", 600)
         ana_before = await store.export_customer(ANA)
@@ -170,11 +170,11 @@ async def test_forget_removes_one_customer_and_nothing_of_another(tmp_path):
     assert ana_after == ana_before
 
 
-async def test_forget_anonymises_a_customer_in_other_conversations(tmp_path):
+async def test_forget_anonymises_a_customer_in_other_conversations(store_location):
     """In Ana's thread Omar's message keeps its place with its text gone (the history stays a
     valid request), its image and the receipt read from it go, the ticket he opened there
     keeps its status but loses his name and words; Ana's own words stay."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         await store_conversation(store, OMAR, "Omar", 500)
         ana = await store_conversation(store, ANA, "Ana", 600)
         cid = ana.conversation_id
@@ -255,9 +255,9 @@ async def test_forget_anonymises_a_customer_in_other_conversations(tmp_path):
     assert after["tickets"][0] == before["tickets"][0]
 
 
-async def test_forget_anonymises_a_staff_member_who_claimed(tmp_path):
+async def test_forget_anonymises_a_staff_member_who_claimed(store_location):
     """Forgetting someone who worked tickets removes their name from claims and histories."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         omar = await store_conversation(store, OMAR, "Omar", 500)
         report = await store.forget_customer(AGENT)
         ticket = await store.get_ticket(omar.ticket_id)
@@ -272,9 +272,9 @@ async def test_forget_anonymises_a_staff_member_who_claimed(tmp_path):
     assert [(e.actor_id, e.actor_name) for e in events] == [(OMAR, "omar"), (None, "[deleted]")]
 
 
-async def test_purge_idle_deletes_only_conversations_idle_for_longer(tmp_path):
+async def test_purge_idle_deletes_only_conversations_idle_for_longer(store_location):
     """Idle past the limit: purged, unless a ticket is still open or claimed; 0 days: off."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         quiet = await store.get_or_create_conversation("discord:1", customer_id=OMAR)
         await store.append_messages(quiet.id, [NewMessage("user", "hello", author_id=OMAR)])
         waiting = await store_conversation(store, ANA, "Ana", 600)  # its ticket is claimed

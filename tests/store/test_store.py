@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.store import NewMessage, Store, Usage
 
 
-async def test_history_round_trips_every_kind_of_message(tmp_path):
+async def test_history_round_trips_every_kind_of_message(store_location):
     """System, user, assistant-with-tool-calls and tool messages come back as stored."""
     call = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         conversation = await store.get_or_create_conversation("discord:1", channel_id=1)
         await store.append_messages(
             conversation.id,
@@ -30,10 +30,10 @@ async def test_history_round_trips_every_kind_of_message(tmp_path):
     ]
 
 
-async def test_a_request_key_never_makes_a_second_ticket_in_its_conversation(tmp_path):
+async def test_a_request_key_never_makes_a_second_ticket_in_its_conversation(store_location):
     """Creating a ticket again with the same request key returns the first one; the same key
     in another conversation is another request."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         conversation = await store.get_or_create_conversation("discord:1")
         args = {
             "customer_name": "Omar",
@@ -57,9 +57,9 @@ async def test_a_request_key_never_makes_a_second_ticket_in_its_conversation(tmp
         assert theirs.id not in (first.id, other.id)
 
 
-async def test_usage_is_recorded_per_turn(tmp_path):
+async def test_usage_is_recorded_per_turn(store_location):
     """Each turn's token usage is stored with its model."""
-    async with Store.open(tmp_path / "db.sqlite3") as store:
+    async with Store.open(store_location) as store:
         conversation = await store.get_or_create_conversation("console:x")
         await store.record_usage(conversation.id, Usage("m", 10, 5, 15, 2))
         assert await store.usage_for_conversation(conversation.id) == [Usage("m", 10, 5, 15, 2)]

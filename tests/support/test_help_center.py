@@ -38,8 +38,9 @@ def write(folder, name: str, text: str) -> None:
 
 
 @pytest.fixture
-async def store(tmp_path):
-    async with Store.open(tmp_path / "bot.sqlite3") as opened:
+async def store(store_location):
+    """A fresh store of each kind: the index is FTS5 on SQLite, tsvector on PostgreSQL."""
+    async with Store.open(store_location) as opened:
         yield opened
 
 

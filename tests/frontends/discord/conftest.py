@@ -35,7 +35,7 @@ async def discord_fake() -> AsyncIterator[FakeDiscord]:
 class BotRunner:
     """Starts and stops the bot over one database, as a deployment would across restarts."""
 
-    def __init__(self, fake: FakeDiscord, llm: FakeLLM, database: Path) -> None:
+    def __init__(self, fake: FakeDiscord, llm: FakeLLM, database: Path | str) -> None:
         self.fake = fake
         self.llm = llm
         self.settings = make_settings(
@@ -58,7 +58,7 @@ class BotRunner:
         settings = self.settings
         with self.fake.patch_discord_py():
             point_discord_py_at(settings)
-            async with Store.open(settings.database_path) as store, endpoint(settings) as llm:
+            async with Store.open(settings.store_location) as store, endpoint(settings) as llm:
                 bot = build_support_bot(
                     settings,
                     lambda attachments: build_engine(
@@ -77,6 +77,6 @@ class BotRunner:
 
 
 @pytest.fixture
-def runner(discord_fake: FakeDiscord, llm: FakeLLM, tmp_path: Path) -> BotRunner:
-    """A bot runner over a fresh database."""
-    return BotRunner(discord_fake, llm, tmp_path / "bot.sqlite3")
+def runner(discord_fake: FakeDiscord, llm: FakeLLM, store_location: Path | str) -> BotRunner:
+    """A bot runner over a fresh database, of each kind."""
+    return BotRunner(discord_fake, llm, store_location)

@@ -376,7 +376,7 @@ async def test_shutdown_marks_a_reply_it_cannot_wait_for(runner, discord_fake, l
     (shown,) = bot_messages(discord_fake, thread_id)
     assert shown.startswith("This answer takes a long time")
     assert shown.endswith(INTERRUPTED_NOTICE)
-    async with Store.open(runner.settings.database_path) as store:
+    async with Store.open(runner.settings.store_location) as store:
         conversation = await store.get_conversation(conversation_key(thread_id))
         assert conversation is not None
         history = await store.load_history(conversation.id)

@@ -7,9 +7,12 @@ import contextlib
 import signal
 import sys
 
+import pytest
+
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
 from tests.fakes.openai_server import Reply
 from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
+from tests.postgres import fresh_schema
 from tests.process import clean_env
 
 
@@ -118,4 +121,70 @@ async def test_a_reply_cut_by_a_crash_is_marked_on_the_next_start(discord_fake, 
         ("user", "tell me everything"),
         ("assistant", CUT_BY_RESTART),
         ("user", "again please"),
+    ]
+
+
+async def test_a_standby_takes_over_when_the_active_process_is_killed(
+    discord_fake, llm, tmp_path, postgres
+):
+    """Three processes on one PostgreSQL: one answers, two stand by. SIGTERM ends a standby
+    cleanly; SIGKILL of the active one mid-reply lets the other take over, mark the cut reply
+    and answer the next message with the whole history."""
+    from bot.support.conversation import CUT_BY_RESTART
+
+    if postgres.url is None:
+        pytest.skip(postgres.reason)
+    async with fresh_schema(postgres.url) as url:
+        env = bot_env(discord_fake, llm, tmp_path, database_url=url)
+        logs = {name: tmp_path / f"{name}.log" for name in ("active", "standby", "leaving")}
+        async with (
+            bot_process(env, tmp_path, logs["active"]) as active,
+            bot_process(env, tmp_path, logs["standby"]) as standby,
+            bot_process(env, tmp_path, logs["leaving"]) as leaving,
+        ):
+            await discord_fake.wait_until_identified(timeout=20)
+            await discord_fake.wait_for(
+                lambda: sum("standing by" in path.read_text() for path in logs.values()) == 2,
+                timeout=20,
+            )
+            # Which process won the race to the lock is up to the scheduler: name them now.
+            first, second, third = sorted(
+                ((active, "active"), (standby, "standby"), (leaving, "leaving")),
+                key=lambda p: "standing by" in logs[p[1]].read_text(),
+            )
+            assert await stop(third[0]) == 0
+            assert "stopped" in logs[third[1]].read_text()
+
+            customer = discord_fake.add_user("lea")
+            llm.script(Reply("Your order is on its way."))
+            thread_id = await open_thread(discord_fake, customer, "where is my order?")
+            await wait_for_reply(discord_fake, thread_id, ["Your order is on its way."])
+            cut = "A long answer that will never finish. " * 40
+            llm.script(Reply(cut, chunk_size=8, delay=0.05))
+            await discord_fake.send_user_message(thread_id, customer, "and the refund?")
+            await discord_fake.wait_for(lambda: len(llm.requests) == 2)
+            first[0].kill()
+            await first[0].wait()
+
+            await discord_fake.wait_until_identified(timeout=20, count=2)
+            await discord_fake.wait_for(
+                lambda: CUT_BY_RESTART in bot_messages(discord_fake, thread_id), timeout=20
+            )
+            llm.script(Reply("The refund is on its way too."))
+            await discord_fake.send_user_message(thread_id, customer, "hello?")
+            await discord_fake.wait_for(
+                lambda: (
+                    bot_messages(discord_fake, thread_id)[-1] == "The refund is on its way too."
+                ),
+                timeout=20,
+            )
+            assert await stop(second[0]) == 0
+        assert "taking over" in logs[second[1]].read_text()
+    sent = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"][1:]]
+    assert sent == [
+        ("user", "where is my order?"),
+        ("assistant", "Your order is on its way."),
+        ("user", "and the refund?"),
+        ("assistant", CUT_BY_RESTART),
+        ("user", "hello?"),
     ]
