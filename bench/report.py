@@ -245,8 +245,10 @@ def machine() -> str:
 def setup_text() -> str:
     """The workload, in words."""
     return (
-        f"Each conversation is a different customer writing in the support channel; the bot "
-        f"opens a thread and streams the model's reply into it. The fake model waits "
+        f"Each conversation is a different customer writing in the support channel; with the "
+        f"default settings the bot opens a private thread, adds the customer, carries their "
+        f"words in, streams the model's reply, then removes the public original. The fake "
+        f"model waits "
         f"{FIRST_TOKEN_DELAY * 1000:.0f} ms, then streams {REPLY_TOKENS} tokens at "
         f"{TOKENS_PER_SECOND} tokens/s, one token ({CHARS_PER_TOKEN} characters) per chunk "
         f"({REPLY_TOKENS * CHARS_PER_TOKEN} characters a reply). The fake Discord enforces "
@@ -340,12 +342,18 @@ def markdown(
         "- Past that, Discord's global limit (50 requests/s) sets the pace. Every request of "
         "the bot goes through one global budget: the first text of a reply goes first, then "
         "updates of streaming replies, oldest unshown text first, so each reply gets its fair "
-        "share; new threads (and other requests) get one request in four while replies wait. "
-        "The typing indicator is sent only when the budget is quiet. Under load, what waits "
-        "is the start of new conversations (customer's message to first text), not the "
-        "streams under way: each conversation needs at least 3 requests (its thread, its first "
-        "text, its final text), so 500 of them need 30 s of Discord's budget whatever the bot "
-        "does.",
+        "share; new conversations opening get one request in three while replies wait (all of "
+        "the budget when none does), other requests one in four. The typing indicator is sent "
+        "only when the budget is quiet. Under load, what waits is the start of new "
+        "conversations (customer's message to first text), not the streams under way.",
+        "- A private conversation (the default) costs three requests before its first text "
+        "(the thread, the customer's admission to it, their words carried in) and one after "
+        "(removing the public original); a public thread costs one. So 60 conversations "
+        "opened at once need at least 240 requests before the last first text: 4.8 s of "
+        "Discord's 50 requests/s, whatever the bot does. The targets for the customer's "
+        "message to first text (1.5 s at 20, 3 s at 60) were set when threads were public; "
+        "with private threads the one at 60 cannot be met within Discord's limits, and the "
+        "one at 20 sits at its edge.",
         "- A history is read from the conversation's context start, which moves ahead in one "
         "large step when the history outgrows the budget (so the provider's prompt cache keeps "
         "matching), so a thread's length does not slow its turns.",
