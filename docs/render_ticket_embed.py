@@ -32,7 +32,7 @@ def sample() -> tuple[Ticket, ReceiptRecord]:
     ticket = Ticket(
         id=13,
         conversation_id=7,
-        tool_call_id="call_1",
+        request_key="tool:call_1",
         customer_name="Ana",
         issue="Refund for 2 missing Margherita pizzas (2 × 8.50 EUR) from the order of 2024-05-03.",
         user_id="1100000000000000001",
