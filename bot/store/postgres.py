@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key every write transaction takes ('WRITE' in ASCII).
 WRITE_LOCK = 0x57_5249_5445
-# pg_advisory_lock key of the active process ('ACTIVE' in ASCII); see `ActiveLock`.
-ACTIVE_LOCK = 0x4143_5449_5645
+# The active process's pg_advisory_lock key, one per schema (see `ActiveLock`): two
+# deployments in two schemas of one database must not wait for each other.
+ACTIVE_LOCK = "hashtextextended('support-bot active:' || current_schema(), 0)"
 # Defined by 0001_initial.postgres.sql: the same text SQLite's strftime gives.
 NOW = "utc_now_text()"
 
@@ -173,13 +174,13 @@ class ActiveLock:
     async def try_acquire(self) -> bool:
         """Take the lock if nobody holds it; whether this process now does."""
         conn = await self._connect()
-        return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", ACTIVE_LOCK))
+        return bool(await conn.fetchval(f"SELECT pg_try_advisory_lock({ACTIVE_LOCK})"))
 
     async def acquire(self) -> None:
         """Wait until the lock is free, then hold it (cancel the wait to give up)."""
         conn = await self._connect()
         try:
-            await conn.execute("SELECT pg_advisory_lock($1)", ACTIVE_LOCK)
+            await conn.execute(f"SELECT pg_advisory_lock({ACTIVE_LOCK})")
         except BaseException:
             # The server may still be waiting for the lock on this connection: drop it.
             conn.terminate()
