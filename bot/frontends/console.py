@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from bot.support.conversation import CUT_BY_RESTART, SupportEngine
+from bot.support.conversation import SupportEngine
 from bot.support.desk import ReceiptRecord, Ticket
 from bot.support.events import (
     Attachment,
@@ -92,8 +92,11 @@ async def chat(
     name = thread or dt.datetime.now(dt.UTC).strftime("chat-%Y%m%d-%H%M%S")
     key = f"console:{name}"
     earlier = await engine.user_messages(key)
-    if await engine.recover_cut_turn(key, CUT_BY_RESTART):
-        out.write(f"{CUT_BY_RESTART}\n")
+    cut = await engine.recover_cut_turn(key)
+    if cut is not None:
+        out.write(f"{cut.notice}\n")
+        if cut.unanswered:
+            await _show(engine.resume(key), out)
     status = f"resumed, {earlier} earlier message(s)" if earlier else "new"
     out.write(
         f"Conversation '{name}' ({status}). Type 'exit' to quit; '/attach PATH text' sends an"

@@ -47,6 +47,7 @@ CUT_BY_RESTART = (
     "⚠️ I was restarted while answering your last message, so my reply above may be"
     " incomplete. Your message is saved; send it again if you still need an answer."
 )
+RESUMING = "⚠️ I was restarted while answering your last message. Here is my answer:"
 DEFAULT_CONTEXT_BUDGET = 32_000
 # The system prompt explains this mark: staff talk to the customer, not to the assistant.
 STAFF_PREFIX = "[staff · "
@@ -98,6 +99,20 @@ ALREADY_WITH_STAFF = (
 # Over the daily budget, the customer asks for a person in words (the model is not asked).
 ASKS_FOR_PERSON = re.compile(r"\b(person|human|agent|staff|someone)\b", re.IGNORECASE)
 DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class CutTurn:
+    """A turn a crash cut short: its conversation, and whether its customer's last words
+    have no answer at all (then `resume` answers them)."""
+
+    conversation: Conversation
+    unanswered: bool
+
+    @property
+    def notice(self) -> str:
+        """What to tell the customer first."""
+        return RESUMING if self.unanswered else CUT_BY_RESTART
 
 
 class Role(enum.StrEnum):
@@ -191,7 +206,7 @@ class SupportEngine:
             return
         state.answering = True
         try:
-            async for event in self._answer_until_caught_up(conversation, state, incoming):
+            async for event in self._answer_until_caught_up(conversation, state, incoming.link):
                 yield event
         finally:
             state.answering = False
@@ -320,13 +335,10 @@ class SupportEngine:
     # ------------------------------------------------------------------ turns
 
     async def _answer_until_caught_up(
-        self, conversation: Conversation, state: _ConversationState, incoming: Incoming
+        self, conversation: Conversation, state: _ConversationState, link: str | None
     ) -> AsyncIterator[EngineEvent]:
         """Turns until every stored message is answered, at the customer's turn pace."""
-        customer = Customer(
-            conversation.customer_id or incoming.author_id,
-            conversation.customer_name or incoming.author_name,
-        )
+        customer = Customer(conversation.customer_id or "", conversation.customer_name or "")
         while state.answered < state.received and self._accepting:
             wait = self.turn_pace.hit(customer.id)
             if wait is not None:
@@ -345,7 +357,7 @@ class SupportEngine:
                     )
                     state.during_turn = []
                 try:
-                    async for event in self._turn(conversation, customer, history, incoming.link):
+                    async for event in self._turn(conversation, customer, history, link):
                         yield event
                 finally:
                     async with state.storing:
@@ -355,6 +367,9 @@ class SupportEngine:
                                 self.services.store.move_to_end(conversation.id, arrived)
                             )
             state.answered = answering
+        if state.answered < state.received:
+            # Stopped with messages still unanswered: the next start answers them.
+            await self.services.store.turn_started(conversation.id)
 
     async def _turn(
         self,
@@ -530,19 +545,53 @@ class SupportEngine:
                 conversation.id, [NewMessage(role="assistant", content=text)]
             )
 
-    async def recover_cut_turn(self, key: str, notice: str) -> bool:
-        """After a crash: if this conversation's reply was cut, note it; say whether it was."""
+    async def recover_cut_turn(self, key: str) -> CutTurn | None:
+        """After a crash: this conversation's cut turn, if it had one (see `recover_cut_turns`)."""
         conversation = await self.services.store.get_conversation(key)
         if conversation is None or not await self.services.store.turn_in_flight(conversation.id):
-            return False
-        await self.record_notice(key, notice)
-        await self.services.store.turn_finished(conversation.id)
-        return True
+            return None
+        return await self._recover(conversation)
 
-    async def recover_cut_turns(self, notice: str, key_prefix: str = "") -> list[Conversation]:
-        """After a crash: note in each conversation whose reply was cut that it was."""
-        cut = await self.services.store.turns_cut_short(key_prefix)
-        for conversation in cut:
-            await self.record_notice(conversation.key, notice)
-            await self.services.store.turn_finished(conversation.id)
-        return cut
+    async def recover_cut_turns(self, key_prefix: str = "") -> list[CutTurn]:
+        """After a crash, before any new turn: every conversation whose turn was cut.
+
+        Where the customer's last words have no answer at all, `resume` answers them (the
+        frontend shows `RESUMING` first); where part of a reply was kept, the conversation
+        notes that it was cut (`CUT_BY_RESTART`).
+        """
+        return [
+            await self._recover(conversation)
+            for conversation in await self.services.store.turns_cut_short(key_prefix)
+        ]
+
+    async def _recover(self, conversation: Conversation) -> CutTurn:
+        store = self.services.store
+        history = await store.load_history(conversation.id, from_context_start=True)
+        unanswered = (
+            bool(history)
+            and history[-1].role == "user"
+            and not await self._held_by_staff(conversation)
+        )
+        if not unanswered:
+            await self.record_notice(conversation.key, CUT_BY_RESTART)
+        await store.turn_finished(conversation.id)
+        return CutTurn(conversation, unanswered)
+
+    async def resume(self, key: str, *, link: str | None = None) -> AsyncIterator[EngineEvent]:
+        """Answer what a cut turn left unanswered (`CutTurn.unanswered`), as `receive` would."""
+        conversation = await self.services.store.get_conversation(key)
+        if conversation is None:
+            return
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _ConversationState()
+        async with state.storing:
+            state.received += 1
+        if state.answering or not self._accepting:
+            return
+        state.answering = True
+        try:
+            async for event in self._answer_until_caught_up(conversation, state, link):
+                yield event
+        finally:
+            state.answering = False

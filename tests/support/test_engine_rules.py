@@ -178,3 +178,31 @@ async def test_shutdown_starts_no_new_turn_and_keeps_the_queued_message(harness,
     assert (await users(harness))[-2:] == ["second", "third"]
     conversation = await harness.store.get_conversation(KEY)
     assert await harness.store.turn_in_flight(conversation.id)
+
+
+async def test_a_message_left_unanswered_by_a_stop_is_answered_after_the_restart(llm, tmp_path):
+    """Stopped with a message queued: the next start finds it without an answer, says so,
+    and answers it; the customer sends nothing again."""
+    from bot.support.conversation import RESUMING
+
+    database = tmp_path / "db.sqlite3"
+    llm.script(
+        Reply("Almost done with your answer.", chunk_size=4, delay=0.1),
+        Reply("And here is the answer to your second message."),
+    )
+    async with engine_harness(llm, database) as first:
+        running = asyncio.create_task(receive(first, message("first")))
+        await asyncio.sleep(0.3)
+        await receive(first, message("second"))
+        first.engine.stop_accepting()
+        await asyncio.wait_for(running, 10)
+    async with engine_harness(llm, database) as second:
+        (cut,) = await second.engine.recover_cut_turns()
+        assert cut.unanswered
+        assert cut.notice == RESUMING
+        events = [e async for e in second.engine.resume(KEY)]
+    assert [e.text for e in events if isinstance(e, TurnEnded)] == [
+        "And here is the answer to your second message."
+    ]
+    sent = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "user"]
+    assert sent == ["first", "second"]

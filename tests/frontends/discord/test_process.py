@@ -88,9 +88,10 @@ async def test_sigterm_lets_a_reply_in_flight_finish(discord_fake, llm, tmp_path
     await wait_for_reply(discord_fake, thread_id, [text], timeout=1)
 
 
-async def test_a_reply_cut_by_a_crash_is_marked_on_the_next_start(discord_fake, llm, tmp_path):
-    """SIGKILL mid-reply; the next start says so in the thread and the conversation goes on."""
-    from bot.support.conversation import CUT_BY_RESTART
+async def test_a_reply_cut_by_a_crash_is_answered_on_the_next_start(discord_fake, llm, tmp_path):
+    """SIGKILL mid-reply; the next start says so in the thread and answers the message the
+    crash left without an answer; nobody is asked to send it again."""
+    from bot.support.conversation import RESUMING
 
     env = bot_env(discord_fake, llm, tmp_path)
     llm.script(Reply("A long answer that will never finish. " * 40, chunk_size=8, delay=0.05))
@@ -105,23 +106,15 @@ async def test_a_reply_cut_by_a_crash_is_marked_on_the_next_start(discord_fake, 
     llm.script(Reply("Sorry about that! Here is the short version."))
     async with bot_process(env, tmp_path, log_path) as second:
         await discord_fake.wait_for(
-            lambda: CUT_BY_RESTART in bot_messages(discord_fake, thread_id), timeout=20
-        )
-        await discord_fake.send_user_message(thread_id, customer, "again please")
-        await discord_fake.wait_for(
             lambda: (
-                bot_messages(discord_fake, thread_id)[-1]
-                == "Sorry about that! Here is the short version."
+                bot_messages(discord_fake, thread_id)[-2:]
+                == [RESUMING, "Sorry about that! Here is the short version."]
             ),
             timeout=20,
         )
         assert await stop(second) == 0
     sent = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"][1:]]
-    assert sent == [
-        ("user", "tell me everything"),
-        ("assistant", CUT_BY_RESTART),
-        ("user", "again please"),
-    ]
+    assert sent == [("user", "tell me everything")]
 
 
 async def test_a_standby_takes_over_when_the_active_process_is_killed(
@@ -129,8 +122,8 @@ async def test_a_standby_takes_over_when_the_active_process_is_killed(
 ):
     """Three processes on one PostgreSQL: one answers, two stand by. SIGTERM ends a standby
     cleanly; SIGKILL of the active one mid-reply lets the other take over, mark the cut reply
-    and answer the next message with the whole history."""
-    from bot.support.conversation import CUT_BY_RESTART
+    and answer the message it left without an answer, with the whole history."""
+    from bot.support.conversation import RESUMING
 
     if postgres.url is None:
         pytest.skip(postgres.reason)
@@ -166,12 +159,8 @@ async def test_a_standby_takes_over_when_the_active_process_is_killed(
             first[0].kill()
             await first[0].wait()
 
-            await discord_fake.wait_until_identified(timeout=20, count=2)
-            await discord_fake.wait_for(
-                lambda: CUT_BY_RESTART in bot_messages(discord_fake, thread_id), timeout=20
-            )
             llm.script(Reply("The refund is on its way too."))
-            await discord_fake.send_user_message(thread_id, customer, "hello?")
+            await discord_fake.wait_until_identified(timeout=20, count=2)
             await discord_fake.wait_for(
                 lambda: (
                     bot_messages(discord_fake, thread_id)[-1] == "The refund is on its way too."
@@ -180,11 +169,10 @@ async def test_a_standby_takes_over_when_the_active_process_is_killed(
             )
             assert await stop(second[0]) == 0
         assert "taking over" in logs[second[1]].read_text()
+    assert RESUMING in bot_messages(discord_fake, thread_id)
     sent = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"][1:]]
     assert sent == [
         ("user", "where is my order?"),
         ("assistant", "Your order is on its way."),
         ("user", "and the refund?"),
-        ("assistant", CUT_BY_RESTART),
-        ("user", "hello?"),
     ]

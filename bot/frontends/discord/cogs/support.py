@@ -20,10 +20,9 @@ from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversati
 from bot.frontends.discord.global_budget import Lane
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
-from bot.support.conversation import CUT_BY_RESTART
+from bot.support.conversation import CutTurn
 from bot.support.events import (
     Attachment,
-    Conversation,
     EngineEvent,
     Incoming,
     Notice,
@@ -55,32 +54,43 @@ class SupportCog(commands.Cog):
 
     def __init__(self, bot: SupportBot) -> None:
         self.bot = bot
-        self._cut: list[Conversation] = []
+        self._cut: list[CutTurn] = []
         self._reported: set[str] = set()
+        self._resumed: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
 
     async def cog_load(self) -> None:
-        """Before the gateway connects (so before any new turn): note the replies a crash
+        """Before the gateway connects (so before any new turn): note the turns a crash
         of the previous process cut short."""
-        self._cut = await self.bot.engine.recover_cut_turns(
-            CUT_BY_RESTART, key_prefix=DISCORD_KEY_PREFIX
-        )
+        self._cut = await self.bot.engine.recover_cut_turns(key_prefix=DISCORD_KEY_PREFIX)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Once per process: tell each thread whose reply a crash cut short."""
+        """Once per process: tell each thread whose turn a crash cut short, and answer what
+        was left without an answer."""
         cut, self._cut = self._cut, []
-        for conversation in cut:
-            if conversation.channel_id is None:
+        for turn in cut:
+            channel_id = turn.conversation.channel_id
+            if channel_id is None:
                 continue
             try:
-                thread = self.bot.get_channel(conversation.channel_id) or (
-                    await self.bot.fetch_channel(conversation.channel_id)
+                thread = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(
+                    channel_id
                 )
             except discord.HTTPException:
-                log.warning("thread %d of a cut reply is gone", conversation.channel_id)
+                log.warning("thread %d of a cut reply is gone", channel_id)
                 continue
-            if isinstance(thread, discord.abc.Messageable):
-                await _send_quietly(thread, CUT_BY_RESTART)
+            if not isinstance(thread, discord.Thread):
+                continue
+            await _send_quietly(thread, turn.notice)
+            if turn.unanswered:
+                task = asyncio.create_task(self._resume(thread))
+                self._resumed.add(task)
+                task.add_done_callback(self._resumed.discard)
+
+    async def _resume(self, thread: discord.Thread) -> None:
+        self.bot.track_work()
+        events = self.bot.engine.resume(conversation_key(thread.id), link=thread.jump_url)
+        await self._relay(thread, events)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
