@@ -270,7 +270,8 @@ class PrivacyQueries(Database):
         """Delete conversations without a message for more than `days` days; return how many.
 
         A conversation whose ticket is still open or claimed is kept: staff are not done with
-        it. `days` of 0 or less purges nothing (retention off).
+        it. Ticket events older than that, with no delivery still pending, go too. `days` of
+        0 or less purges nothing (retention off).
         """
         if days <= 0:
             return 0
@@ -287,6 +288,14 @@ class PrivacyQueries(Database):
                 )
             ]
             await self._delete_conversations(db, idle)
+            # Ticket events kept for delivery hold a snapshot of the ticket: once nothing is
+            # left to deliver, they follow the same retention.
+            await db.execute(
+                "DELETE FROM outbox WHERE created_at < ? AND NOT EXISTS"
+                " (SELECT 1 FROM outbox_deliveries d WHERE d.outbox_id = outbox.id"
+                "  AND d.state = 'pending')",
+                (cutoff,),
+            )
         return len(idle)
 
     @staticmethod

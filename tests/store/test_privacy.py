@@ -299,3 +299,29 @@ async def test_purge_idle_deletes_only_conversations_idle_for_longer(store_locat
         assert await store.purge_idle(30, now=now + dt.timedelta(days=31)) == 1
         assert await store.get_conversation("discord:600") is None
         assert await store.get_ticket(waiting.ticket_id) is None
+
+
+async def test_purge_idle_drops_old_ticket_events_once_delivered(store_location):
+    """Ticket events hold a snapshot of the ticket: past the retention they go, unless a
+    delivery of theirs is still pending."""
+    async with Store.open(store_location) as store:
+        waiting = await store_conversation(store, ANA, "Ana", 601)  # kept: its ticket is claimed
+        await store.register_destinations(["webhook:https://crm.example/hook"])
+        await store.set_ticket_status(  # back to open: the conversation is kept
+            waiting.ticket_id,
+            TicketStatus.OPEN,
+            from_statuses=OPEN,
+            actor_id=AGENT,
+            actor_name="a",
+            event="ticket.reopened",
+        )
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+        (pending,) = await store.outbox_events(waiting.ticket_id)
+        await store.purge_idle(30, now=later - dt.timedelta(days=400))  # nothing old yet
+        assert await store.outbox_events(waiting.ticket_id) == [pending]
+        await store.purge_idle(30, now=later)
+        # Pending at the webhook: kept. Once delivered, it goes.
+        assert await store.outbox_events(waiting.ticket_id) == [pending]
+        await store.mark_delivered(pending[0], "webhook:https://crm.example/hook", 1)
+        await store.purge_idle(30, now=later)
+        assert await store.outbox_events(waiting.ticket_id) == []
