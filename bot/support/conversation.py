@@ -483,10 +483,6 @@ class SupportEngine:
             raise RuntimeError("this engine has no help center")
         return self.services.help_center
 
-    async def exists(self, key: str) -> bool:
-        """Whether a conversation with this key is stored."""
-        return await self.services.store.get_conversation(key) is not None
-
     async def customer_id(self, key: str) -> str | None:
         """The id of the conversation's customer, if the conversation exists."""
         conversation = await self.services.store.get_conversation(key)
