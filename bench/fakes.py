@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakes.openai_server import JSON, FakeLLM, Reply, Structured, ToolCalls, _chunks
+from fakes.openai_server import JSON, FakeLLM, Reply, Structured, ToolCalls, _chunks
 
 
 @dataclass

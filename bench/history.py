@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.engine import engine
+from bot.engine.engine import DEFAULT_CONTEXT_BUDGET
 from bot.llm import history
 from bot.llm.context import fit_to_budget
 from bot.store import NewMessage, Store
-from bot.support import conversation as engine
-from bot.support.conversation import DEFAULT_CONTEXT_BUDGET
 
 HISTORY_MESSAGES = 10_000
 REPEATS = 15

@@ -1,6 +1,6 @@
 """`python -m bench.retrieval`: how well the help center finds the article a customer needs.
 
-Each question of tests/support/help_center_questions.json names the article that answers
+Each question of tests/helpcenter/help_center_questions.json names the article that answers
 it, or null when the help center has no answer. Prints hit@1 and hit@3 over the questions
 with an answer, and the share of no-answer questions for which the search returns nothing.
 """
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot.helpcenter import query as help_query
+from bot.helpcenter.index import MIN_COVERAGE, HelpCenter
 from bot.store import Store
-from bot.support import help_query
-from bot.support.help_center import MIN_COVERAGE, HelpCenter
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ROOT / "tests" / "support" / "help_center_questions.json"
+QUESTIONS = ROOT / "tests" / "helpcenter" / "help_center_questions.json"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.fakes import TimedLLM
-from tests.fakes.discord_limits import MESSAGE_ROUTE, MESSAGES_ROUTE, LimitedDiscord
-from tests.fakes.openai_server import JSON, Reply
+from fakes.discord_limits import MESSAGE_ROUTE, MESSAGES_ROUTE, LimitedDiscord
+from fakes.openai_server import JSON, Reply
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "grok-bench"
@@ -355,7 +355,7 @@ def _collect(
     lags: list[float],
     timed_out: bool,
 ) -> RunResult:
-    from bot.frontends.discord.renderer import CURSOR
+    from bot.frontends.discord.streaming.renderer import CURSOR
 
     requests = discord_fake.requests[first_request:]
     threads = {c.thread_id for c in conversations}

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from bench import history as history_bench
+from fakes.discord_server import FakeDiscord
+from fakes.openai_server import FakeLLM
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
-from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.openai_server import FakeLLM
 from tests.postgres import Server, fresh_schema, postgres_server
 from tests.process import clean_env
 

@@ -7,15 +7,15 @@ import asyncio
 import logging
 import sys
 
-from bot.app import build_engine, endpoint
+from bot.app.compose import build_engine, endpoint
+from bot.app.logs import setup_logging
+from bot.app.standby import active_process
+from bot.commands.knowledge import add_knowledge_commands, run_knowledge
+from bot.commands.privacy import add_privacy_commands, run_privacy
+from bot.commands.webhooks import retry_dead
 from bot.config import ConfigError, Settings, load_settings
-from bot.integrations.commands import retry_dead
-from bot.integrations.delivery import ticket_delivery
-from bot.knowledge_cli import add_knowledge_commands, run_knowledge
-from bot.logs import setup_logging
-from bot.privacy_cli import add_privacy_commands, run_privacy
-from bot.retention import retention
-from bot.standby import active_process
+from bot.desk.delivery import ticket_delivery
+from bot.engine.retention import retention
 from bot.store import Store
 
 log = logging.getLogger("bot")
@@ -50,7 +50,7 @@ async def run_discord(settings: Settings) -> None:
 
 
 async def _run_active(settings: Settings, store: Store) -> None:
-    """The bot itself, once this process is the active one (see bot.standby)."""
+    """The bot itself, once this process is the active one (see bot.app.standby)."""
     from bot.frontends.discord.run import run_discord as run_bot
 
     async with endpoint(settings) as llm, retention(store, settings.retention_days):
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_privacy(args, settings, sys.stdout)
         settings.require_llm()
         if args.command == "check":
-            from bot.check import check
+            from bot.commands.check import check
 
             return 0 if asyncio.run(check(settings, sys.stdout)) else 1
         if args.command == "chat":

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_engine, endpoint
+from bot.app.compose import build_engine, endpoint
 from bot.config import Settings
+from bot.desk.delivery import ticket_delivery
+from bot.engine.engine import SupportEngine
 from bot.frontends.console import ConsoleTickets, LocalFiles
-from bot.integrations.delivery import ticket_delivery
 from bot.store import Store
-from bot.support.conversation import SupportEngine
-from tests.fakes.openai_server import FakeLLM
+from fakes.openai_server import FakeLLM
 from tests.postgres import Server, fresh_schema, postgres_server
 
 CHAT_MODEL = "grok-test"

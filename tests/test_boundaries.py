@@ -81,7 +81,7 @@ def test_a_planted_crossing_is_caught(tmp_path):
     console.write_text(
         console.read_text(encoding="utf-8") + "\nfrom bot.store import Store\n", encoding="utf-8"
     )
-    engine = tmp_path / "bot/support/conversation.py"
+    engine = tmp_path / "bot/engine/engine.py"
     engine.write_text(
         engine.read_text(encoding="utf-8") + '\nQUERY = "SELECT id FROM tickets"\n',
         encoding="utf-8",
@@ -91,4 +91,4 @@ def test_a_planted_crossing_is_caught(tmp_path):
         p.startswith("bot/frontends/discord/cogs/support.py:1 imports openai") for p in found
     )
     assert any(p.startswith("bot/frontends/console.py:") and "bot.store" in p for p in found)
-    assert any(p.startswith("bot/support/conversation.py:") and "SQL" in p for p in found)
+    assert any(p.startswith("bot/engine/engine.py:") and "SQL" in p for p in found)

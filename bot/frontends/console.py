@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from bot.support.conversation import SupportEngine
-from bot.support.desk import ReceiptRecord, Ticket
-from bot.support.events import (
+from bot.desk.desk import ReceiptRecord, Ticket
+from bot.desk.outbox import StaffPost
+from bot.engine.engine import SupportEngine
+from bot.engine.events import (
     Attachment,
     EngineEvent,
     Incoming,
@@ -22,8 +23,7 @@ from bot.support.events import (
     TurnEnded,
     TurnStarted,
 )
-from bot.support.outbox import StaffPost
-from bot.support.receipts import Receipt, summarize
+from bot.tools.receipts import Receipt, summarize
 
 EXIT_WORDS = {"exit", "quit"}
 ATTACH_PREFIX = "/attach "

@@ -15,7 +15,7 @@ from discord.ext import commands
 from discord.http import Route, handle_message_parameters
 from PIL import Image
 
-from tests.fakes.discord_server import (
+from fakes.discord_server import (
     BOT_ROLE_PERMISSIONS,
     P_CREATE_PRIVATE_THREADS,
     P_MANAGE_MESSAGES,
@@ -25,7 +25,7 @@ from tests.fakes.discord_server import (
     check_modal,
     normalize_components,
 )
-from tests.fakes.discord_spec import RequestValidator, check_message_limits, load_subset
+from fakes.discord_spec import RequestValidator, check_message_limits, load_subset
 
 MESSAGES_ROUTE = r"/channels/\d+/messages"
 

@@ -15,7 +15,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk
 from pydantic import BaseModel, ValidationError
 
-from tests.fakes.openai_server import (
+from fakes.openai_server import (
     BrokenStream,
     Call,
     FakeLLM,

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from openai import AsyncOpenAI
 
-from bot.app import build_engine, endpoint
+from bot.app.compose import build_engine, endpoint
+from bot.engine.engine import INTERRUPTED_MARK
+from bot.engine.events import Incoming, TurnEnded
 from bot.frontends.console import LocalFiles
 from bot.llm.client import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -25,11 +27,9 @@ from bot.llm.client import (
 from bot.llm.errors import CUT_OFF, LLMError
 from bot.llm.model import ModelReply, ModelText, OpenAIChatModel, backoff_delay
 from bot.store import Store
-from bot.support.context import Customer
-from bot.support.conversation import INTERRUPTED_MARK
-from bot.support.events import Incoming, TurnEnded
+from bot.tools.context import Customer
+from fakes.openai_server import BrokenStream, Fault, Reply
 from tests.conftest import API_KEY, CHAT_MODEL, make_settings
-from tests.fakes.openai_server import BrokenStream, Fault, Reply
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 READ_TIMEOUT = 0.3

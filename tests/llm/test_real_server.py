@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
+from bot.engine.engine import EMPTY_ANSWER
+from bot.engine.events import Incoming, ReplyText, ToolStarted, TurnEnded
 from bot.frontends.console import local_attachment
 from bot.llm import Endpoint
 from bot.llm.stream import ToolCallRequest
-from bot.support.context import Customer, SupportContext
-from bot.support.conversation import EMPTY_ANSWER
-from bot.support.events import Incoming, ReplyText, ToolStarted, TurnEnded
-from bot.support.receipts import EXTRACTION_PROMPT, Receipt
+from bot.tools.context import Customer, SupportContext
+from bot.tools.receipts import EXTRACTION_PROMPT, Receipt
 from tests.conftest import EngineHarness, engine_harness
 from tests.llm.real_server import API_KEY, RunningServer, llama_server, missing_packages
-from tests.support.test_images import image_bytes
+from tests.tools.test_images import image_bytes
 
 pytestmark = pytest.mark.skipif(
     missing_packages() is not None, reason=f"no real llama.cpp server: {missing_packages()}"

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from bot.engine.engine import request_history
 from bot.llm import history
 from bot.llm.context import estimate_tokens
 from bot.store import NewMessage, Store
-from bot.support.conversation import request_history
 
 
 def turn(rng: random.Random, n: int) -> list[NewMessage]:

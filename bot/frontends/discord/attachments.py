@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.support.events import Attachment
+from bot.engine.events import Attachment
 
 
 class DiscordAttachments:

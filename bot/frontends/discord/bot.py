@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.frontends.discord.edit_budget import EditBudgets
+from bot.engine.engine import SupportEngine
 from bot.frontends.discord.panel import HelpButton
+from bot.frontends.discord.streaming.edit_budget import EditBudgets
 from bot.frontends.discord.views import PageButton, TicketButton
-from bot.support.conversation import SupportEngine
 
 log = logging.getLogger(__name__)
 

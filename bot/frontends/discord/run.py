@@ -14,12 +14,12 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bot.config import ConfigError, Settings
+from bot.desk.outbox import TicketNotifier
+from bot.engine.engine import SupportEngine
 from bot.frontends.discord.attachments import DiscordAttachments
 from bot.frontends.discord.bot import SupportBot
 from bot.frontends.discord.staff import StaffChannel
-from bot.support.context import AttachmentReader
-from bot.support.conversation import SupportEngine
-from bot.support.outbox import TicketNotifier
+from bot.tools.context import AttachmentReader
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import re
 
 import discord
 
+from bot.desk.desk import ReceiptRecord, Ticket, TicketStatus
+from bot.desk.outbox import StaffPost
 from bot.frontends.discord.views import ticket_view
-from bot.support.desk import ReceiptRecord, Ticket, TicketStatus
-from bot.support.outbox import StaffPost
-from bot.support.receipts import Receipt, summarize
+from bot.tools.receipts import Receipt, summarize
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol, Self, cast
 
 import discord
 
-from bot.support.desk import Ticket, TicketStatus
+from bot.desk.desk import Ticket, TicketStatus
 
 _ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
     "claim": ("Claim", discord.ButtonStyle.primary),

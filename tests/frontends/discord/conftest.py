@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_engine, endpoint
+from bot.app.compose import build_engine, endpoint
+from bot.desk.delivery import ticket_delivery
+from bot.desk.outbox import RetryPolicy
 from bot.frontends.discord.bot import SupportBot
 from bot.frontends.discord.run import build_support_bot, point_discord_py_at
 from bot.frontends.discord.staff import StaffChannel
-from bot.integrations.delivery import ticket_delivery
 from bot.store import Store
-from bot.support.outbox import RetryPolicy
+from fakes.discord_limits import LimitedDiscord
+from fakes.discord_server import FakeDiscord
+from fakes.openai_server import FakeLLM
 from tests.conftest import make_settings
-from tests.fakes.discord_limits import LimitedDiscord
-from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.openai_server import FakeLLM
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fakes.discord_server import FakeDiscord, RecordedRequest
+from fakes.discord_server import FakeDiscord, RecordedRequest
 
 NO_PINGS = {"parse": []}
 PRIVATE_THREAD = 12

@@ -10,8 +10,9 @@ import re
 import pytest
 
 from bot.frontends.discord.cogs.support import MOVED_HERE
-from bot.frontends.discord.renderer import CURSOR
-from tests.fakes.openai_server import Call, Fault, Reply, Structured, ToolCalls
+from bot.frontends.discord.streaming.renderer import CURSOR
+from fakes.openai_server import Call, Fault, Reply, Structured, ToolCalls
+from tests.engine.test_engine import RECEIPT
 from tests.frontends.discord.helpers import (
     NO_PINGS,
     bot_messages,
@@ -20,8 +21,7 @@ from tests.frontends.discord.helpers import (
     open_thread,
     wait_for_reply,
 )
-from tests.support.test_conversation import RECEIPT
-from tests.support.test_images import image_bytes
+from tests.tools.test_images import image_bytes
 
 
 def attached(body: dict) -> str:
@@ -365,9 +365,9 @@ async def test_both_wire_styles_work_through_discord(runner, discord_fake, llm, 
 
 async def test_shutdown_marks_a_reply_it_cannot_wait_for(runner, discord_fake, llm):
     """Past the grace period an in-flight reply is cut, marked in Discord and in the store."""
+    from bot.engine.engine import INTERRUPTED_MARK
     from bot.frontends.discord.cogs.support import INTERRUPTED_NOTICE, conversation_key
     from bot.store import Store
-    from bot.support.conversation import INTERRUPTED_MARK
 
     llm.script(Reply("This answer takes a long time to write. " * 20, chunk_size=10, delay=0.1))
     async with runner.running(shutdown_grace=0.3):
@@ -393,8 +393,8 @@ async def test_what_the_real_api_does_reaches_the_customer(runner, discord_fake,
     """Through Discord with its real limits: an empty answer shows the fallback, a cut answer
     ends with a notice, and an unexpected error mid-stream leaves the text, a notice, no
     cursor, and a thread that answers the next message."""
-    from bot.support.conversation import EMPTY_ANSWER, OUR_FAULT
-    from tests.fakes.openai_server import MalformedStream
+    from bot.engine.engine import EMPTY_ANSWER, OUR_FAULT
+    from fakes.openai_server import MalformedStream
 
     llm.script(
         Reply(""),

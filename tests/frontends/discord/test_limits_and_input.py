@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.engine.engine import EMPTY_MESSAGE_REPLY
 from bot.frontends.discord.bot import conversation_key
-from bot.support.conversation import EMPTY_MESSAGE_REPLY
-from tests.fakes.openai_server import Call, Reply, ToolCalls
+from fakes.openai_server import Call, Reply, ToolCalls
 from tests.frontends.discord.helpers import (
     answer_in_order,
     attached,
@@ -15,7 +15,7 @@ from tests.frontends.discord.helpers import (
     open_thread,
     wait_for_reply,
 )
-from tests.support.test_images import image_bytes
+from tests.tools.test_images import image_bytes
 
 
 async def stored_user_messages(runner, thread_id: int) -> list[str]:

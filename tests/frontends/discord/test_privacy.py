@@ -8,11 +8,12 @@ import logging
 
 import pytest
 
+from bot.engine.engine import NOT_YOURS
 from bot.frontends.discord.cogs.customer_commands import NOT_YOURS as NOT_YOUR_COMMAND
 from bot.frontends.discord.panel import PANEL_TEXT
-from bot.support.conversation import NOT_YOURS
-from tests.fakes.discord_server import P_MANAGE_MESSAGES
-from tests.fakes.openai_server import Call, Reply, Structured, ToolCalls
+from fakes.discord_server import P_MANAGE_MESSAGES
+from fakes.openai_server import Call, Reply, Structured, ToolCalls
+from tests.engine.test_engine import RECEIPT
 from tests.frontends.discord.helpers import (
     answer_in_order,
     attached,
@@ -22,8 +23,7 @@ from tests.frontends.discord.helpers import (
     wait_for_reply,
 )
 from tests.frontends.discord.test_staff_desk import fields, open_ticket, staff_post
-from tests.support.test_conversation import RECEIPT
-from tests.support.test_images import image_bytes
+from tests.tools.test_images import image_bytes
 
 
 def staff_posted(fake) -> bool:

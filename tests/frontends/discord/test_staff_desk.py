@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.conftest import outbox_drained
-from tests.fakes.openai_server import Call, Reply, Structured, ToolCalls
+from tests.engine.test_engine import RECEIPT
 from tests.frontends.discord.helpers import (
     answer_in_order,
     attached,
@@ -13,8 +14,7 @@ from tests.frontends.discord.helpers import (
     open_thread,
     wait_for_reply,
 )
-from tests.support.test_conversation import RECEIPT
-from tests.support.test_images import image_bytes
+from tests.tools.test_images import image_bytes
 
 ISSUE = "Order 1234 arrived cold and 50 minutes late."
 
@@ -362,14 +362,14 @@ async def test_slash_commands_are_registered_in_the_guild(runner, discord_fake, 
 
 
 def _person(user):
-    from bot.support.desk import Person
+    from bot.desk.desk import Person
 
     return Person(id=user["id"], display_name=user["username"])
 
 
 async def test_a_post_discord_refused_appears_by_itself(runner, discord_fake, llm):
     """Discord refuses the staff post twice (missing permission): the outbox posts it later."""
-    from bot.support.outbox import RetryPolicy
+    from bot.desk.outbox import RetryPolicy
 
     runner.retry = RetryPolicy(first_delay=0.05, max_delay=0.2)
     staff_posts = f"/channels/{discord_fake.staff_channel_id}/messages"
@@ -395,7 +395,7 @@ async def test_a_post_discord_refused_appears_by_itself(runner, discord_fake, ll
 
 async def test_stats_show_events_that_could_not_be_delivered(runner, discord_fake, llm):
     """A post Discord kept refusing until its deadline is dead, and /tickets stats says so."""
-    from bot.support.outbox import RetryPolicy
+    from bot.desk.outbox import RetryPolicy
 
     runner.retry = RetryPolicy(first_delay=0.01, max_delay=0.05, give_up_after=0.2)
     discord_fake.inject_error(

@@ -8,10 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.desk.desk import DeskError, Person
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
-from bot.support.desk import DeskError, Person
 
 NOT_A_THREAD = "Use this in your support thread (write in the support channel to open one)."
 NOT_YOURS = "Only the customer of this conversation (or our staff) can use this here."

@@ -10,13 +10,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.desk.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.panel import PANEL_TEXT, panel_view
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
 from bot.frontends.discord.views import pages_view
-from bot.support.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
-from bot.support.help_center import HelpGap
+from bot.helpcenter.index import HelpGap
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,8 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
-from bot.frontends.discord.global_budget import Lane
-from bot.frontends.discord.permissions import is_staff
-from bot.frontends.discord.renderer import NO_MENTIONS, StreamingReply
-from bot.support.conversation import CutTurn
-from bot.support.events import (
+from bot.engine.engine import CutTurn
+from bot.engine.events import (
     Attachment,
     EngineEvent,
     Incoming,
@@ -30,7 +26,11 @@ from bot.support.events import (
     TurnEnded,
     TurnStarted,
 )
-from bot.support.images import is_image
+from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
+from bot.frontends.discord.permissions import is_staff
+from bot.frontends.discord.streaming.global_budget import Lane
+from bot.frontends.discord.streaming.renderer import NO_MENTIONS, StreamingReply
+from bot.tools.images import is_image
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,67 @@
+"""Composition: the engine wired from settings, shared by every frontend."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.desk.desk import TicketDesk
+from bot.engine.engine import EMPTY_ANSWER, SupportEngine
+from bot.engine.limits import CustomerLimits
+from bot.engine.prompt import load_system_prompt
+from bot.helpcenter.index import HelpCenter
+from bot.llm import Endpoint
+from bot.llm.agent import Agent
+from bot.llm.tools import ToolRegistry
+from bot.store import Store
+from bot.tools.context import AttachmentReader, Services, SupportContext
+from bot.tools.help_center import search_help_center
+from bot.tools.receipts import analyze_receipt_image
+from bot.tools.tickets import create_customer_ticket, request_human
+
+SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image, request_human, search_help_center)
+
+
+def endpoint(settings: Settings) -> Endpoint:
+    """The OpenAI-compatible endpoint the settings describe."""
+    return Endpoint(
+        api_key=settings.require_llm(),
+        base_url=settings.xai_base_url,
+        connect_timeout=settings.llm_connect_timeout,
+        read_timeout=settings.llm_read_timeout,
+        max_retries=settings.llm_max_retries,
+        max_concurrent_calls=settings.max_concurrent_llm_calls,
+    )
+
+
+def build_engine(
+    settings: Settings,
+    *,
+    store: Store,
+    llm: Endpoint,
+    attachments: AttachmentReader,
+) -> SupportEngine:
+    """The support engine with its tools, models, limits and store."""
+    services = Services(
+        store=store,
+        desk=TicketDesk(store, tickets_per_hour=settings.tickets_per_conversation_per_hour),
+        attachments=attachments,
+        vision=llm.structured_model(settings.vision_model),
+        help_center=HelpCenter(store, settings.knowledge_dir),
+        allow_image_urls=settings.allow_image_urls,
+    )
+    agent: Agent[SupportContext] = Agent(
+        model=llm.chat_model(settings.chat_model, reasoning_effort=settings.reasoning_effort),
+        tools=ToolRegistry(SUPPORT_TOOLS),
+        empty_reply=EMPTY_ANSWER,
+    )
+    return SupportEngine(
+        services,
+        agent,
+        load_system_prompt(),
+        context_budget=settings.context_token_budget,
+        limits=CustomerLimits(
+            turns_per_minute=settings.turns_per_minute,
+            daily_tokens=settings.daily_tokens_per_customer,
+            max_message_chars=settings.max_message_chars,
+            max_images=settings.max_attachments_per_message,
+        ),
+    )

@@ -1,0 +1,85 @@
+"""`python -m bot check`: is the configuration complete, are the LLM endpoint and webhooks there?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.app.compose import endpoint
+from bot.commands.webhooks import check_webhooks
+from bot.config import ConfigError, Settings
+from bot.llm import EndpointError, Unreachable
+from bot.store import Store
+
+
+async def check_store(settings: Settings, report: Callable[[bool, str], None]) -> None:
+    """Which store is in use, whether it is reachable, and whether it is migrated."""
+    try:
+        status = await Store.status(settings.store_location)
+    except Exception as exc:  # any driver error is a failed check, not a crash
+        setting = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
+        # The driver's words name host, port or file, never the password.
+        report(False, f"cannot reach the store of {setting}: {type(exc).__name__}: {exc}")
+        return
+    name = "PostgreSQL" if status.dialect == "postgres" else "SQLite"
+    server = f" (server {status.server})" if status.server else ""
+    report(True, f"store: {name} at {status.where}{server}, reachable")
+    if status.version > status.latest:
+        report(False, f"store schema version {status.version} is newer than this bot's")
+    elif status.version < status.latest:
+        pending = status.latest - status.version
+        report(True, f"store schema version {status.version}: {pending} migration(s) run at start")
+    else:
+        report(True, f"store migrated (schema version {status.version})")
+
+
+async def check(settings: Settings, out: TextIO) -> bool:
+    """Report each setting and the endpoint's models; True only when everything is fine."""
+    ok = True
+
+    def report(good: bool, text: str) -> None:
+        nonlocal ok
+        ok = ok and good
+        out.write(f"{'ok ' if good else 'ERR'} {text}\n")
+
+    try:
+        settings.require_discord()
+        report(
+            True, "Discord settings present (DISCORD_TOKEN, SUPPORT_CHANNEL_ID, STAFF_CHANNEL_ID)"
+        )
+    except ConfigError as exc:
+        report(False, str(exc))
+    await check_store(settings, report)
+    await check_webhooks(settings, report)
+    async with endpoint(settings) as llm:
+        try:
+            models = await llm.list_models()
+        except EndpointError as exc:
+            url = settings.xai_base_url
+            report(
+                False,
+                {
+                    Unreachable.REFUSED_KEY: f"XAI_API_KEY was refused by {url}",
+                    Unreachable.NO_CONNECTION: f"cannot reach XAI_BASE_URL {url}",
+                    Unreachable.HTTP_ERROR: f"XAI_BASE_URL {url} answered HTTP {exc.status}",
+                }[exc.reason],
+            )
+            return False
+    report(True, f"endpoint {settings.xai_base_url} reachable, {len(models)} model(s)")
+    for variable, name in (
+        ("CHAT_MODEL", settings.chat_model),
+        ("VISION_MODEL", settings.vision_model),
+    ):
+        if name in models:
+            report(True, f"{variable} {name} exists")
+        else:
+            # Providers retire models: name what can be chosen instead.
+            offered = ", ".join(sorted(models)) or "none"
+            report(
+                False,
+                f"{variable} {name} is not offered by the endpoint (retired or misspelt?);"
+                f" it offers: {offered}",
+            )
+    effort = settings.reasoning_effort or "not sent"
+    report(True, f"REASONING_EFFORT {effort}")
+    return ok

@@ -1,0 +1,209 @@
+"""Settings: every environment variable of the bot, validated once at start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config.webhooks import check_webhook_secret, check_webhook_urls, split_urls
+
+DEFAULT_XAI_BASE_URL = "https://api.x.ai/v1"
+# xAI retired grok-2-vision, grok-3, grok-4-0709 and the grok-4-1-fast and grok-4-fast families
+# on 15 May 2026; its migration guide names grok-4.3 (tools, structured output, images).
+DEFAULT_CHAT_MODEL = "grok-4.3"
+DEFAULT_VISION_MODEL = "grok-4.3"
+# grok-4.3 thinks by default; "none" answers at once, which is what a chat desk needs.
+DEFAULT_REASONING_EFFORT = "none"
+DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
+DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    """The bot's configuration, read from the environment and `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # Empty values count as unset, except REASONING_EFFORT (see `load_settings`).
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr | None = None
+    support_channel_id: int | None = Field(default=None, gt=0)
+    staff_channel_id: int | None = Field(default=None, gt=0)
+    xai_api_key: SecretStr | None = None
+    xai_base_url: str = DEFAULT_XAI_BASE_URL
+    chat_model: str = DEFAULT_CHAT_MODEL
+    vision_model: str = DEFAULT_VISION_MODEL
+    # Empty (REASONING_EFFORT=) means the parameter is not sent, for endpoints that lack it.
+    reasoning_effort: str = DEFAULT_REASONING_EFFORT
+    staff_role_id: int | None = Field(default=None, gt=0)
+    database_path: Path = Path("bot.sqlite3")
+    # PostgreSQL instead of the SQLite file; a secret (it may hold the password).
+    database_url: SecretStr | None = None
+    discord_api_base: str = DEFAULT_DISCORD_API_BASE
+    discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
+    log_level: LogLevel = "INFO"
+    llm_connect_timeout: float = Field(default=10.0, gt=0)
+    llm_read_timeout: float = Field(default=60.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    context_token_budget: int = Field(default=32_000, ge=1000)
+    # Messages are never refused for pace: over this, the next turn waits a moment and then
+    # answers every message that arrived meanwhile.
+    turns_per_minute: int = Field(default=6, ge=1)
+    # The cost cap: model tokens one customer's conversations may use in 24 hours; 0 = none.
+    daily_tokens_per_customer: int = Field(default=500_000, ge=0)
+    # 0: no cap. The provider's own 429s, retried with backoff, are the signal of overload;
+    # a cap of ours would queue customers at ordinary load.
+    max_concurrent_llm_calls: int = Field(default=0, ge=0)
+    tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
+    max_message_chars: int = Field(default=4000, ge=100)
+    max_attachments_per_message: int = Field(default=4, ge=0)
+    knowledge_dir: Path | None = None
+    # 0 (unset): conversations are kept until `forget`; otherwise idle ones are purged.
+    retention_days: int = Field(default=0, ge=0)
+    # private: a private thread per conversation, only the customer added (staff with
+    # Manage Threads see it anyway); public: a public thread from the customer's message.
+    thread_visibility: Literal["private", "public"] = "private"
+    # Off: only images delivered in the conversation are read; a link a customer typed is
+    # refused and fetched by nobody.
+    allow_image_urls: bool = False
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
+
+    webhook_urls: str | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
+    webhook_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("xai_base_url", "discord_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @field_validator("xai_api_key", "discord_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("chat_model", "vision_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty")
+        return value.strip()
+
+    @field_validator("reasoning_effort")
+    @classmethod
+    def _reasoning_effort(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: str | None) -> str | None:
+        return check_webhook_urls(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return check_webhook_secret(value, urls=info.data.get("webhook_urls"))
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        """The WEBHOOK_URLS, one per receiver."""
+        return split_urls(self.webhook_urls)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgres://", "postgresql://")
+        ):
+            raise ValueError("must start with postgres:// or postgresql://")
+        return value
+
+    @property
+    def store_location(self) -> Path | str:
+        """What `Store.open` takes: the DATABASE_URL when set, else the DATABASE_PATH file."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def require_llm(self) -> str:
+        """The API key of the LLM endpoint, or raise: every command but `knowledge` needs it."""
+        if self.xai_api_key is None:
+            raise ConfigError("missing setting XAI_API_KEY: it is required")
+        return self.xai_api_key.get_secret_value()
+
+    def require_discord(self) -> tuple[str, int, int]:
+        """Return token, support and staff channel ids, or raise naming what is missing."""
+        token, support, staff = self.discord_token, self.support_channel_id, self.staff_channel_id
+        if token is None or support is None or staff is None:
+            missing = [
+                name
+                for name, value in (
+                    ("DISCORD_TOKEN", token),
+                    ("SUPPORT_CHANNEL_ID", support),
+                    ("STAFF_CHANNEL_ID", staff),
+                )
+                if value is None
+            ]
+            raise ConfigError(f"missing setting {', '.join(missing)}: required to run the bot")
+        return token.get_secret_value(), support, staff
+
+
+def _set_but_empty(name: str, env_file: str = ".env") -> bool:
+    """Whether the variable is given, empty, in the environment or else in `.env`."""
+    if name in os.environ:
+        return not os.environ[name].strip()
+    value = dotenv_values(env_file).get(name) if Path(env_file).is_file() else None
+    return value is not None and not value.strip()
+
+
+def load_settings() -> Settings:
+    """Read and validate the settings, turning pydantic's report into one clear line."""
+    try:
+        settings = Settings()
+        if _set_but_empty("REASONING_EFFORT"):
+            # Empty means "do not send the parameter", not "use the default".
+            settings = settings.model_copy(update={"reasoning_effort": ""})
+        return settings
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        if error["type"] == "missing":
+            raise ConfigError(f"missing setting {name}: it is required") from None
+        raise ConfigError(f"bad setting {name}: {error['msg']}") from None

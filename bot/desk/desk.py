@@ -1,0 +1,200 @@
+"""The staff desk: tickets opened, claimed, resolved and reopened, and their statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.desk.ticket_events import STATUS_EVENTS, TICKET_CREATED
+from bot.store import Conversation, ReceiptRecord, Store, Ticket, TicketEvent, TicketStatus
+
+__all__ = [
+    "DeskError",
+    "DeskStats",
+    "Person",
+    "ReceiptRecord",
+    "Ticket",
+    "TicketDesk",
+    "TicketStatus",
+]
+
+
+class DeskError(Exception):
+    """A desk action that does not fit the ticket's state; the message is for staff."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone acting on a ticket: a customer or a staff member."""
+
+    id: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class DeskStats:
+    """Counts by status, the median times to first response and to resolution, and how many
+    ticket events could not be delivered (dead in the outbox)."""
+
+    counts: dict[str, int]
+    median_first_response: dt.timedelta | None
+    median_resolution: dt.timedelta | None
+    undelivered: int = 0
+
+
+class TicketDesk:
+    """Ticket lifecycle over the store.
+
+    Every change is recorded with its event in the outbox, in one transaction; the outbox
+    worker shows it to staff and to the other systems.
+    """
+
+    def __init__(self, store: Store, *, tickets_per_hour: int = 3) -> None:
+        self.store = store
+        self.tickets_per_hour = tickets_per_hour
+
+    async def open_ticket(
+        self,
+        conversation: Conversation,
+        customer: Person,
+        *,
+        name: str,
+        issue: str,
+        request_id: str | None,
+        thread_url: str | None,
+        unless_active: bool = False,
+    ) -> tuple[Ticket, bool]:
+        """Open a ticket (once per request id in the conversation) for staff; at most a few
+        an hour. With `unless_active`, the conversation's open or claimed ticket instead."""
+        if (
+            request_id is None
+            or await self.store.get_ticket_by_request(conversation.id, request_id) is None
+        ) and (not unless_active or await self.store.active_ticket(conversation.id) is None):
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+            recent = await self.store.count_tickets_since(conversation.id, since)
+            if recent >= self.tickets_per_hour:
+                raise DeskError(
+                    f"This conversation already opened {recent} tickets in the last hour;"
+                    " staff will follow up on those. Try again later if it is a new problem."
+                )
+        receipt = await self.store.latest_receipt(conversation.id)
+        ticket, created = await self.store.create_ticket(
+            conversation.id,
+            request_key=request_id,
+            customer_name=name,
+            issue=issue,
+            user_id=customer.id,
+            user_display=customer.display_name,
+            thread_url=thread_url,
+            receipt_id=receipt.id if receipt else None,
+            channel_id=conversation.channel_id,
+            event=TICKET_CREATED,
+            unless_active=unless_active,
+        )
+        return ticket, created
+
+    async def hand_off(
+        self,
+        conversation: Conversation,
+        customer: Person,
+        *,
+        reason: str,
+        request_id: str | None,
+        thread_url: str | None,
+    ) -> tuple[Ticket, bool]:
+        """The customer wants a person: their active ticket, or a new one (decided in one
+        transaction, so two hand-offs at once open one ticket)."""
+        return await self.open_ticket(
+            conversation,
+            customer,
+            name=customer.display_name,
+            issue=f"The customer asked to talk to a person. {reason}".strip(),
+            request_id=request_id,
+            thread_url=thread_url,
+            unless_active=True,
+        )
+
+    async def claim(self, ticket_id: int, staff: Person) -> Ticket:
+        """A staff member takes an open ticket; the bot then stays quiet in its thread."""
+        return await self._move(ticket_id, TicketStatus.CLAIMED, staff, {TicketStatus.OPEN})
+
+    async def resolve(self, ticket_id: int, staff: Person) -> Ticket:
+        """The ticket is done; the bot resumes in its thread."""
+        return await self._move(
+            ticket_id, TicketStatus.RESOLVED, staff, {TicketStatus.OPEN, TicketStatus.CLAIMED}
+        )
+
+    async def reopen(self, ticket_id: int, staff: Person) -> Ticket:
+        """A resolved ticket needs work again."""
+        return await self._move(ticket_id, TicketStatus.OPEN, staff, {TicketStatus.RESOLVED})
+
+    async def page(
+        self, statuses: Sequence[TicketStatus], *, limit: int, offset: int = 0
+    ) -> tuple[list[Ticket], int]:
+        """A page of tickets in these statuses, newest first, and how many there are."""
+        return await self.store.list_tickets(statuses, limit=limit, offset=offset)
+
+    async def stats(self) -> DeskStats:
+        """Counts by status and median times, from the recorded lifecycle."""
+        counts = dict.fromkeys(TicketStatus, 0) | await self.store.ticket_counts()
+        by_ticket: dict[int, list[TicketEvent]] = {}
+        for event in await self.store.all_ticket_events():
+            by_ticket.setdefault(event.ticket_id, []).append(event)
+        first_responses = [_time_to(events, TicketStatus.CLAIMED) for events in by_ticket.values()]
+        resolutions = [_time_to(events, TicketStatus.RESOLVED) for events in by_ticket.values()]
+        dead = (await self.store.delivery_counts())["dead"]
+        return DeskStats(counts, _median(first_responses), _median(resolutions), dead)
+
+    async def _move(
+        self,
+        ticket_id: int,
+        status: TicketStatus,
+        staff: Person,
+        from_statuses: set[TicketStatus],
+    ) -> Ticket:
+        """Change the status if the ticket is still where the action expects it; otherwise
+        say where it is (another staff member may have been faster)."""
+        moved = await self.store.set_ticket_status(
+            ticket_id,
+            status,
+            from_statuses=from_statuses,
+            actor_id=staff.id,
+            actor_name=staff.display_name,
+            event=STATUS_EVENTS[status],
+        )
+        if moved is not None:
+            return moved
+        ticket = await self._ticket(ticket_id)
+        if ticket.status == TicketStatus.CLAIMED:
+            raise DeskError(f"Ticket #{ticket.id} is already claimed by {ticket.claimed_by_name}.")
+        if ticket.status == TicketStatus.RESOLVED:
+            raise DeskError(
+                f"Ticket #{ticket.id} is already resolved"
+                + ("." if status == TicketStatus.RESOLVED else "; reopen it first.")
+            )
+        raise DeskError(f"Ticket #{ticket.id} is not resolved, it is {ticket.status}.")
+
+    async def _ticket(self, ticket_id: int) -> Ticket:
+        ticket = await self.store.get_ticket(ticket_id)
+        if ticket is None:
+            raise DeskError(f"There is no ticket #{ticket_id}.")
+        return ticket
+
+
+def _time_to(events: Sequence[TicketEvent], status: str) -> dt.timedelta | None:
+    """From the ticket's creation to its first change to `status`."""
+    reached = next((e for e in events if e.status == status), None)
+    if reached is None or not events:
+        return None
+    return _parse(reached.created_at) - _parse(events[0].created_at)
+
+
+def _median(values: Sequence[dt.timedelta | None]) -> dt.timedelta | None:
+    known = [v.total_seconds() for v in values if v is not None]
+    return dt.timedelta(seconds=statistics.median(known)) if known else None
+
+
+def _parse(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -1,0 +1,298 @@
+"""The bot's global request budget: Discord's 50 requests per second, shared fairly.
+
+Past about 40 replies streaming at once the global limit, not the model, sets the pace: the
+budget then shares it fairly among the replies (first text first, then the oldest unshown
+text) and uses all of it, while other requests still get a regular turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import heapq
+import itertools
+import re
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+
+from bot.frontends.discord.streaming.rate_window import Slot
+
+# Discord's global limit: 50 requests per second per bot (interaction responses are exempt).
+GLOBAL_REQUESTS = 50
+GLOBAL_PERIOD = 1.0
+# While replies wait for room, other requests (thread creations, notices, staff posts) still
+# get one grant in this many, so new conversations keep opening without starving live ones.
+OTHER_EVERY = 4
+# New conversations opening (their thread, the customer's admission, their words carried in)
+# get one grant in this many while replies wait, and every grant when none does: a new
+# customer's answer starts soon, without starving the streams under way.
+OPENING_EVERY = 3
+# Interaction endpoints are not bound by the global limit.
+EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
+
+# A new conversation starts with its thread and, when private, the customer's admission to
+# it: they go with the first texts of replies.
+THREAD_START = re.compile(r"^/channels/\d+((/messages/\d+)?/threads|/thread-members/\d+)$")
+
+Route = tuple[str, str]  # (method, path below the API base), as a request is made
+
+
+class Lane(enum.IntEnum):
+    """What a request is for; it decides the request's place in the global budget's queue."""
+
+    FIRST_TEXT = 0  # the first message of a reply: the customer sees the answer start
+    OPENING = 1  # a new conversation's thread, the customer's admission, their words carried in
+    UPDATE = 2  # an edit (or a continuation message) of a streaming reply; the final text too
+    OTHER = 3  # everything else: notices, staff posts, deletions, fetches
+
+
+class GlobalBudget:
+    """Discord's global limit (`limit` requests in any `period`), shared fairly.
+
+    Waiting requests are served by lane: first texts of replies first (oldest first), then
+    updates of streaming replies, oldest unshown text first, so every reply waits about as
+    long as the others and none is starved; other requests get one grant in `other_every`
+    while replies wait, and only up to half the window when none does, leaving room for the
+    first text of the replies they start. A typing indicator is best effort: it is sent only
+    when the window is less than half used and no request waits, and skipped otherwise.
+
+    `trace_config` puts every REST request of a discord.py client through the budget, by
+    discord.py's own `http_trace` seam: a request waits for its turn before it is sent, and
+    counts from when it finished. A streaming reply asks for its slot itself (with the
+    priority of its text) and names the request it will make; that request then passes.
+    """
+
+    # Like RateWindow, a request counts from when it finished, so the window cannot open too
+    # early however long a request took.
+
+    def __init__(
+        self,
+        limit: int = GLOBAL_REQUESTS,
+        period: float = GLOBAL_PERIOD,
+        *,
+        other_every: int = OTHER_EVERY,
+        opening_every: int = OPENING_EVERY,
+    ) -> None:
+        if limit < 2 or period <= 0 or other_every < 1:
+            raise ValueError("a global budget needs a limit of at least 2 and a positive period")
+        self.limit = limit
+        self.period = period
+        self.other_every = other_every
+        self.opening_every = opening_every
+        # Room kept free of other requests and typing, for the first text of new replies.
+        self.headroom = limit // 2
+        self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
+        self._finished: deque[float] = deque()
+        self._in_flight = 0
+        self._order = itertools.count()
+        # (since, order, waiter) heaps for the reply lanes; a FIFO for the others.
+        self._replies: dict[Lane, list[tuple[float, int, asyncio.Future[None]]]] = {
+            Lane.FIRST_TEXT: [],
+            Lane.UPDATE: [],
+        }
+        self._others: deque[asyncio.Future[None]] = deque()
+        self._openings: deque[asyncio.Future[None]] = deque()
+        # Grants to replies since the opening lane, waiting, last got one.
+        self._owed_opening = 0
+        # Grants to replies since the other lane, waiting, last got one.
+        self._owed_other = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        # Requests a reply's slot paid for, by route, so the HTTP hook lets them pass.
+        self._paid: Counter[Route] = Counter()
+
+    # ------------------------------------------------------------------ acquiring
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self, lane: Lane = Lane.OTHER, since: float | None = None, *, route: Route | None = None
+    ) -> AsyncIterator[Slot]:
+        """Wait for this lane's turn, then hold the room while the request runs.
+
+        `since` orders the reply lanes: when the text the request will show first arrived.
+        `route` names the request the holder will make, so the HTTP hook does not count it
+        a second time.
+        """
+        slot = await self._wait_for_turn(lane, since)
+        if route is not None:
+            self._paid[route] += 1
+        try:
+            yield slot
+        finally:
+            if route is not None and self._paid[route]:
+                # The request was never made (or was, and the hook left it paid): unpay it.
+                self._paid[route] -= 1
+            self._release(slot)
+
+    async def _wait_for_turn(self, lane: Lane, since: float | None) -> Slot:
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if lane is Lane.OTHER:
+            self._others.append(waiter)
+        elif lane is Lane.OPENING:
+            self._openings.append(waiter)
+        else:
+            at = time.monotonic() if since is None else since
+            heapq.heappush(self._replies[lane], (at, next(self._order), waiter))
+        self._grant()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._in_flight -= 1  # granted, then cancelled before it could run
+                self._grant()
+            raise
+        self.granted[lane] += 1
+        return Slot()
+
+    def quiet(self) -> bool:
+        """Whether the window has room to spare: less than half used and nobody waiting
+        (a typing indicator is worth sending only then)."""
+        return not self._waiting() and self._room() > self.headroom
+
+    def _release(self, slot: Slot) -> None:
+        self._in_flight -= 1
+        if slot.used:
+            self._finished.append(time.monotonic())
+        self._grant()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _room(self) -> int:
+        now = time.monotonic()
+        while self._finished and self._finished[0] + self.period <= now:
+            self._finished.popleft()
+        return self.limit - len(self._finished) - self._in_flight
+
+    def _waiting(self) -> bool:
+        self._drop_cancelled()
+        return bool(
+            self._others
+            or self._openings
+            or self._replies[Lane.FIRST_TEXT]
+            or self._replies[Lane.UPDATE]
+        )
+
+    def _drop_cancelled(self) -> None:
+        for heap in self._replies.values():
+            while heap and heap[0][2].done():
+                heapq.heappop(heap)
+        for queue in (self._others, self._openings):
+            while queue and queue[0].done():
+                queue.popleft()
+
+    def _next_lane(self, room: int) -> Lane | None:
+        """Whose turn it is, given `room` free requests in the window (None: nobody's yet)."""
+        other = bool(self._others)
+        if other and self._owed_other >= self.other_every - 1:
+            return Lane.OTHER
+        if self._openings and self._owed_opening >= self.opening_every - 1:
+            return Lane.OPENING
+        for lane in (Lane.FIRST_TEXT, Lane.UPDATE):
+            if self._replies[lane]:
+                return lane
+        if self._openings:
+            return Lane.OPENING
+        if other and room > self.headroom:
+            return Lane.OTHER
+        return None
+
+    def _grant(self) -> None:
+        """Wake as many waiters as there is room for, in turn; set a timer for the rest."""
+        while True:
+            self._drop_cancelled()
+            if not self._waiting():
+                return
+            room = self._room()
+            lane = self._next_lane(room) if room > 0 else None
+            if lane is None:
+                self._wake_later()
+                return
+            if lane is Lane.OTHER:
+                waiter = self._others.popleft()
+                self._owed_other = 0
+            elif lane is Lane.OPENING:
+                waiter = self._openings.popleft()
+                self._owed_opening = 0
+                if self._others:
+                    self._owed_other += 1
+            else:
+                waiter = heapq.heappop(self._replies[lane])[2]
+                if self._others:
+                    self._owed_other += 1
+                if self._openings:
+                    self._owed_opening += 1
+            self._in_flight += 1
+            waiter.set_result(None)
+
+    def _wake_later(self) -> None:
+        """Try again when the oldest counted request leaves the window."""
+        if not self._finished:
+            return  # only requests in flight hold the room: their release tries again
+        at = self._finished[0] + self.period
+        if self._timer is not None and self._timer_at <= at and not self._timer.cancelled():
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timer_at = at
+        self._timer = loop.call_at(loop.time() + max(0.0, at - time.monotonic()), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._grant()
+
+    # ------------------------------------------------------------------ the HTTP hook
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Hooks for discord.py's `http_trace`: every REST request waits for its turn here.
+
+        Interaction responses and webhooks are exempt, as at Discord; requests outside the
+        API (the gateway, attachment downloads) are not counted. A request a reply's slot
+        already paid for passes at once.
+        """
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(self._on_request_start)
+        config.on_request_end.append(self._on_request_done)
+        config.on_request_exception.append(self._on_request_done)
+        return config
+
+    async def _on_request_start(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
+    ) -> None:
+        context.slot = None
+        path = api_path(params.url)
+        if path is None or path.startswith(EXEMPT_PREFIXES):
+            return
+        route = (params.method, path)
+        if self._paid[route]:
+            self._paid[route] -= 1
+            return
+        lane = Lane.OPENING if THREAD_START.match(path) else Lane.OTHER
+        context.slot = await self._wait_for_turn(lane, None)
+
+    async def _on_request_done(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: Any
+    ) -> None:
+        slot = getattr(context, "slot", None)
+        if slot is not None:
+            context.slot = None
+            self._release(slot)
+
+
+def api_path(url: yarl.URL) -> str | None:
+    """The path of a request below Discord's API base (None: not an API request)."""
+    base = yarl.URL(discord.http.Route.BASE)
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        return None
+    prefix = base.path.rstrip("/")
+    if not url.path.startswith(prefix + "/"):
+        return None
+    return url.path[len(prefix) :]

@@ -1,1 +1,0 @@
-"""The company's other systems that tickets reach: signed webhooks."""

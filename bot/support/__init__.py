@@ -1,1 +1,0 @@
-"""The food-delivery support domain: system prompt, tickets, receipts and conversations."""

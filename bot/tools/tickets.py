@@ -1,0 +1,87 @@
+"""Tools that involve staff: create_customer_ticket and request_human."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from pydantic import BaseModel, Field
+
+from bot.desk.desk import DeskError
+from bot.llm.tools import ToolError, tool
+from bot.tools.context import SupportContext
+
+log = logging.getLogger(__name__)
+
+
+class CreateTicketArgs(BaseModel):
+    """Arguments of create_customer_ticket."""
+
+    name: str = Field(min_length=1, max_length=100, description="The customer's name")
+    issue: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="A clear, complete summary of the problem and what the customer wants",
+    )
+
+
+class RequestHumanArgs(BaseModel):
+    """Arguments of request_human."""
+
+    reason: str = Field(
+        default="",
+        max_length=500,
+        description="Why the customer wants a person, in a sentence (may be empty)",
+    )
+
+
+def request_key(call_id: str, args: BaseModel) -> str:
+    """What makes a tool call the same request again (a retry), within one conversation.
+
+    Some servers number calls `call_1` in every response: the id alone would make a later,
+    different request of the conversation look like a retry of an earlier one.
+    """
+    digest = hashlib.sha256(args.model_dump_json().encode()).hexdigest()[:16]
+    return f"tool:{call_id}:{digest}"
+
+
+@tool(CreateTicketArgs)
+async def create_customer_ticket(
+    args: CreateTicketArgs, context: SupportContext, call_id: str
+) -> str:
+    """Open a support ticket so a human agent follows up; use it for refunds, missing items, account problems and anything you cannot solve."""  # noqa: E501
+    try:
+        ticket, _ = await context.services.desk.open_ticket(
+            context.conversation,
+            context.customer,
+            name=args.name.strip(),
+            issue=args.issue.strip(),
+            request_id=request_key(call_id, args),
+            thread_url=context.thread_url,
+        )
+    except DeskError as exc:
+        raise ToolError(str(exc)) from exc
+    return (
+        f"Ticket #{ticket.id} created for {ticket.customer_name}. The support staff have it and"
+        " will follow up in this conversation."
+    )
+
+
+@tool(RequestHumanArgs)
+async def request_human(args: RequestHumanArgs, context: SupportContext, call_id: str) -> str:
+    """Hand the conversation to a person from the support team when the customer asks for a human (opens a ticket if there is none)."""  # noqa: E501
+    try:
+        ticket, created = await context.services.desk.hand_off(
+            context.conversation,
+            context.customer,
+            reason=args.reason.strip(),
+            request_id=request_key(call_id, args),
+            thread_url=context.thread_url,
+        )
+    except DeskError as exc:
+        raise ToolError(str(exc)) from exc
+    opened = "opened" if created else "already open"
+    return (
+        f"Ticket #{ticket.id} is {opened}. Tell the customer a person from the support team"
+        " will follow up in this conversation."
+    )

@@ -1,0 +1,301 @@
+"""The global request budget: Discord's 50 requests/s per bot, shared fairly between replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import aiohttp
+import discord
+import pytest
+from aiohttp import web
+
+from bot.frontends.discord.streaming.edit_budget import EditBudgets
+from bot.frontends.discord.streaming.global_budget import GlobalBudget, Lane
+from bot.frontends.discord.streaming.renderer import CURSOR, StreamingReply
+
+
+def most_in_window(times: list[float], period: float) -> int:
+    """The most of `times` that fall within any `period` seconds."""
+    ordered = sorted(times)
+    start = most = 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - period:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+async def hold(budget: GlobalBudget, lane: Lane, log: list, name: object, since=None, busy=0.005):
+    """Take a slot, note when and for whom, and hold it like a request would."""
+    async with budget.slot(lane, since):
+        started = time.monotonic()
+        await asyncio.sleep(busy)
+        log.append((name, started, time.monotonic()))
+
+
+async def stream_updates(budget: GlobalBudget, name: int, log: list, until: float) -> None:
+    """A reply whose text keeps coming: each update shows what arrived since the last one."""
+    unshown_since = time.monotonic()
+    while time.monotonic() < until:
+        await hold(budget, Lane.UPDATE, log, name, since=unshown_since)
+        unshown_since = time.monotonic()
+
+
+async def test_never_more_than_the_limit_in_any_period():
+    """Replies and other requests together: at most `limit` start, and end, per `period`."""
+    budget = GlobalBudget(10, 0.2)
+    log: list = []
+    until = time.monotonic() + 0.6
+    await asyncio.gather(
+        *(stream_updates(budget, n, log, until) for n in range(6)),
+        *(hold(budget, Lane.OTHER, log, "other") for _ in range(15)),
+        *(hold(budget, Lane.FIRST_TEXT, log, "first") for _ in range(5)),
+    )
+    assert most_in_window([start for _, start, _ in log], 0.2) <= 10
+    assert most_in_window([end for _, _, end in log], 0.2) <= 10
+    # ... and the budget is used: about 10 per 0.2 s.
+    assert len(log) >= 25
+
+
+async def test_updates_are_shared_fairly():
+    """Replies streaming side by side past the limit get updates in turn, one each."""
+    budget = GlobalBudget(8, 0.2)
+    log: list = []
+    until = time.monotonic() + 0.7
+    await asyncio.gather(*(stream_updates(budget, n, log, until) for n in range(5)))
+    counts = Counter(name for name, _, _ in log)
+    assert len(counts) == 5
+    assert max(counts.values()) - min(counts.values()) <= 1
+    # Round robin: every run of five grants serves each reply once.
+    order = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])]
+    for first in range(0, len(order) - 5, 5):
+        assert sorted(order[first : first + 5]) == [0, 1, 2, 3, 4]
+
+
+async def test_the_first_text_of_a_reply_goes_before_waiting_updates():
+    """With the window spent and updates queued, a new reply's first text is next."""
+    budget = GlobalBudget(4, 0.3)
+    log: list = []
+    fill = [asyncio.create_task(hold(budget, Lane.UPDATE, log, "fill")) for _ in range(4)]
+    await asyncio.sleep(0.02)
+    queued = [
+        asyncio.create_task(hold(budget, Lane.UPDATE, log, f"update{n}", since=0.0))
+        for n in range(3)
+    ]
+    await asyncio.sleep(0.01)
+    first = asyncio.create_task(hold(budget, Lane.FIRST_TEXT, log, "first"))
+    await asyncio.gather(*fill, *queued, first)
+    after_fill = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][4:]
+    assert after_fill[0] == "first"
+
+
+async def test_other_requests_get_one_grant_in_four_while_replies_wait():
+    """Thread creations keep going while replies saturate the budget, at a quarter of it."""
+    budget = GlobalBudget(8, 0.2)
+    log: list = []
+    until = time.monotonic() + 0.8
+    others = [asyncio.create_task(hold(budget, Lane.OTHER, log, "other")) for _ in range(40)]
+    await asyncio.gather(*(stream_updates(budget, n, log, until) for n in range(6)))
+    for task in others:
+        task.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    # The first grants went to others (the window was empty: up to half of it), then 1 in 4.
+    served = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][4:]
+    share = served.count("other") / len(served)
+    assert 0.2 <= share <= 0.3
+
+
+async def test_new_conversations_open_at_a_third_while_replies_stream():
+    """Threads of new conversations get one grant in three while replies saturate the
+    budget, and everything the window has while none does."""
+    budget = GlobalBudget(8, 0.2)
+    log: list = []
+    until = time.monotonic() + 0.8
+    openings = [asyncio.create_task(hold(budget, Lane.OPENING, log, "opening")) for _ in range(40)]
+    await asyncio.gather(*(stream_updates(budget, n, log, until) for n in range(6)))
+    for task in openings:
+        task.cancel()
+    await asyncio.gather(*openings, return_exceptions=True)
+    served = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][8:]
+    share = served.count("opening") / len(served)
+    assert 0.28 <= share <= 0.4
+    alone = GlobalBudget(8, 0.2)
+    quick: list = []
+    await asyncio.gather(*(hold(alone, Lane.OPENING, quick, n) for n in range(8)))
+    starts = [started for _, started, _ in quick]
+    assert max(starts) - min(starts) < 0.1  # the whole window at once when nothing else waits
+
+
+async def test_other_requests_alone_leave_half_the_window_for_first_texts():
+    """A burst of other requests takes half the window; a first text then goes at once."""
+    budget = GlobalBudget(10, 0.5)
+    log: list = []
+    burst = [asyncio.create_task(hold(budget, Lane.OTHER, log, "other", busy=0)) for _ in range(12)]
+    await asyncio.sleep(0.05)
+    assert len(log) == 5
+    started = time.monotonic()
+    await hold(budget, Lane.FIRST_TEXT, log, "first", busy=0)
+    assert time.monotonic() - started < 0.05
+    await asyncio.gather(*burst)
+    assert most_in_window([start for _, start, _ in log], 0.5) <= 10
+
+
+async def test_the_budget_is_quiet_only_with_room_to_spare():
+    """Typing is worth a request only while the window is less than half used and nobody
+    waits."""
+    budget = GlobalBudget(4, 0.2)
+    assert budget.quiet()
+    async with budget.slot(), budget.slot():
+        assert not budget.quiet()  # half the window is in use
+    await asyncio.sleep(0.25)
+    assert budget.quiet()  # the window passed
+
+
+async def test_a_cancelled_waiter_gives_its_turn_away():
+    """Cancelling a request that waits for room neither leaks room nor blocks the others."""
+    budget = GlobalBudget(2, 0.2)
+    log: list = []
+    await asyncio.gather(*(hold(budget, Lane.UPDATE, log, "fill", busy=0) for _ in range(2)))
+    waiting = asyncio.create_task(hold(budget, Lane.UPDATE, log, "cancelled", busy=0))
+    later = asyncio.create_task(hold(budget, Lane.UPDATE, log, "later", busy=0))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    await asyncio.wait_for(later, 1)
+    assert [name for name, _, _ in log] == ["fill", "fill", "later"]
+    await asyncio.sleep(0.25)
+    assert budget._room() == 2
+
+
+@contextlib.asynccontextmanager
+async def api_server(monkeypatch) -> AsyncIterator[list[tuple[str, float]]]:
+    """A loopback server standing in for Discord's API; notes each request and when."""
+    seen: list[tuple[str, float]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append((f"{request.method} {request.path}", time.monotonic()))
+        await asyncio.sleep(0.002)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    try:
+        yield seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_every_request_goes_through_the_budget_by_discord_pys_trace_seam(monkeypatch):
+    """Through aiohttp's trace hooks (discord.py's `http_trace`): requests wait their turn,
+    interaction responses are exempt, requests outside the API are not counted, and the
+    request a reply's slot paid for passes without being counted twice."""
+    budget = GlobalBudget(6, 0.3)
+    async with (
+        api_server(monkeypatch) as seen,
+        aiohttp.ClientSession(trace_configs=[budget.trace_config()]) as session,
+    ):
+        base = discord.http.Route.BASE
+
+        async def call(method: str, path: str) -> None:
+            async with session.request(method, base + path) as response:
+                assert response.status == 200
+
+        await asyncio.gather(*(call("POST", f"/channels/1/messages/{n}/threads") for n in range(9)))
+        await asyncio.gather(*(call("POST", "/interactions/4/token/callback") for _ in range(10)))
+        async with budget.slot(Lane.UPDATE, route=("PATCH", "/channels/5/messages/6")):
+            await call("PATCH", "/channels/5/messages/6")
+        outside = base.replace("/api/v10", "/attachments")
+        async with session.get(outside + "/1/receipt.png") as response:
+            assert response.status == 200
+    counted = [at for what, at in seen if "/api/v10/" in what and "/interactions/" not in what]
+    assert len(counted) == 9 + 1
+    assert most_in_window(counted, 0.3) <= 6
+    assert budget.granted[Lane.OPENING] == 9  # new conversations' threads: the opening lane
+    assert budget.granted[Lane.UPDATE] == 1
+    assert budget.granted[Lane.OTHER] == 0
+    assert not budget._paid[("PATCH", "/channels/5/messages/6")]
+
+
+class StubMessage:
+    """A sent message that notes its edits."""
+
+    ids = itertools.count(1)
+
+    def __init__(self, channel: StubChannel, content: str) -> None:
+        self.id = next(self.ids)
+        self.channel = channel
+        self.content = content
+
+    async def edit(self, *, content: str, allowed_mentions: discord.AllowedMentions) -> None:
+        await self.channel.write(content)
+        self.content = content
+
+
+class StubChannel:
+    """A channel of its own per reply, noting every write and when it happened."""
+
+    ids = itertools.count(1)
+
+    def __init__(self, log: list) -> None:
+        self.id = next(self.ids)
+        self.log = log
+
+    async def write(self, content: str) -> None:
+        await asyncio.sleep(0.002)
+        self.log.append((self.id, time.monotonic(), content))
+
+    async def send(self, content: str, **kwargs) -> StubMessage:
+        await self.write(content)
+        return StubMessage(self, content)
+
+
+async def test_replies_past_the_global_limit_are_updated_in_turn_and_end_exact():
+    """Eight replies in eight threads, the global budget the bottleneck: each gets its first
+    text at once, about the same number of updates, staleness within a fair share, and its
+    exact final text."""
+    budgets = EditBudgets(edits=100, sends=100, requests=10, requests_period=0.5)
+    log: list = []
+    channels = [StubChannel(log) for _ in range(8)]
+    replies = [
+        StreamingReply(channel, edit_interval=0.05, budget=budgets.for_channel(channel))
+        for channel in channels
+    ]
+    texts = [[] for _ in replies]
+    started = time.monotonic()
+    for step in range(40):
+        for n, reply in enumerate(replies):
+            piece = f" r{n}p{step}"
+            texts[n].append(piece)
+            reply.append(piece)
+        await asyncio.sleep(0.025)
+    await asyncio.gather(*(reply.finish() for reply in replies))
+
+    assert most_in_window([at for _, at, _ in log], 0.5) <= 10
+    writes = Counter(channel_id for channel_id, _, _ in log)
+    assert max(writes.values()) - min(writes.values()) <= 2
+    for channel, text in zip(channels, texts, strict=True):
+        own = [(at, content) for channel_id, at, content in log if channel_id == channel.id]
+        assert own[0][0] - started < 0.1  # the first text at once
+        assert own[-1][1] == "".join(text)
+        assert all("".join(text).startswith(c.removesuffix(CURSOR)) for _, c in own)
+        # 8 replies share 20 requests/s: each is shown anew within about 8/20 s.
+        gaps = [b - a for (a, _), (b, _) in itertools.pairwise(own)]
+        assert max(gaps[:-1], default=0) < 0.8
+
+
+@pytest.mark.parametrize("bad", [{"limit": 1}, {"period": 0}, {"other_every": 0}])
+def test_a_budget_needs_sensible_limits(bad):
+    """A limit below 2, a period of zero or a share of zero are refused."""
+    with pytest.raises(ValueError, match="global budget"):
+        GlobalBudget(**{"limit": 10, "period": 1.0, **bad})
