@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.desk.desk import TicketDesk
-from bot.engine.engine import EMPTY_ANSWER, SupportEngine
+from bot.engine.copy import EMPTY_ANSWER
+from bot.engine.engine import SupportEngine
 from bot.engine.limits import CustomerLimits
 from bot.engine.prompt import load_system_prompt
 from bot.helpcenter.index import HelpCenter

@@ -19,6 +19,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.desk.desk import DeskError, Person, TicketDesk, TicketStatus
+from bot.engine.copy import (
+    ALREADY_WITH_STAFF,
+    CUT_BY_RESTART,
+    CUT_NOTICES,
+    EMPTY_MESSAGE_REPLY,
+    FAILED_NOTICE,
+    HANDED_OFF,
+    NOT_YOURS,
+    OUR_FAULT,
+    OVER_DAILY_BUDGET,
+    RESUMING,
+    too_long_text,
+)
 from bot.engine.events import (
     EngineEvent,
     Incoming,
@@ -29,7 +42,7 @@ from bot.engine.events import (
     TurnEnded,
     TurnStarted,
 )
-from bot.engine.limits import CustomerLimits, SlidingWindowLimiter, too_long_text
+from bot.engine.limits import CustomerLimits, SlidingWindowLimiter
 from bot.helpcenter.index import HelpCenter
 from bot.llm import agent as agent_events
 from bot.llm import history
@@ -43,26 +56,9 @@ from bot.tools.images import triage
 log = logging.getLogger(__name__)
 
 INTERRUPTED_MARK = "[reply interrupted]"
-CUT_BY_RESTART = (
-    "⚠️ I was restarted while answering your last message, so my reply above may be"
-    " incomplete. Your message is saved; send it again if you still need an answer."
-)
-RESUMING = "⚠️ I was restarted while answering your last message. Here is my answer:"
 DEFAULT_CONTEXT_BUDGET = 32_000
 # The system prompt explains this mark: staff talk to the customer, not to the assistant.
 STAFF_PREFIX = "[staff · "
-
-
-FAILED_NOTICE = "⚠️ {reason} Your message is saved; please try again in a moment."
-OUR_FAULT = "Something went wrong on our side."
-CUT_NOTICES = {
-    "length": "⚠️ My answer was cut off because it got too long. Ask me to go on, or to be brief.",
-    "content_filter": (
-        "⚠️ My answer was stopped by a content filter. Please put your question another way,"
-        " or ask for a person."
-    ),
-}
-EMPTY_ANSWER = "Sorry, I have no answer to that. Could you say it another way?"
 
 
 async def request_history(store: Store, conversation_id: int, budget: int) -> list[dict[str, Any]]:
@@ -83,19 +79,6 @@ async def request_history(store: Store, conversation_id: int, budget: int) -> li
     return fit_to_budget(history.repair(chats), budget)
 
 
-NOT_YOURS = (
-    "This is someone else's private support conversation, so I can't answer you here."
-    " To get help, write in the support channel and I'll open a conversation for you."
-)
-EMPTY_MESSAGE_REPLY = "I can read text and images (like a photo of your receipt). How can I help?"
-OVER_DAILY_BUDGET = (
-    "I've answered as much as I can for you today. A person from our support team can take"
-    " it from here: say **person** and I'll hand this conversation to them."
-)
-HANDED_OFF = "A person from our support team will follow up here (ticket #{ticket})."
-ALREADY_WITH_STAFF = (
-    "Ticket #{ticket} is already with our support team; a person will follow up here."
-)
 # Over the daily budget, the customer asks for a person in words (the model is not asked).
 ASKS_FOR_PERSON = re.compile(r"\b(person|human|agent|staff|someone)\b", re.IGNORECASE)
 DAY = dt.timedelta(days=1)

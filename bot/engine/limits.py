@@ -54,11 +54,3 @@ class CustomerLimits:
     daily_tokens: int = 500_000  # 0: no cap
     max_message_chars: int = 4000
     max_images: int = 4
-
-
-def too_long_text(length: int, limit: int) -> str:
-    """The reply to a message over the length limit."""
-    return (
-        f"That message is {length:,} characters long; I can read up to {limit:,}."
-        " Please shorten it or send it in a few parts."
-    )

@@ -147,7 +147,7 @@ async def test_chat_streams_prints_tickets_and_resumes_a_thread(tmp_path, llm):
 async def test_the_terminal_chat_keeps_the_same_rules(tmp_path, llm):
     """The terminal chat goes through the engine's one entry: a message over the length limit
     is kept and explained without a model request, and the cost cap speaks the same words."""
-    from bot.engine.engine import OVER_DAILY_BUDGET
+    from bot.engine.copy import OVER_DAILY_BUDGET
 
     llm.script(Reply("Hello!"))
     env = _llm_env(llm, tmp_path, max_message_chars=100, daily_tokens_per_customer=25)

@@ -5,12 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.desk.desk import Person
-from bot.engine.engine import (
-    EMPTY_MESSAGE_REPLY,
-    NOT_YOURS,
-    OVER_DAILY_BUDGET,
-    STAFF_PREFIX,
-)
+from bot.engine.copy import EMPTY_MESSAGE_REPLY, NOT_YOURS, OVER_DAILY_BUDGET
+from bot.engine.engine import STAFF_PREFIX
 from bot.engine.events import Attachment, Incoming, Notice, ReplyText, TurnEnded, TurnStarted
 from bot.engine.limits import SlidingWindowLimiter
 from fakes.openai_server import Reply
@@ -183,7 +179,7 @@ async def test_shutdown_starts_no_new_turn_and_keeps_the_queued_message(harness,
 async def test_a_message_left_unanswered_by_a_stop_is_answered_after_the_restart(llm, tmp_path):
     """Stopped with a message queued: the next start finds it without an answer, says so,
     and answers it; the customer sends nothing again."""
-    from bot.engine.engine import RESUMING
+    from bot.engine.copy import RESUMING
 
     database = tmp_path / "db.sqlite3"
     llm.script(

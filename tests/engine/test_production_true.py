@@ -9,7 +9,8 @@ import time
 
 from PIL import Image
 
-from bot.engine.engine import EMPTY_ANSWER, INTERRUPTED_MARK, OUR_FAULT
+from bot.engine.copy import EMPTY_ANSWER, OUR_FAULT
+from bot.engine.engine import INTERRUPTED_MARK
 from bot.engine.events import ReplyText, ToolFinished, TurnEnded
 from bot.store import Attachment
 from bot.tools.context import Customer

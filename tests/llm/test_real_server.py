@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine.engine import EMPTY_ANSWER
+from bot.engine.copy import EMPTY_ANSWER
 from bot.engine.events import Incoming, ReplyText, ToolStarted, TurnEnded
 from bot.frontends.console import local_attachment
 from bot.llm import Endpoint

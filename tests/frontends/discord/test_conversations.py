@@ -393,7 +393,7 @@ async def test_what_the_real_api_does_reaches_the_customer(runner, discord_fake,
     """Through Discord with its real limits: an empty answer shows the fallback, a cut answer
     ends with a notice, and an unexpected error mid-stream leaves the text, a notice, no
     cursor, and a thread that answers the next message."""
-    from bot.engine.engine import EMPTY_ANSWER, OUR_FAULT
+    from bot.engine.copy import EMPTY_ANSWER, OUR_FAULT
     from fakes.openai_server import MalformedStream
 
     llm.script(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.engine.engine import EMPTY_MESSAGE_REPLY
+from bot.engine.copy import EMPTY_MESSAGE_REPLY
 from bot.frontends.discord.bot import conversation_key
 from fakes.openai_server import Call, Reply, ToolCalls
 from tests.frontends.discord.helpers import (

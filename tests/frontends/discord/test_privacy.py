@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.engine.engine import NOT_YOURS
+from bot.engine.copy import NOT_YOURS
 from bot.frontends.discord.cogs.customer_commands import NOT_YOURS as NOT_YOUR_COMMAND
 from bot.frontends.discord.panel import PANEL_TEXT
 from fakes.discord_server import P_MANAGE_MESSAGES

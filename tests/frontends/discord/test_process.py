@@ -91,7 +91,7 @@ async def test_sigterm_lets_a_reply_in_flight_finish(discord_fake, llm, tmp_path
 async def test_a_reply_cut_by_a_crash_is_answered_on_the_next_start(discord_fake, llm, tmp_path):
     """SIGKILL mid-reply; the next start says so in the thread and answers the message the
     crash left without an answer; nobody is asked to send it again."""
-    from bot.engine.engine import RESUMING
+    from bot.engine.copy import RESUMING
 
     env = bot_env(discord_fake, llm, tmp_path)
     llm.script(Reply("A long answer that will never finish. " * 40, chunk_size=8, delay=0.05))
@@ -123,7 +123,7 @@ async def test_a_standby_takes_over_when_the_active_process_is_killed(
     """Three processes on one PostgreSQL: one answers, two stand by. SIGTERM ends a standby
     cleanly; SIGKILL of the active one mid-reply lets the other take over, mark the cut reply
     and answer the message it left without an answer, with the whole history."""
-    from bot.engine.engine import RESUMING
+    from bot.engine.copy import RESUMING
 
     if postgres.url is None:
         pytest.skip(postgres.reason)
