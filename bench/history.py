@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.engine import engine
-from bot.engine.engine import DEFAULT_CONTEXT_BUDGET
-from bot.llm import history
-from bot.llm.context import fit_to_budget
+from bot.config import Settings
+from bot.engine.history import request_history
 from bot.store import NewMessage, Store
+
+# The default settings' budget: what customers get.
+CONTEXT_BUDGET = Settings.model_fields["context_token_budget"].default
 
 HISTORY_MESSAGES = 10_000
 REPEATS = 15
@@ -67,16 +68,8 @@ def _turn(n: int) -> list[NewMessage]:
 
 
 async def _request_history(store: Store, conversation_id: int) -> list[dict[str, Any]]:
-    """What a turn does before its request: load the history, repair it, trim it."""
-    # The engine's own function when it has one (it may read only the rows it can use).
-    request_history = getattr(engine, "request_history", None)
-    if request_history is not None:
-        messages: list[dict[str, Any]] = await request_history(
-            store, conversation_id, DEFAULT_CONTEXT_BUDGET
-        )
-        return messages
-    stored = await store.load_history(conversation_id)
-    return fit_to_budget(history.repair([m.to_chat() for m in stored]), DEFAULT_CONTEXT_BUDGET)
+    """What a turn does before its request: the engine's own window over the history."""
+    return await request_history(store, conversation_id, CONTEXT_BUDGET)
 
 
 async def measure(

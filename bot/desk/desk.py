@@ -188,13 +188,9 @@ def _time_to(events: Sequence[TicketEvent], status: str) -> dt.timedelta | None:
     reached = next((e for e in events if e.status == status), None)
     if reached is None or not events:
         return None
-    return _parse(reached.created_at) - _parse(events[0].created_at)
+    return reached.created_at - events[0].created_at
 
 
 def _median(values: Sequence[dt.timedelta | None]) -> dt.timedelta | None:
     known = [v.total_seconds() for v in values if v is not None]
     return dt.timedelta(seconds=statistics.median(known)) if known else None
-
-
-def _parse(stamp: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))

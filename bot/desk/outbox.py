@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import logging
 import random
 import time
@@ -146,10 +145,6 @@ class RetryPolicy:
         base = min(self.max_delay, self.first_delay * 2.0 ** min(attempts - 1, 60))
         # Jitter spreads the retries of many entries after an outage over time.
         return base * (1 - self.jitter + 2 * self.jitter * rand())
-
-
-def _epoch(stamp: str) -> float:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def _describe(exc: BaseException) -> str:
@@ -297,7 +292,7 @@ class OutboxWorker:
         self, destination: Destination, entry: OutboxEntry, attempts: int, error: str
     ) -> None:
         now = self._clock()
-        deadline = _epoch(entry.created_at) + self.retry.give_up_after
+        deadline = entry.created_at.timestamp() + self.retry.give_up_after
         if now >= deadline:
             await self.store.mark_dead(entry.id, destination.name, attempts, error)
             log.warning(

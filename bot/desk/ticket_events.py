@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store import OutboxEntry, TicketStatus
+from bot.store import OutboxEntry, TicketStatus, format_time
 
 TICKET_CREATED = "ticket.created"
 TICKET_CLAIMED = "ticket.claimed"
@@ -40,7 +40,7 @@ def event_payload(entry: OutboxEntry, staff_post_url: str | None = None) -> dict
     claimed_by = _person(ticket.get("claimed_by"), ticket.get("claimed_by_name"))
     return {
         "type": entry.type,
-        "timestamp": entry.created_at,
+        "timestamp": format_time(entry.created_at),
         "data": {
             "ticket": {
                 "number": ticket["id"],

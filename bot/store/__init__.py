@@ -7,11 +7,15 @@ from bot.store.records import (
     Conversation,
     NewMessage,
     ReceiptRecord,
+    Standing,
     StoredMessage,
     Ticket,
     TicketEvent,
     TicketStatus,
+    TurnStart,
     Usage,
+    format_time,
+    parse_time,
 )
 from bot.store.store import Store
 
@@ -23,10 +27,14 @@ __all__ = [
     "NewMessage",
     "OutboxEntry",
     "ReceiptRecord",
+    "Standing",
     "Store",
     "StoredMessage",
     "Ticket",
     "TicketEvent",
     "TicketStatus",
+    "TurnStart",
     "Usage",
+    "format_time",
+    "parse_time",
 ]

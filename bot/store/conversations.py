@@ -6,8 +6,78 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-from bot.store.database import Database
-from bot.store.records import Attachment, Conversation, NewMessage, StoredMessage, Usage, from_row
+from bot.store.database import Database, Session
+from bot.store.records import (
+    Attachment,
+    Conversation,
+    NewMessage,
+    StoredMessage,
+    Usage,
+    format_time,
+    from_row,
+)
+
+
+async def history_in(
+    db: Session, conversation_id: int, *, from_context_start: bool = False
+) -> list[StoredMessage]:
+    """The conversation's stored messages, oldest first (see `load_history`), read in `db`."""
+    start = 0
+    if from_context_start:
+        row = await db.one(
+            "SELECT COALESCE(context_start_id, 0) FROM conversations WHERE id = ?",
+            (conversation_id,),
+        )
+        start = int(row[0]) if row else 0
+    rows = await db.all(
+        "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
+        " WHERE conversation_id = ? AND (id >= ? OR role = 'system'"
+        "  AND id < (SELECT COALESCE(MIN(id), 0) FROM messages"
+        "            WHERE conversation_id = ? AND role != 'system'))"
+        " ORDER BY id",
+        (conversation_id, start, conversation_id),
+    )
+    return [
+        StoredMessage(
+            id=row[0],
+            role=row[1],
+            content=row[2],
+            tool_calls=json.loads(row[3]) if row[3] else None,
+            tool_call_id=row[4],
+            status=row[5],
+        )
+        for row in rows
+    ]
+
+
+async def append_in(
+    now: str, db: Session, conversation_id: int, messages: Sequence[NewMessage]
+) -> list[int]:
+    """Append messages in `db`'s transaction; the conversation counts as updated."""
+    ids: list[int] = []
+    for message in messages:
+        new_id = await db.insert(
+            "INSERT INTO messages (conversation_id, role, content, tool_calls,"
+            " tool_call_id, author_id, discord_message_id, status, author_kind)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                message.role,
+                message.content,
+                message.tool_calls_json(),
+                message.tool_call_id,
+                message.author_id,
+                message.discord_message_id,
+                message.status,
+                message.author_kind,
+            ),
+        )
+        assert new_id is not None
+        ids.append(new_id)
+    await db.execute(
+        f"UPDATE conversations SET updated_at = {now} WHERE id = ?", (conversation_id,)
+    )
+    return ids
 
 
 class ConversationQueries(Database):
@@ -54,32 +124,7 @@ class ConversationQueries(Database):
         messages, then the messages from the conversation's context start on (see
         `move_context_start`), so a long thread is not read whole for every turn.
         """
-        start = 0
-        if from_context_start:
-            row = await self._one(
-                "SELECT COALESCE(context_start_id, 0) FROM conversations WHERE id = ?",
-                (conversation_id,),
-            )
-            start = int(row[0]) if row else 0
-        rows = await self._all(
-            "SELECT id, role, content, tool_calls, tool_call_id, status FROM messages"
-            " WHERE conversation_id = ? AND (id >= ? OR role = 'system'"
-            "  AND id < (SELECT COALESCE(MIN(id), 0) FROM messages"
-            "            WHERE conversation_id = ? AND role != 'system'))"
-            " ORDER BY id",
-            (conversation_id, start, conversation_id),
-        )
-        return [
-            StoredMessage(
-                id=row[0],
-                role=row[1],
-                content=row[2],
-                tool_calls=json.loads(row[3]) if row[3] else None,
-                tool_call_id=row[4],
-                status=row[5],
-            )
-            for row in rows
-        ]
+        return await history_in(self._db, conversation_id, from_context_start=from_context_start)
 
     async def move_context_start(self, conversation_id: int, message_id: int) -> None:
         """Requests of this conversation carry its history from this message on."""
@@ -93,32 +138,8 @@ class ConversationQueries(Database):
         self, conversation_id: int, messages: Sequence[NewMessage]
     ) -> list[int]:
         """Append messages atomically (an assistant's tool calls land with their results)."""
-        ids: list[int] = []
         async with self._transaction() as db:
-            for message in messages:
-                new_id = await db.insert(
-                    "INSERT INTO messages (conversation_id, role, content, tool_calls,"
-                    " tool_call_id, author_id, discord_message_id, status, author_kind)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        conversation_id,
-                        message.role,
-                        message.content,
-                        message.tool_calls_json(),
-                        message.tool_call_id,
-                        message.author_id,
-                        message.discord_message_id,
-                        message.status,
-                        message.author_kind,
-                    ),
-                )
-                assert new_id is not None
-                ids.append(new_id)
-            await db.execute(
-                f"UPDATE conversations SET updated_at = {self._db.now} WHERE id = ?",
-                (conversation_id,),
-            )
-        return ids
+            return await append_in(self._db.now, db, conversation_id, messages)
 
     async def move_to_end(self, conversation_id: int, message_ids: Sequence[int]) -> None:
         """Move messages, in this order, behind everything else in the conversation.
@@ -232,7 +253,7 @@ class ConversationQueries(Database):
             "SELECT COALESCE(SUM(u.total_tokens), 0) FROM usage u"
             " JOIN conversations c ON c.id = u.conversation_id"
             " WHERE c.customer_id = ? AND u.created_at >= ?",
-            (customer_id, since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+            (customer_id, format_time(since)),
         )
         return int(row[0]) if row else 0
 

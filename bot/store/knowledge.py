@@ -7,12 +7,13 @@ quoted terms joined by OR, which PostgreSQL's websearch_to_tsquery reads the sam
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.store.database import Database
-from bot.store.records import from_row
+from bot.store.records import from_row, parse_time
 
 # The terms of the caller's FTS5 expression: each is quoted ("refund" OR "late").
 _TERM = re.compile(r'"([^"]+)"')
@@ -55,7 +56,10 @@ class HelpGap:
     id: int
     conversation_id: int | None
     query: str
-    created_at: str
+    created_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_at", parse_time(self.created_at))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.database import Backend, Database, Session
-from bot.store.records import Ticket, TicketStatus, from_row
+from bot.store.records import Ticket, TicketStatus, format_time, from_row, parse_time
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -36,9 +37,12 @@ class OutboxEntry:
     actor_id: str | None
     actor_name: str | None
     snapshot: dict[str, Any]
-    created_at: str
+    created_at: dt.datetime
     destination: str
     attempts: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_at", parse_time(self.created_at))
 
     def ticket(self) -> Ticket:
         """The ticket as the event left it."""
@@ -99,7 +103,14 @@ class OutboxQueries(Database):
         outbox_id = await db.insert(
             "INSERT INTO outbox (webhook_id, ticket_id, type, actor_id, actor_name, snapshot)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (webhook_id, ticket.id, event_type, actor_id, actor_name, json.dumps(snapshot)),
+            (
+                webhook_id,
+                ticket.id,
+                event_type,
+                actor_id,
+                actor_name,
+                json.dumps(snapshot, default=format_time),
+            ),
         )
         await db.execute(
             "INSERT INTO outbox_deliveries (outbox_id, destination)"

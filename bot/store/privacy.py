@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.database import Database, Row, Session
+from bot.store.records import format_time
 
 DELETED = "[deleted]"
-_TIMESTAMP = "%Y-%m-%dT%H:%M:%S.000Z"
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class PrivacyQueries(Database):
         )
         return {
             "customer_id": customer_id,
-            "exported_at": dt.datetime.now(dt.UTC).strftime(_TIMESTAMP),
+            "exported_at": format_time(dt.datetime.now(dt.UTC)),
             "conversations": conversations,
             "tickets_in_other_conversations": [
                 await self._export_ticket(dict(row)) for row in tickets
@@ -276,7 +276,7 @@ class PrivacyQueries(Database):
         if days <= 0:
             return 0
         moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-        cutoff = (moment - dt.timedelta(days=days)).strftime(_TIMESTAMP)
+        cutoff = format_time(moment - dt.timedelta(days=days))
         async with self._transaction() as db:
             idle = [
                 int(row[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 from dataclasses import dataclass
@@ -18,6 +19,18 @@ RecordT = TypeVar("RecordT")
 def from_row(record: type[RecordT], row: Row) -> RecordT:
     """A record from a row, each field by its column's name (the SELECT names every field)."""
     return record(**{key: row[key] for key in row.keys()})  # noqa: SIM118 - Row has no iter
+
+
+def parse_time(stamp: str | dt.datetime) -> dt.datetime:
+    """A stored timestamp (ISO 8601 text in UTC, as both dialects write it) as a datetime."""
+    if isinstance(stamp, dt.datetime):
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def format_time(moment: dt.datetime) -> str:
+    """A moment as the store writes and compares timestamps (ISO 8601, UTC, milliseconds)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class TicketStatus(enum.StrEnum):
@@ -124,16 +137,19 @@ class Ticket:
     receipt_id: int | None
     status: TicketStatus
     staff_message_id: int | None
-    created_at: str
+    created_at: dt.datetime
     claimed_by: str | None = None
     claimed_by_name: str | None = None
-    claimed_at: str | None = None
+    claimed_at: dt.datetime | None = None
     channel_id: int | None = None
     staff_post_url: str | None = None
 
     def __post_init__(self) -> None:
-        # A row hands the status over as text.
+        # A row hands the status and the times over as text.
         object.__setattr__(self, "status", TicketStatus(self.status))
+        object.__setattr__(self, "created_at", parse_time(self.created_at))
+        if self.claimed_at is not None:
+            object.__setattr__(self, "claimed_at", parse_time(self.claimed_at))
 
 
 @dataclass(frozen=True)
@@ -156,4 +172,26 @@ class TicketEvent:
     status: str
     actor_id: str | None
     actor_name: str | None
-    created_at: str
+    created_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_at", parse_time(self.created_at))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A conversation as a new message finds it: the ticket staff may hold, and the model
+    tokens its customer used in the last 24 hours (the cost cap)."""
+
+    conversation: Conversation
+    active_ticket: Ticket | None
+    tokens_today: int
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """What a turn reads as it begins: the history from the context start, and the
+    conversation's active ticket (staff may have claimed it meanwhile)."""
+
+    history: list[StoredMessage]
+    active_ticket: Ticket | None

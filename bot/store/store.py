@@ -14,9 +14,10 @@ from bot.store.postgres import ActiveLock, PostgresBackend, is_postgres_url, pos
 from bot.store.privacy import PrivacyQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
 from bot.store.tickets import TicketQueries
+from bot.store.turns import TurnQueries
 
 
-class Store(ConversationQueries, TicketQueries, KnowledgeQueries, PrivacyQueries):
+class Store(TurnQueries, ConversationQueries, TicketQueries, KnowledgeQueries, PrivacyQueries):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
     and a customer's data on request, in SQLite (WAL) or PostgreSQL."""
 

@@ -9,9 +9,16 @@ from typing import Any
 
 from bot.store.database import Session
 from bot.store.outbox import OutboxQueries
-from bot.store.records import ReceiptRecord, Ticket, TicketEvent, TicketStatus, from_row
+from bot.store.records import (
+    ReceiptRecord,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    format_time,
+    from_row,
+)
 
-_TICKET_COLUMNS = (
+TICKET_COLUMNS = (
     "id, conversation_id, request_key, customer_name, issue, user_id, user_display,"
     " thread_url, receipt_id, status, staff_message_id, created_at, claimed_by,"
     " claimed_by_name, claimed_at, channel_id, staff_post_url"
@@ -25,7 +32,7 @@ class TicketQueries(OutboxQueries):
     """
 
     async def _ticket_in(self, db: Session, ticket_id: int) -> Ticket:
-        row = await db.one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+        row = await db.one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
         assert row is not None
         return from_row(Ticket, row)
 
@@ -85,7 +92,7 @@ class TicketQueries(OutboxQueries):
         async with self._transaction() as db:
             if unless_active:
                 active = await db.one(
-                    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
+                    f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
                     " AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
                     (conversation_id, TicketStatus.OPEN, TicketStatus.CLAIMED),
                 )
@@ -131,7 +138,7 @@ class TicketQueries(OutboxQueries):
     async def get_ticket_by_request(self, conversation_id: int, request_key: str) -> Ticket | None:
         """The ticket a request (tool call or interaction) of this conversation opened, if any."""
         row = await self._one(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? AND request_key = ?",
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? AND request_key = ?",
             (conversation_id, request_key),
         )
         return from_row(Ticket, row) if row else None
@@ -140,19 +147,19 @@ class TicketQueries(OutboxQueries):
         """How many tickets the conversation opened since a moment."""
         row = await self._one(
             "SELECT COUNT(*) FROM tickets WHERE conversation_id = ? AND created_at >= ?",
-            (conversation_id, since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")),
+            (conversation_id, format_time(since)),
         )
         return int(row[0]) if row else 0
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         """The ticket with this number, if any."""
-        row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+        row = await self._one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
         return from_row(Ticket, row) if row else None
 
     async def tickets_for_conversation(self, conversation_id: int) -> list[Ticket]:
         """The conversation's tickets, oldest first."""
         rows = await self._all(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? ORDER BY id",
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
         return [from_row(Ticket, row) for row in rows]
@@ -170,7 +177,7 @@ class TicketQueries(OutboxQueries):
     async def active_ticket(self, conversation_id: int) -> Ticket | None:
         """The conversation's newest ticket that is open or claimed, if any."""
         row = await self._one(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
             " AND status IN (?, ?) ORDER BY id DESC LIMIT 1",
             (conversation_id, TicketStatus.OPEN, TicketStatus.CLAIMED),
         )
@@ -242,7 +249,7 @@ class TicketQueries(OutboxQueries):
         """A page of tickets in these statuses, newest first, and how many there are."""
         marks = ", ".join("?" for _ in statuses)
         rows = await self._all(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE status IN ({marks})"
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE status IN ({marks})"
             " ORDER BY id DESC LIMIT ? OFFSET ?",
             (*statuses, limit, offset),
         )

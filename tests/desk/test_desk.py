@@ -135,7 +135,7 @@ async def test_upgrading_a_database_backfills_ticket_history(tmp_path):
         events = await store.ticket_events(1)
         ticket = await store.get_ticket(1)
     assert [(e.status, e.actor_id, e.created_at) for e in events] == [
-        ("open", "42", "2025-01-01T00:00:00.000Z")
+        ("open", "42", dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     ]
     assert ticket is not None
     assert ticket.claimed_by is None

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from bot.engine.engine import INTERRUPTED_MARK
 from bot.engine.events import Incoming, ReplyText, ToolFinished, TurnEnded
+from bot.engine.turn import INTERRUPTED_MARK
 from bot.store import Attachment
 from bot.tools.context import Customer
 from fakes.openai_server import BrokenStream, Call, Fault, Reply, Structured, ToolCalls

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.desk.desk import Person
+from bot.engine.admission import STAFF_PREFIX
 from bot.engine.copy import EMPTY_MESSAGE_REPLY, NOT_YOURS, OVER_DAILY_BUDGET
-from bot.engine.engine import STAFF_PREFIX
 from bot.engine.events import Attachment, Incoming, Notice, ReplyText, TurnEnded, TurnStarted
 from bot.engine.limits import SlidingWindowLimiter
 from fakes.openai_server import Reply

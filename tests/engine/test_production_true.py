@@ -10,8 +10,8 @@ import time
 from PIL import Image
 
 from bot.engine.copy import EMPTY_ANSWER, OUR_FAULT
-from bot.engine.engine import INTERRUPTED_MARK
 from bot.engine.events import ReplyText, ToolFinished, TurnEnded
+from bot.engine.turn import INTERRUPTED_MARK
 from bot.store import Attachment
 from bot.tools.context import Customer
 from bot.tools.images import MAX_IMAGE_BYTES, to_data_url

@@ -15,8 +15,8 @@ import pytest
 from openai import AsyncOpenAI
 
 from bot.app.compose import build_engine, endpoint
-from bot.engine.engine import INTERRUPTED_MARK
 from bot.engine.events import Incoming, TurnEnded
+from bot.engine.turn import INTERRUPTED_MARK
 from bot.frontends.console import LocalFiles
 from bot.llm.client import (
     DEFAULT_CONNECT_TIMEOUT,

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.engine.engine import request_history
+from bot.engine.history import request_history
 from bot.llm import history
 from bot.llm.context import estimate_tokens
 from bot.store import NewMessage, Store

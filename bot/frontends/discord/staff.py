@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import re
 
@@ -43,18 +42,13 @@ def staff_safe(text: str) -> str:
     return _BLOCK_MARKUP.sub(r"\1\\\2", escaped)
 
 
-def parse_time(stamp: str) -> dt.datetime:
-    """A stored UTC timestamp as an aware datetime."""
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
 def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed:
     """The staff post of a ticket: number, status, customer, name, issue, receipt, thread."""
     embed = discord.Embed(
         title=f"Ticket #{ticket.id}",
         description=staff_safe(ticket.issue)[:4096],
         colour=STATUS_COLOURS.get(ticket.status, discord.Colour.light_grey()),
-        timestamp=parse_time(ticket.created_at),
+        timestamp=ticket.created_at,
     )
     embed.add_field(name="Status", value=STATUS_LABELS.get(ticket.status, ticket.status))
     customer = f"<@{ticket.user_id}>" if ticket.user_id else "unknown"
@@ -63,7 +57,7 @@ def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed
     embed.add_field(name="Customer", value=customer[:1024])
     embed.add_field(name="Name given", value=staff_safe(ticket.customer_name)[:1024])
     if ticket.status == TicketStatus.CLAIMED and ticket.claimed_by and ticket.claimed_at:
-        since = int(parse_time(ticket.claimed_at).timestamp())
+        since = int(ticket.claimed_at.timestamp())
         embed.add_field(
             name="Claimed by", value=f"<@{ticket.claimed_by}> <t:{since}:R>", inline=False
         )

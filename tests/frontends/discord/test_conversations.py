@@ -365,7 +365,7 @@ async def test_both_wire_styles_work_through_discord(runner, discord_fake, llm, 
 
 async def test_shutdown_marks_a_reply_it_cannot_wait_for(runner, discord_fake, llm):
     """Past the grace period an in-flight reply is cut, marked in Discord and in the store."""
-    from bot.engine.engine import INTERRUPTED_MARK
+    from bot.engine.turn import INTERRUPTED_MARK
     from bot.frontends.discord.cogs.support import INTERRUPTED_NOTICE, conversation_key
     from bot.store import Store
 

@@ -98,7 +98,7 @@ def gaps_embed(gaps: list[HelpGap]) -> discord.Embed:
         title="Questions the help center could not answer", colour=discord.Colour.blurple()
     )
     lines = [
-        f"`{gap.created_at[:16].replace('T', ' ')}` "
+        f"`{gap.created_at:%Y-%m-%d %H:%M}` "
         f"{staff_safe(gap.query[:150])}{'…' if len(gap.query) > 150 else ''}"
         for gap in gaps
     ]

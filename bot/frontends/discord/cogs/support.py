@@ -16,7 +16,6 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.engine.engine import CutTurn
 from bot.engine.events import (
     Attachment,
     EngineEvent,
@@ -26,6 +25,7 @@ from bot.engine.events import (
     TurnEnded,
     TurnStarted,
 )
+from bot.engine.recovery import CutTurn
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.streaming.global_budget import Lane

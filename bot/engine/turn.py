@@ -1,0 +1,120 @@
+"""One turn: the agent runs over the history, each round is stored, events go out.
+
+The last event is always a TurnEnded: a failure of any kind ends the turn with a notice,
+and the text already shown is stored, marked interrupted. Only cancellation propagates
+(after the same storing), so a frontend never sees a turn hang or vanish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.engine import copy
+from bot.engine.events import (
+    EngineEvent,
+    ReplyText,
+    ToolFinished,
+    ToolStarted,
+    TurnEnded,
+    TurnStarted,
+)
+from bot.llm import agent as agent_events
+from bot.llm.agent import Agent
+from bot.llm.errors import LLMError
+from bot.store import Conversation, NewMessage, Store, Usage
+from bot.tools.context import SupportContext
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED_MARK = "[reply interrupted]"
+
+
+async def run_turn(
+    agent: Agent[SupportContext],
+    context: SupportContext,
+    messages: list[dict[str, Any]],
+) -> AsyncIterator[EngineEvent]:
+    """Run the agent over `messages` for the context's conversation; store each round and
+    the turn's usage; yield what the customer should see."""
+    store = context.services.store
+    conversation = context.conversation
+    shown = ""
+    pending_text = ""
+    yield TurnStarted()
+    try:
+        async for event in agent.run_turn(messages, context, conversation=conversation.key):
+            if isinstance(event, agent_events.TextDelta):
+                pending_text += event.text
+                shown += event.text
+                yield ReplyText(event.text)
+            elif isinstance(event, agent_events.ToolStarted):
+                yield ToolStarted(event.call.name)
+            elif isinstance(event, agent_events.ToolFinished):
+                yield ToolFinished(event.call.name, event.ok, event.content)
+            elif isinstance(event, agent_events.RoundCompleted):
+                await store.append_messages(
+                    conversation.id, [NewMessage.from_chat(m) for m in event.messages]
+                )
+                pending_text = ""
+            elif isinstance(event, agent_events.TurnDone):
+                usage = event.usage
+                await store.record_usage(
+                    conversation.id,
+                    Usage(
+                        agent.model.name,
+                        usage.prompt_tokens,
+                        usage.completion_tokens,
+                        usage.total_tokens,
+                        event.rounds,
+                        usage.cached_tokens,
+                    ),
+                )
+                yield TurnEnded(shown, copy.CUT_NOTICES.get(event.finish_reason or "", ""))
+    except asyncio.CancelledError:
+        await asyncio.shield(keep_interrupted(store, conversation, pending_text))
+        raise
+    except LLMError as exc:
+        log.warning("turn failed in conversation %d: %s", conversation.id, exc)
+        await keep_interrupted(store, conversation, pending_text)
+        yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=exc.user_message))
+    except Exception:
+        log.exception("turn failed in conversation %d", conversation.id)
+        await keep_interrupted(store, conversation, pending_text)
+        yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=copy.OUR_FAULT))
+
+
+async def keep_interrupted(store: Store, conversation: Conversation, text: str) -> None:
+    """Keep what the customer already saw, so the history matches the thread.
+
+    Best effort: when the store itself is what failed, the failure is logged, and the turn
+    still ends with its notice.
+    """
+    if not text.strip():
+        return
+    try:
+        await store.append_messages(
+            conversation.id,
+            [
+                NewMessage(
+                    role="assistant",
+                    content=f"{text.strip()}\n{INTERRUPTED_MARK}",
+                    status="interrupted",
+                )
+            ],
+        )
+    except Exception:
+        log.exception("could not store the interrupted reply of conversation %d", conversation.id)
+
+
+async def finish_turn(store: Store, conversation: Conversation, context_start: int | None) -> None:
+    """The turn is over (a crash skips this: the mark left tells the next start to explain);
+    the context start moves where the turn's window began."""
+    try:
+        if context_start is not None:
+            await store.move_context_start(conversation.id, context_start)
+        await store.turn_finished(conversation.id)
+    except Exception:
+        log.exception("could not mark the turn in conversation %d finished", conversation.id)
