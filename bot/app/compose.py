@@ -13,12 +13,8 @@ from bot.llm import Endpoint
 from bot.llm.agent import Agent
 from bot.llm.tools import ToolRegistry
 from bot.store import Store
+from bot.tools import SUPPORT_TOOLS
 from bot.tools.context import AttachmentReader, Services, SupportContext
-from bot.tools.help_center import search_help_center
-from bot.tools.receipts import analyze_receipt_image
-from bot.tools.tickets import create_customer_ticket, request_human
-
-SUPPORT_TOOLS = (create_customer_ticket, analyze_receipt_image, request_human, search_help_center)
 
 
 def endpoint(settings: Settings) -> Endpoint:

@@ -8,13 +8,8 @@ from contextlib import asynccontextmanager
 import aiohttp
 
 from bot.config import Settings
-from bot.desk.outbox import (
-    Destination,
-    OutboxWorker,
-    RetryPolicy,
-    StaffPostDestination,
-    TicketNotifier,
-)
+from bot.desk.destinations import Destination, StaffPostDestination, TicketNotifier
+from bot.desk.outbox import OutboxWorker, RetryPolicy
 from bot.desk.webhooks import webhook_destinations
 from bot.store import Store
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from standardwebhooks import Webhook
 
-from bot.desk.outbox import DeliveryError, DestinationGoneError, OutgoingEvent
+from bot.desk.destinations import DeliveryError, DestinationGoneError, OutgoingEvent
 from bot.desk.ticket_events import probe_payload
 
 USER_AGENT = "dashly-support-bot-webhooks/1"

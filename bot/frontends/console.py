@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.desk.desk import ReceiptRecord, Ticket
-from bot.desk.outbox import StaffPost
+from bot.desk.destinations import StaffPost
 from bot.engine.engine import SupportEngine
 from bot.engine.events import (
     Attachment,

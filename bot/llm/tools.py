@@ -1,4 +1,10 @@
-"""Tool registry: pydantic argument models become JSON schemas; dispatch validates."""
+"""Tool registry: what the model may call, each call's arguments checked before it runs.
+
+A tool is anything with a name, a JSON schema, a way to check arguments and a way to run:
+`FunctionTool` makes one of a typed async function and a pydantic model (its schema comes
+from the model); tools built at start from a description (an OpenAPI document) fit the
+same `Tool` protocol with a schema of their own.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from inspect import getdoc
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,6 +22,7 @@ from bot.llm.stream import ToolCallRequest
 log = logging.getLogger(__name__)
 
 ContextT = TypeVar("ContextT")
+ContextT_contra = TypeVar("ContextT_contra", contravariant=True)
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
 Handler = Callable[[Any, ContextT, str], Awaitable[str]]
@@ -25,8 +32,33 @@ class ToolError(Exception):
     """An expected failure of a tool; its message goes back to the model."""
 
 
+class ArgumentsError(Exception):
+    """The model's arguments do not fit the tool's schema; the message says where."""
+
+
+class Tool(Protocol[ContextT_contra]):
+    """What the registry offers the model and dispatches to."""
+
+    @property
+    def name(self) -> str:
+        """The name the model calls it by."""
+        ...
+
+    def schema(self) -> dict[str, Any]:
+        """The tool in the chat API's `tools` shape."""
+        ...
+
+    def check(self, raw: Any) -> Any:
+        """The arguments, checked (ArgumentsError when they do not fit)."""
+        ...
+
+    async def run(self, arguments: Any, context: ContextT_contra, call_id: str) -> str:
+        """Run with checked arguments; the text the model gets back."""
+        ...
+
+
 @dataclass(frozen=True)
-class Tool(Generic[ContextT]):
+class FunctionTool(Generic[ContextT]):
     """A function the model may call: name, description and argument model."""
 
     name: str
@@ -47,17 +79,33 @@ class Tool(Generic[ContextT]):
             },
         }
 
+    def check(self, raw: Any) -> BaseModel:
+        """The arguments as the pydantic model, or ArgumentsError naming each problem."""
+        try:
+            return self.arguments.model_validate(raw)
+        except ValidationError as exc:
+            raise ArgumentsError(
+                "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                    for e in exc.errors()
+                )
+            ) from None
+
+    async def run(self, arguments: Any, context: ContextT, call_id: str) -> str:
+        """Call the function."""
+        return await self.handler(arguments, context, call_id)
+
 
 def tool(
     arguments: type[ArgsT],
-) -> Callable[[Callable[[ArgsT, ContextT, str], Awaitable[str]]], Tool[ContextT]]:
+) -> Callable[[Callable[[ArgsT, ContextT, str], Awaitable[str]]], FunctionTool[ContextT]]:
     """Make a tool of an async function; its name and docstring describe it to the model."""
 
-    def wrap(function: Callable[[ArgsT, ContextT, str], Awaitable[str]]) -> Tool[ContextT]:
+    def wrap(function: Callable[[ArgsT, ContextT, str], Awaitable[str]]) -> FunctionTool[ContextT]:
         description = getdoc(function)
         if not description:
             raise ValueError(f"tool {function.__name__} needs a docstring: it is its description")
-        return Tool(function.__name__, description, arguments, function)
+        return FunctionTool(function.__name__, description, arguments, function)
 
     return wrap
 
@@ -93,15 +141,11 @@ class ToolRegistry(Generic[ContextT]):
                 f"Error: the arguments for {call.name} are not valid JSON ({exc.msg}).", False
             )
         try:
-            arguments = found.arguments.model_validate(raw)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
-                for e in exc.errors()
-            )
-            return ToolOutcome(f"Error: invalid arguments for {call.name}: {problems}.", False)
+            arguments = found.check(raw)
+        except ArgumentsError as exc:
+            return ToolOutcome(f"Error: invalid arguments for {call.name}: {exc}.", False)
         try:
-            return ToolOutcome(await found.handler(arguments, context, call.id), True)
+            return ToolOutcome(await found.run(arguments, context, call.id), True)
         except ToolError as exc:
             return ToolOutcome(f"Error: {exc}", False)
         except Exception:

@@ -11,7 +11,6 @@ and resolve) keep their rows.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,115 +39,16 @@ class ForgetReport:
         return any((self.conversations, self.tickets_anonymised, self.messages_redacted))
 
 
-def _marks(values: Sequence[object]) -> str:
+def marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _rows(rows: Sequence[Row]) -> list[dict[str, Any]]:
+def rows_as_dicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
 class PrivacyQueries(Database):
-    """Export, forget and purge: the queries behind a customer's rights and RETENTION_DAYS."""
-
-    async def _own_conversation_ids(self, customer_id: str) -> list[int]:
-        rows = await self._all(
-            "SELECT id FROM conversations WHERE customer_id = ? ORDER BY id", (customer_id,)
-        )
-        return [int(row[0]) for row in rows]
-
-    # Export
-
-    async def export_customer(self, customer_id: str) -> dict[str, Any]:
-        """Everything stored about a customer, ready for JSON.
-
-        Their conversations with messages (the system prompt left out: it is ours, not
-        theirs), attachments' metadata, receipts, tickets with their status history, and
-        token usage; then tickets and messages of theirs in other people's conversations.
-        """
-        conversations = [
-            await self._export_conversation(conversation_id)
-            for conversation_id in await self._own_conversation_ids(customer_id)
-        ]
-        own = [c["id"] for c in conversations]
-        elsewhere = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
-        tickets = await self._all(
-            f"SELECT * FROM tickets WHERE user_id = ? {elsewhere} ORDER BY id",
-            (customer_id, *own),
-        )
-        messages = await self._all(
-            "SELECT id, conversation_id, role, content, author_kind, discord_message_id,"
-            f" created_at FROM messages WHERE author_id = ? {elsewhere} ORDER BY id",
-            (customer_id, *own),
-        )
-        return {
-            "customer_id": customer_id,
-            "exported_at": format_time(dt.datetime.now(dt.UTC)),
-            "conversations": conversations,
-            "tickets_in_other_conversations": [
-                await self._export_ticket(dict(row)) for row in tickets
-            ],
-            "messages_in_other_conversations": _rows(messages),
-        }
-
-    async def _export_conversation(self, conversation_id: int) -> dict[str, Any]:
-        row = await self._one(
-            "SELECT id, key, channel_id, customer_id, customer_name, created_at, updated_at"
-            " FROM conversations WHERE id = ?",
-            (conversation_id,),
-        )
-        assert row is not None
-        conversation = dict(row)
-        messages = await self._all(
-            "SELECT id, role, content, tool_calls, tool_call_id, author_id, author_kind,"
-            " discord_message_id, status, created_at FROM messages"
-            " WHERE conversation_id = ? AND role != 'system' ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["messages"] = [
-            {**m, "tool_calls": json.loads(m["tool_calls"]) if m["tool_calls"] else None}
-            for m in _rows(messages)
-        ]
-        attachments = await self._all(
-            "SELECT url, filename, content_type, size, discord_message_id, created_at"
-            " FROM attachments WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["attachments"] = _rows(attachments)
-        receipts = await self._all(
-            "SELECT id, image_url, data, created_at FROM receipts"
-            " WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["receipts"] = [{**r, "data": json.loads(r["data"])} for r in _rows(receipts)]
-        tickets = await self._all(
-            "SELECT * FROM tickets WHERE conversation_id = ? ORDER BY id", (conversation_id,)
-        )
-        conversation["tickets"] = [await self._export_ticket(dict(t)) for t in tickets]
-        gaps = await self._all(
-            "SELECT query, created_at FROM help_gaps WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["unanswered_questions"] = _rows(gaps)
-        usage = await self._all(
-            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds,"
-            " cached_tokens, created_at FROM usage WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["usage"] = _rows(usage)
-        return conversation
-
-    async def _export_ticket(self, ticket: dict[str, Any]) -> dict[str, Any]:
-        ticket.pop("tool_call_id", None)  # superseded by request_key, never written now
-        events = await self._all(
-            "SELECT status, actor_id, actor_name, created_at FROM ticket_events"
-            " WHERE ticket_id = ? ORDER BY id",
-            (ticket["id"],),
-        )
-        ticket["events"] = _rows(events)
-        return ticket
-
-    # Forget
+    """Forget and purge: the queries behind a customer's rights and RETENTION_DAYS."""
 
     async def forget_customer(self, customer_id: str) -> ForgetReport:
         """Delete a customer's conversations and anonymise their traces elsewhere, atomically.
@@ -189,14 +89,14 @@ class PrivacyQueries(Database):
                 counts[table] = 0
                 continue
             row = await db.one(
-                f"SELECT COUNT(*) FROM {table} WHERE conversation_id IN ({_marks(own)})", own
+                f"SELECT COUNT(*) FROM {table} WHERE conversation_id IN ({marks(own)})", own
             )
             counts[table] = int(row[0]) if row else 0
         return counts
 
     @staticmethod
     async def _redact_messages_elsewhere(db: Session, customer_id: str, own: list[int]) -> int:
-        outside = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
+        outside = f"AND conversation_id NOT IN ({marks(own)})" if own else ""
         found = await db.all(
             "SELECT conversation_id, discord_message_id FROM messages"
             f" WHERE author_id = ? {outside}",
@@ -217,7 +117,7 @@ class PrivacyQueries(Database):
                 continue
             receipts = (
                 f"SELECT id FROM receipts WHERE conversation_id = ? AND image_url IN"
-                f" ({_marks(urls)})"
+                f" ({marks(urls)})"
             )
             await db.execute(
                 f"UPDATE tickets SET receipt_id = NULL WHERE receipt_id IN ({receipts})",
@@ -237,7 +137,7 @@ class PrivacyQueries(Database):
 
     @staticmethod
     async def _anonymise_tickets_elsewhere(db: Session, customer_id: str, own: list[int]) -> int:
-        outside = f"AND conversation_id NOT IN ({_marks(own)})" if own else ""
+        outside = f"AND conversation_id NOT IN ({marks(own)})" if own else ""
         # The events queued or sent for those tickets carry the ticket as it was: they go,
         # and with them any delivery still pending (their data is not forwarded any more).
         await db.execute(
@@ -306,7 +206,7 @@ class PrivacyQueries(Database):
         # A ticket elsewhere pointing at one of their receipts would block the cascade.
         await db.execute(
             "UPDATE tickets SET receipt_id = NULL WHERE receipt_id IN"
-            f" (SELECT id FROM receipts WHERE conversation_id IN ({_marks(ids)}))",
+            f" (SELECT id FROM receipts WHERE conversation_id IN ({marks(ids)}))",
             ids,
         )
-        await db.execute(f"DELETE FROM conversations WHERE id IN ({_marks(ids)})", ids)
+        await db.execute(f"DELETE FROM conversations WHERE id IN ({marks(ids)})", ids)

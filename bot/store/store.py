@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.store.conversations import ConversationQueries
 from bot.store.database import Backend, StoreStatus
+from bot.store.export import ExportQueries
 from bot.store.knowledge import KnowledgeQueries
 from bot.store.postgres import ActiveLock, PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
@@ -17,7 +18,14 @@ from bot.store.tickets import TicketQueries
 from bot.store.turns import TurnQueries
 
 
-class Store(TurnQueries, ConversationQueries, TicketQueries, KnowledgeQueries, PrivacyQueries):
+class Store(
+    TurnQueries,
+    ConversationQueries,
+    TicketQueries,
+    KnowledgeQueries,
+    ExportQueries,
+    PrivacyQueries,
+):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
     and a customer's data on request, in SQLite (WAL) or PostgreSQL."""
 

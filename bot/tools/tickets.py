@@ -1,4 +1,4 @@
-"""Tools that involve staff: create_customer_ticket and request_human."""
+"""create_customer_ticket: a ticket for staff, asked for by the model."""
 
 from __future__ import annotations
 
@@ -22,16 +22,6 @@ class CreateTicketArgs(BaseModel):
         min_length=1,
         max_length=2000,
         description="A clear, complete summary of the problem and what the customer wants",
-    )
-
-
-class RequestHumanArgs(BaseModel):
-    """Arguments of request_human."""
-
-    reason: str = Field(
-        default="",
-        max_length=500,
-        description="Why the customer wants a person, in a sentence (may be empty)",
     )
 
 
@@ -63,25 +53,5 @@ async def create_customer_ticket(
         raise ToolError(str(exc)) from exc
     return (
         f"Ticket #{ticket.id} created for {ticket.customer_name}. The support staff have it and"
-        " will follow up in this conversation."
-    )
-
-
-@tool(RequestHumanArgs)
-async def request_human(args: RequestHumanArgs, context: SupportContext, call_id: str) -> str:
-    """Hand the conversation to a person from the support team when the customer asks for a human (opens a ticket if there is none)."""  # noqa: E501
-    try:
-        ticket, created = await context.services.desk.hand_off(
-            context.conversation,
-            context.customer,
-            reason=args.reason.strip(),
-            request_id=request_key(call_id, args),
-            thread_url=context.thread_url,
-        )
-    except DeskError as exc:
-        raise ToolError(str(exc)) from exc
-    opened = "opened" if created else "already open"
-    return (
-        f"Ticket #{ticket.id} is {opened}. Tell the customer a person from the support team"
         " will follow up in this conversation."
     )

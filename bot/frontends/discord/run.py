@@ -14,7 +14,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from bot.config import ConfigError, Settings
-from bot.desk.outbox import TicketNotifier
+from bot.desk.destinations import TicketNotifier
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.attachments import DiscordAttachments
 from bot.frontends.discord.bot import SupportBot

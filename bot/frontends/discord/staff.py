@@ -9,7 +9,7 @@ import re
 import discord
 
 from bot.desk.desk import ReceiptRecord, Ticket, TicketStatus
-from bot.desk.outbox import StaffPost
+from bot.desk.destinations import StaffPost
 from bot.frontends.discord.views import ticket_view
 from bot.tools.receipts import Receipt, summarize
 

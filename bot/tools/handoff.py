@@ -1,0 +1,40 @@
+"""request_human: the customer asks for a person; the conversation goes to staff."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from bot.desk.desk import DeskError
+from bot.llm.tools import ToolError, tool
+from bot.tools.context import SupportContext
+from bot.tools.tickets import request_key
+
+
+class RequestHumanArgs(BaseModel):
+    """Arguments of request_human."""
+
+    reason: str = Field(
+        default="",
+        max_length=500,
+        description="Why the customer wants a person, in a sentence (may be empty)",
+    )
+
+
+@tool(RequestHumanArgs)
+async def request_human(args: RequestHumanArgs, context: SupportContext, call_id: str) -> str:
+    """Hand the conversation to a person from the support team when the customer asks for a human (opens a ticket if there is none)."""  # noqa: E501
+    try:
+        ticket, created = await context.services.desk.hand_off(
+            context.conversation,
+            context.customer,
+            reason=args.reason.strip(),
+            request_id=request_key(call_id, args),
+            thread_url=context.thread_url,
+        )
+    except DeskError as exc:
+        raise ToolError(str(exc)) from exc
+    opened = "opened" if created else "already open"
+    return (
+        f"Ticket #{ticket.id} is {opened}. Tell the customer a person from the support team"
+        " will follow up in this conversation."
+    )
