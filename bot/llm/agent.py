@@ -13,9 +13,6 @@ from bot.llm.tools import ContextT, ToolRegistry
 
 DEFAULT_MAX_ROUNDS = 5
 ROUND_SEPARATOR = "\n\n"
-# Stored and shown when the model answers with neither text nor a tool call: an assistant
-# message with no content is refused by the real API, and silence tells the customer nothing.
-DEFAULT_EMPTY_REPLY = "Sorry, I have no answer to that. Could you say it another way?"
 
 
 @dataclass(frozen=True)
@@ -70,8 +67,11 @@ class Agent(Generic[ContextT]):
 
     model: ChatModel
     tools: ToolRegistry[ContextT]
+    # Stored and shown when the model answers with neither text nor a tool call: an assistant
+    # message with no content is refused by the real API, and silence tells the customer
+    # nothing. The words are the engine's (bot/engine/copy.py).
+    empty_reply: str
     max_rounds: int = DEFAULT_MAX_ROUNDS
-    empty_reply: str = DEFAULT_EMPTY_REPLY
     _schemas: list[dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
