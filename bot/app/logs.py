@@ -34,7 +34,7 @@ class RedactSecrets(logging.Filter):
         return text
 
 
-def setup_logging(settings: Settings, *, interactive: bool = False) -> None:
+def setup_logging(settings: Settings, *, interactive: bool) -> None:
     """Log to stderr at LOG_LEVEL; discord.py's chatter stays at INFO or above."""
     secrets = []
     if settings.xai_api_key is not None:
