@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -151,6 +152,21 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return self.database_path
+
+    @property
+    def secret_values(self) -> list[str]:
+        """The value of every secret setting, for the logs to mask; DATABASE_URL's password
+        also on its own (as written and decoded), since a driver's message may quote it."""
+        values = [
+            value.get_secret_value()
+            for value in (getattr(self, name) for name in type(self).model_fields)
+            if isinstance(value, SecretStr)
+        ]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            if password:
+                values += [password, unquote(password)]
+        return values
 
     @field_validator("knowledge_dir")
     @classmethod
