@@ -14,7 +14,8 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if len(s) >= 4]
+        # Longest first: a whole URL is masked before the password inside it.
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask secrets in the formatted message (and its traceback text)."""
@@ -34,20 +35,14 @@ class RedactSecrets(logging.Filter):
         return text
 
 
-def setup_logging(settings: Settings, *, interactive: bool = False) -> None:
+def setup_logging(settings: Settings, *, interactive: bool) -> None:
     """Log to stderr at LOG_LEVEL; discord.py's chatter stays at INFO or above."""
-    secrets = []
-    if settings.xai_api_key is not None:
-        secrets.append(settings.xai_api_key.get_secret_value())
-    if settings.discord_token is not None:
-        secrets.append(settings.discord_token.get_secret_value())
-    if settings.webhook_secret is not None:
-        secrets.append(settings.webhook_secret.get_secret_value())
     handler = logging.StreamHandler()
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     )
-    handler.addFilter(RedactSecrets(secrets))
+    # Every secret setting (API key, token, webhook secret, DATABASE_URL and its password).
+    handler.addFilter(RedactSecrets(settings.secret_values))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     level = logging.getLevelName(settings.log_level)

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.app.compose import endpoint
 from bot.commands.webhooks import check_webhooks
 from bot.config import ConfigError, Settings
 from bot.llm import EndpointError, Unreachable
 from bot.store import Store
+
+
+def add_check_commands(commands: Any) -> None:
+    """Add `check` to the command line."""
+    check_parser = commands.add_parser(
+        "check", help="validate the configuration and reach the LLM endpoint"
+    )
+    check_parser.set_defaults(run=run_check)
+
+
+def run_check(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Run the check: exit code 0 only when all is well (no API key: a configuration error)."""
+    settings.require_llm()
+    return 0 if asyncio.run(check(settings, out)) else 1
 
 
 async def check_store(settings: Settings, report: Callable[[bool, str], None]) -> None:

@@ -21,6 +21,7 @@ def add_knowledge_commands(commands: Any) -> None:
     search = actions.add_parser("search", help="the articles that best answer a question")
     search.add_argument("query", help="the question, as a customer would write it")
     actions.add_parser("check", help="report empty files, missing titles and duplicates")
+    knowledge.set_defaults(run=run_knowledge, interactive=True)
 
 
 def run_knowledge(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

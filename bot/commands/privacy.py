@@ -24,6 +24,8 @@ def add_privacy_commands(commands: Any) -> None:
         "export", help="write everything stored about a customer as JSON to stdout"
     )
     export.add_argument("user_id", metavar="USER_ID", help="the customer's Discord user id")
+    for command in (forget, export):
+        command.set_defaults(run=run_privacy, interactive=True)
 
 
 def run_privacy(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

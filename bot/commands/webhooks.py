@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Settings
 from bot.desk.webhooks import probe
 from bot.store import Store
+
+
+def add_webhooks_commands(commands: Any) -> None:
+    """Add `webhooks retry` to the command line."""
+    webhooks = commands.add_parser("webhooks", help="ticket events for other systems")
+    webhooks.add_argument("action", choices=["retry"], help="retry: re-queue dead deliveries")
+    webhooks.set_defaults(run=run_webhooks)
+
+
+def run_webhooks(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Run the webhooks command (`retry` is the only action)."""
+    return asyncio.run(retry_dead(settings, out))
 
 
 async def retry_dead(settings: Settings, out: TextIO) -> int:

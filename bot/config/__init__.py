@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -41,57 +42,67 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
+    # --- Discord: where the bot listens, where staff work, how it reaches Discord
     discord_token: SecretStr | None = None
     support_channel_id: int | None = Field(default=None, gt=0)
     staff_channel_id: int | None = Field(default=None, gt=0)
+    # Unset: members with the Manage Threads permission work tickets.
+    staff_role_id: int | None = Field(default=None, gt=0)
+    discord_api_base: str = DEFAULT_DISCORD_API_BASE
+    discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
+
+    # --- The model endpoint (any OpenAI-compatible one)
     xai_api_key: SecretStr | None = None
     xai_base_url: str = DEFAULT_XAI_BASE_URL
     chat_model: str = DEFAULT_CHAT_MODEL
     vision_model: str = DEFAULT_VISION_MODEL
     # Empty (REASONING_EFFORT=) means the parameter is not sent, for endpoints that lack it.
     reasoning_effort: str = DEFAULT_REASONING_EFFORT
-    staff_role_id: int | None = Field(default=None, gt=0)
-    database_path: Path = Path("bot.sqlite3")
-    # PostgreSQL instead of the SQLite file; a secret (it may hold the password).
-    database_url: SecretStr | None = None
-    discord_api_base: str = DEFAULT_DISCORD_API_BASE
-    discord_gateway_url: str = DEFAULT_DISCORD_GATEWAY_URL
-    log_level: LogLevel = "INFO"
     llm_connect_timeout: float = Field(default=10.0, gt=0)
     llm_read_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
+    # 0: no cap. The provider's own 429s, retried with backoff, are the signal of overload;
+    # a cap of ours would queue customers at ordinary load.
+    max_concurrent_llm_calls: int = Field(default=0, ge=0)
+    # Tokens of history a request carries at most (older turns are trimmed in large steps).
     context_token_budget: int = Field(default=32_000, ge=1000)
+
+    # --- The store: the SQLite file, or PostgreSQL when DATABASE_URL is set
+    database_path: Path = Path("bot.sqlite3")
+    # A secret (it may hold the password): masked in the logs.
+    database_url: SecretStr | None = None
+
+    # --- Limits: what one customer and one conversation get
     # Messages are never refused for pace: over this, the next turn waits a moment and then
     # answers every message that arrived meanwhile.
     turns_per_minute: int = Field(default=6, ge=1)
     # The cost cap: model tokens one customer's conversations may use in 24 hours; 0 = none.
     daily_tokens_per_customer: int = Field(default=500_000, ge=0)
-    # 0: no cap. The provider's own 429s, retried with backoff, are the signal of overload;
-    # a cap of ours would queue customers at ordinary load.
-    max_concurrent_llm_calls: int = Field(default=0, ge=0)
-    tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
+    tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
+
+    # --- The help center: unset, the articles shipped in the package
     knowledge_dir: Path | None = None
-    # 0 (unset): conversations are kept until `forget`; otherwise idle ones are purged.
-    retention_days: int = Field(default=0, ge=0)
+
+    # --- Privacy: who sees a conversation, what is fetched, how long it is kept
     # private: a private thread per conversation, only the customer added (staff with
     # Manage Threads see it anyway); public: a public thread from the customer's message.
     thread_visibility: Literal["private", "public"] = "private"
     # Off: only images delivered in the conversation are read; a link a customer typed is
     # refused and fetched by nobody.
     allow_image_urls: bool = False
+    # 0 (unset): conversations are kept until `forget`; otherwise idle ones are purged.
+    retention_days: int = Field(default=0, ge=0)
 
-    @field_validator("knowledge_dir")
-    @classmethod
-    def _folder(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise ValueError(f"{value} is not a folder")
-        return value
-
+    # --- Webhooks: ticket events for other systems (WEBHOOK_URLS before the secret: its
+    # validator reads them)
     webhook_urls: str | None = None
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_timeout: float = Field(default=10.0, gt=0)
+
+    # --- Logging
+    log_level: LogLevel = "INFO"
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod
@@ -126,21 +137,6 @@ class Settings(BaseSettings):
     def _reasoning_effort(cls, value: str) -> str:
         return value.strip().lower()
 
-    @field_validator("webhook_urls")
-    @classmethod
-    def _webhook_urls(cls, value: str | None) -> str | None:
-        return check_webhook_urls(value)
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        return check_webhook_secret(value, urls=info.data.get("webhook_urls"))
-
-    @property
-    def webhook_url_list(self) -> list[str]:
-        """The WEBHOOK_URLS, one per receiver."""
-        return split_urls(self.webhook_urls)
-
     @field_validator("database_url")
     @classmethod
     def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
@@ -156,6 +152,43 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return self.database_path
+
+    @property
+    def secret_values(self) -> list[str]:
+        """The value of every secret setting, for the logs to mask; DATABASE_URL's password
+        also on its own (as written and decoded), since a driver's message may quote it."""
+        values = [
+            value.get_secret_value()
+            for value in (getattr(self, name) for name in type(self).model_fields)
+            if isinstance(value, SecretStr)
+        ]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            if password:
+                values += [password, unquote(password)]
+        return values
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        return value
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: str | None) -> str | None:
+        return check_webhook_urls(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return check_webhook_secret(value, urls=info.data.get("webhook_urls"))
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        """The WEBHOOK_URLS, one per receiver."""
+        return split_urls(self.webhook_urls)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -51,7 +51,7 @@ class TicketDesk:
     worker shows it to staff and to the other systems.
     """
 
-    def __init__(self, store: Store, *, tickets_per_hour: int = 3) -> None:
+    def __init__(self, store: Store, *, tickets_per_hour: int) -> None:
         self.store = store
         self.tickets_per_hour = tickets_per_hour
 

@@ -47,7 +47,7 @@ class Endpoint:
         connect_timeout: float,
         read_timeout: float,
         max_retries: int,
-        max_concurrent_calls: int = 0,
+        max_concurrent_calls: int,
     ) -> None:
         self.base_url = base_url
         self._client = make_client(

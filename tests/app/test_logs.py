@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.app.logs import MASK, RedactSecrets
+from bot.app.logs import MASK, RedactSecrets, setup_logging
+from bot.config import Settings
 
 
 def test_secrets_are_masked_in_messages_arguments_and_tracebacks(caplog):
@@ -27,3 +28,33 @@ def test_secrets_are_masked_in_messages_arguments_and_tracebacks(caplog):
     assert "xai-key-456" not in text
     # Message, argument, and the traceback twice (its source line and its message).
     assert text.count(MASK) == 4
+
+
+def test_the_database_url_and_its_password_are_masked(capsys):
+    """DATABASE_URL is a secret: the whole URL is masked, and its password on its own as a
+    driver may quote it (percent-encoded as written, or decoded); the rest of a line stays."""
+    url = "postgresql://support:pa%40ss-w0rd@db.example:5432/bot"
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        xai_api_key="xai-key-456",
+        discord_token="discord-token-123",
+        database_url=url,
+    )
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        setup_logging(settings, interactive=False)
+        log = logging.getLogger("test.database")
+        log.warning("cannot reach %s", url)
+        log.warning('password authentication failed for user "support" (pa@ss-w0rd)')
+        log.warning("retrying with pa%40ss-w0rd at db.example, key xai-key-456")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert "pa@ss-w0rd" not in err
+    assert "pa%40ss-w0rd" not in err
+    assert "xai-key-456" not in err
+    assert err.count(MASK) == 4
+    assert 'failed for user "support"' in err
+    assert "at db.example" in err

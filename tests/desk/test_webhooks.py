@@ -63,7 +63,7 @@ class Running:
 
     def __init__(self, store: Store, staff: io.StringIO) -> None:
         self.store = store
-        self.desk = TicketDesk(store)
+        self.desk = TicketDesk(store, tickets_per_hour=3)
         self.staff = staff
 
     async def ticket(self, key: str = "console:omar", *, receipt: bool = False) -> int:

@@ -127,7 +127,12 @@ async def test_structured_output_comes_back_as_a_valid_receipt(llama):
     (`response_format` from the pydantic model, llama.cpp's constrained output, validation).
     """
     endpoint = Endpoint(
-        api_key=API_KEY, base_url=llama.base_url, connect_timeout=10, read_timeout=60, max_retries=2
+        api_key=API_KEY,
+        base_url=llama.base_url,
+        connect_timeout=10,
+        read_timeout=60,
+        max_retries=2,
+        max_concurrent_calls=0,
     )
     vision = endpoint.structured_model(llama.model)
     # One worked example first: without it the tiny model repeats items until it is cut off.
