@@ -50,7 +50,7 @@ class CustomerLimits:
     message. Messages are never refused for pace: over `turns_per_minute`, the next turn
     waits and then answers every message that arrived meanwhile."""
 
-    turns_per_minute: int = 6
-    daily_tokens: int = 500_000  # 0: no cap
-    max_message_chars: int = 4000
-    max_images: int = 4
+    turns_per_minute: int
+    daily_tokens: int  # 0: no cap
+    max_message_chars: int
+    max_images: int

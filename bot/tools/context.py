@@ -34,9 +34,9 @@ class Services:
     desk: TicketDesk
     attachments: AttachmentReader
     vision: StructuredModel
-    help_center: HelpCenter | None = None
     # Whether a typed image link may be handed to the vision model (ALLOW_IMAGE_URLS).
-    allow_image_urls: bool = False
+    allow_image_urls: bool
+    help_center: HelpCenter | None = None
 
 
 @dataclass(frozen=True)
