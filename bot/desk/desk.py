@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.desk.ticket_events import STATUS_EVENTS, TICKET_CREATED
-from bot.store import Conversation, ReceiptRecord, Store, Ticket, TicketEvent, TicketStatus
+from bot.store import (
+    Conversation,
+    ReceiptRecord,
+    Store,
+    Ticket,
+    TicketEvent,
+    TicketLimitError,
+    TicketStatus,
+)
 
 __all__ = [
     "DeskError",
@@ -68,31 +76,27 @@ class TicketDesk:
     ) -> tuple[Ticket, bool]:
         """Open a ticket (once per request id in the conversation) for staff; at most a few
         an hour. With `unless_active`, the conversation's open or claimed ticket instead."""
-        if (
-            request_id is None
-            or await self.store.get_ticket_by_request(conversation.id, request_id) is None
-        ) and (not unless_active or await self.store.active_ticket(conversation.id) is None):
-            since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-            recent = await self.store.count_tickets_since(conversation.id, since)
-            if recent >= self.tickets_per_hour:
-                raise DeskError(
-                    f"This conversation already opened {recent} tickets in the last hour;"
-                    " staff will follow up on those. Try again later if it is a new problem."
-                )
         receipt = await self.store.latest_receipt(conversation.id)
-        ticket, created = await self.store.create_ticket(
-            conversation.id,
-            request_key=request_id,
-            customer_name=name,
-            issue=issue,
-            user_id=customer.id,
-            user_display=customer.display_name,
-            thread_url=thread_url,
-            receipt_id=receipt.id if receipt else None,
-            channel_id=conversation.channel_id,
-            event=TICKET_CREATED,
-            unless_active=unless_active,
-        )
+        try:
+            ticket, created = await self.store.create_ticket(
+                conversation.id,
+                request_key=request_id,
+                customer_name=name,
+                issue=issue,
+                user_id=customer.id,
+                user_display=customer.display_name,
+                thread_url=thread_url,
+                receipt_id=receipt.id if receipt else None,
+                channel_id=conversation.channel_id,
+                event=TICKET_CREATED,
+                unless_active=unless_active,
+                per_hour=self.tickets_per_hour,
+            )
+        except TicketLimitError as exc:
+            raise DeskError(
+                f"This conversation already opened {exc.recent} tickets in the last hour;"
+                " staff will follow up on those. Try again later if it is a new problem."
+            ) from None
         return ticket, created
 
     async def hand_off(

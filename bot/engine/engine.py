@@ -133,7 +133,6 @@ class SupportEngine:
         """Turns until every stored message is answered, at the customer's turn pace."""
         store = self.services.store
         customer = Customer(conversation.customer_id or "", conversation.customer_name or "")
-        context = SupportContext(self.services, conversation, customer, link)
         while state.answered < state.received and self._accepting:
             wait = self.turn_pace.hit(customer.id)
             if wait is not None:
@@ -151,6 +150,10 @@ class SupportEngine:
                         return
                     messages, new_start = request_window(turn.history, self.context_budget)
                     state.during_turn = []
+                # Named by the newest message it answers: a retry after a crash is the same.
+                context = SupportContext(
+                    self.services, conversation, customer, link, turn=f"turn:{turn.history[-1].id}"
+                )
                 try:
                     async for event in run_turn(self.agent, context, messages):
                         yield event

@@ -18,6 +18,7 @@ from bot.store.records import (
     parse_time,
 )
 from bot.store.store import Store
+from bot.store.tickets import TicketLimitError
 
 __all__ = [
     "Attachment",
@@ -32,6 +33,7 @@ __all__ = [
     "StoredMessage",
     "Ticket",
     "TicketEvent",
+    "TicketLimitError",
     "TicketStatus",
     "TurnStart",
     "Usage",

@@ -25,6 +25,14 @@ TICKET_COLUMNS = (
 )
 
 
+class TicketLimitError(Exception):
+    """The conversation opened as many tickets in the last hour as it may."""
+
+    def __init__(self, recent: int) -> None:
+        super().__init__(f"{recent} tickets in the last hour")
+        self.recent = recent
+
+
 class TicketQueries(OutboxQueries):
     """Tickets for staff and the receipts read in conversations.
 
@@ -81,6 +89,7 @@ class TicketQueries(OutboxQueries):
         channel_id: int | None = None,
         event: str | None = None,
         unless_active: bool = False,
+        per_hour: int | None = None,
     ) -> tuple[Ticket, bool]:
         """Create a ticket; a request key the conversation used before returns the ticket it
         opened (created False): a retried request never opens a second one.
@@ -88,8 +97,20 @@ class TicketQueries(OutboxQueries):
         With `unless_active`, the conversation's open or claimed ticket, if it has one, is
         returned instead (created False), decided in the same transaction: a hand-off asked
         twice at once (a command and the model's tool) opens one ticket.
+
+        With `per_hour`, a new ticket is refused (TicketLimitError) when the conversation
+        opened that many in the last hour, counted in the same transaction: write
+        transactions are serialised, so calls made at once cannot all pass the count.
         """
         async with self._transaction() as db:
+            if request_key is not None:
+                found = await db.one(
+                    f"SELECT {TICKET_COLUMNS} FROM tickets"
+                    " WHERE conversation_id = ? AND request_key = ?",
+                    (conversation_id, request_key),
+                )
+                if found is not None:
+                    return from_row(Ticket, found), False
             if unless_active:
                 active = await db.one(
                     f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = ?"
@@ -98,6 +119,15 @@ class TicketQueries(OutboxQueries):
                 )
                 if active is not None:
                     return from_row(Ticket, active), False
+            if per_hour is not None:
+                since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+                row = await db.one(
+                    "SELECT COUNT(*) FROM tickets WHERE conversation_id = ? AND created_at >= ?",
+                    (conversation_id, format_time(since)),
+                )
+                recent = int(row[0]) if row else 0
+                if recent >= per_hour:
+                    raise TicketLimitError(recent)
             ticket_id = await db.insert(
                 "INSERT INTO tickets (conversation_id, request_key, customer_name, issue,"
                 " user_id, user_display, thread_url, receipt_id, channel_id)"

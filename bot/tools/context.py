@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
+
+from pydantic import BaseModel
 
 from bot.desk.desk import Person, TicketDesk
 from bot.helpcenter.index import HelpCenter
@@ -41,9 +44,22 @@ class Services:
 
 @dataclass(frozen=True)
 class SupportContext:
-    """Everything a tool call may use during one turn."""
+    """Everything a tool call may use during one turn.
+
+    `turn` names the turn by the newest stored message it answers: the same after a crash,
+    when the next start answers those words again, so `request_key` gives a retried turn's
+    calls the keys of the first try, whatever call ids the model invents (some servers say
+    `call_1` every time, others nothing).
+    """
 
     services: Services
     conversation: Conversation
     customer: Customer
     thread_url: str | None = None
+    turn: str = ""
+
+    def request_key(self, tool_name: str, arguments: BaseModel) -> str:
+        """The key of a call's request: the turn, the tool and what it asks for (case and
+        spacing aside), so the same request in the same turn is one request."""
+        asked = " ".join(arguments.model_dump_json().lower().split())
+        return f"{self.turn}:{tool_name}:{hashlib.sha256(asked.encode()).hexdigest()[:16]}"

@@ -7,7 +7,6 @@ from pydantic import BaseModel, Field
 from bot.desk.desk import DeskError
 from bot.llm.tools import ToolError, tool
 from bot.tools.context import SupportContext
-from bot.tools.tickets import request_key
 
 
 class RequestHumanArgs(BaseModel):
@@ -28,7 +27,7 @@ async def request_human(args: RequestHumanArgs, context: SupportContext, call_id
             context.conversation,
             context.customer,
             reason=args.reason.strip(),
-            request_id=request_key(call_id, args),
+            request_id=context.request_key("request_human", args),
             thread_url=context.thread_url,
         )
     except DeskError as exc:

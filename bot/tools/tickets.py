@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from pydantic import BaseModel, Field
@@ -25,16 +24,6 @@ class CreateTicketArgs(BaseModel):
     )
 
 
-def request_key(call_id: str, args: BaseModel) -> str:
-    """What makes a tool call the same request again (a retry), within one conversation.
-
-    Some servers number calls `call_1` in every response: the id alone would make a later,
-    different request of the conversation look like a retry of an earlier one.
-    """
-    digest = hashlib.sha256(args.model_dump_json().encode()).hexdigest()[:16]
-    return f"tool:{call_id}:{digest}"
-
-
 @tool(CreateTicketArgs)
 async def create_customer_ticket(
     args: CreateTicketArgs, context: SupportContext, call_id: str
@@ -46,7 +35,7 @@ async def create_customer_ticket(
             context.customer,
             name=args.name.strip(),
             issue=args.issue.strip(),
-            request_id=request_key(call_id, args),
+            request_id=context.request_key("create_customer_ticket", args),
             thread_url=context.thread_url,
         )
     except DeskError as exc:
