@@ -173,14 +173,6 @@ class TicketQueries(OutboxQueries):
         )
         return from_row(Ticket, row) if row else None
 
-    async def count_tickets_since(self, conversation_id: int, since: dt.datetime) -> int:
-        """How many tickets the conversation opened since a moment."""
-        row = await self._one(
-            "SELECT COUNT(*) FROM tickets WHERE conversation_id = ? AND created_at >= ?",
-            (conversation_id, format_time(since)),
-        )
-        return int(row[0]) if row else 0
-
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
         """The ticket with this number, if any."""
         row = await self._one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
