@@ -42,7 +42,8 @@ from bot.engine.events import (
     TurnEnded,
     TurnStarted,
 )
-from bot.engine.limits import CustomerLimits, SlidingWindowLimiter
+from bot.engine.limiter import SlidingWindowLimiter
+from bot.engine.limits import CustomerLimits
 from bot.helpcenter.index import HelpCenter
 from bot.llm import agent as agent_events
 from bot.llm import history
