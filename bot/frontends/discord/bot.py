@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.engine.copy import SOMETHING_WENT_WRONG
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.panel import HelpButton
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
@@ -88,11 +89,10 @@ class SupportBot(commands.Bot):
         if isinstance(error, app_commands.CheckFailure):
             return
         log.error("command %s failed", interaction.command, exc_info=error)
-        text = "Sorry, something went wrong on our side. Please try again."
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
+            await interaction.followup.send(SOMETHING_WENT_WRONG, ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(SOMETHING_WENT_WRONG, ephemeral=True)
 
     async def on_ready(self) -> None:
         """Log where we listen; sync the slash commands to the support channel's guild once."""

@@ -7,11 +7,15 @@ from typing import Any, Protocol, Self, cast
 
 import discord
 
-PANEL_TEXT = (
-    "**Need help with an order?** Press the button and tell us what happened. We'll open a"
-    " private conversation that only you and our support team can see. You can also just"
-    " write in this channel."
+from bot.engine.copy import (
+    FORM_ORDER,
+    FORM_ORDER_HINT,
+    FORM_PHOTOS,
+    FORM_PHOTOS_HINT,
+    FORM_PROBLEM,
+    GET_HELP,
 )
+
 MAX_PHOTOS = 4
 
 
@@ -29,23 +33,23 @@ class HelpOpener(Protocol):
         ...
 
 
-class HelpForm(discord.ui.Modal, title="Get help"):
+class HelpForm(discord.ui.Modal, title=GET_HELP):
     """What went wrong, an optional order number, optional receipt photos."""
 
     problem: discord.ui.Label[HelpForm] = discord.ui.Label(
-        text="What went wrong?",
+        text=FORM_PROBLEM,
         component=discord.ui.TextInput(
             custom_id="problem", style=discord.TextStyle.paragraph, max_length=1500
         ),
     )
     order: discord.ui.Label[HelpForm] = discord.ui.Label(
-        text="Order number",
-        description="If you have it",
+        text=FORM_ORDER,
+        description=FORM_ORDER_HINT,
         component=discord.ui.TextInput(custom_id="order", required=False, max_length=40),
     )
     photos: discord.ui.Label[HelpForm] = discord.ui.Label(
-        text="Receipt photos",
-        description="Optional: a photo of your receipt helps us check your order",
+        text=FORM_PHOTOS,
+        description=FORM_PHOTOS_HINT,
         component=discord.ui.FileUpload(custom_id="photos", required=False, max_values=MAX_PHOTOS),
     )
 
@@ -72,7 +76,7 @@ class HelpButton(
     def __init__(self) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Get help",
+                label=GET_HELP,
                 emoji="🛟",
                 style=discord.ButtonStyle.primary,
                 custom_id="help:open",

@@ -9,12 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.desk.desk import DeskError, Person
+from bot.engine.copy import NO_TICKET_YET, NOT_A_THREAD, NOT_YOUR_COMMAND, TICKET_LINE
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
-
-NOT_A_THREAD = "Use this in your support thread (write in the support channel to open one)."
-NOT_YOURS = "Only the customer of this conversation (or our staff) can use this here."
 
 
 class CustomerCommands(commands.Cog):
@@ -33,7 +31,7 @@ class CustomerCommands(commands.Cog):
             return False
         staff = is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id)
         if customer_id != str(interaction.user.id) and not staff:
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            await interaction.response.send_message(NOT_YOUR_COMMAND, ephemeral=True)
             return False
         return True
 
@@ -42,10 +40,12 @@ class CustomerCommands(commands.Cog):
         """The conversation's tickets and their status, shown only to the one who asked."""
         tickets = await self.bot.engine.tickets(conversation_key(interaction.channel_id or 0))
         if not tickets:
-            text = "There is no ticket in this conversation yet. Use /human to reach a person."
+            text = NO_TICKET_YET
         else:
             text = "\n".join(
-                f"Ticket #{t.id}: {STATUS_LABELS.get(t.status, t.status)} — {t.issue[:120]}"
+                TICKET_LINE.format(
+                    ticket=t.id, status=STATUS_LABELS.get(t.status, t.status), issue=t.issue[:120]
+                )
                 for t in tickets
             )
         await interaction.response.send_message(text, ephemeral=True)

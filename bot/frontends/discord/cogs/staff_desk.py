@@ -11,8 +11,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.desk.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
+from bot.engine.copy import PANEL_TEXT, STAFF_ONLY, TICKET_CLAIMED, TICKET_RESOLVED
 from bot.frontends.discord.bot import SupportBot, conversation_key
-from bot.frontends.discord.panel import PANEL_TEXT, panel_view
+from bot.frontends.discord.panel import panel_view
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
 from bot.frontends.discord.views import pages_view
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 GAPS_SHOWN = 20
-STAFF_ONLY = "Only support staff can work tickets."
 LIST_STATUSES = {
     "active": (TicketStatus.OPEN, TicketStatus.CLAIMED),
     "all": tuple(TicketStatus),
@@ -249,15 +249,9 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
 def customer_notice(ticket: Ticket, staff: Person) -> str | None:
     """What the customer reads in their thread when staff act on their ticket."""
     if ticket.status == TicketStatus.CLAIMED:
-        return (
-            f"👋 {staff.display_name} from our support team has picked up ticket #{ticket.id}"
-            " and will help you here from now on."
-        )
+        return TICKET_CLAIMED.format(staff=staff.display_name, ticket=ticket.id)
     if ticket.status == TicketStatus.RESOLVED:
-        return (
-            f"✅ Ticket #{ticket.id} is resolved. If there is anything else, just write here:"
-            " I'm back to help."
-        )
+        return TICKET_RESOLVED.format(ticket=ticket.id)
     return None
 
 

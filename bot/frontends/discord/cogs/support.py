@@ -16,6 +16,15 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.engine.copy import (
+    CARRIED_WORDS,
+    INTERRUPTED_NOTICE,
+    MOVED_HERE,
+    NO_THREAD,
+    OPENED_FOR_YOU,
+    ORDER_LINE,
+    THREAD_NAME,
+)
 from bot.engine.engine import CutTurn
 from bot.engine.events import (
     Attachment,
@@ -34,19 +43,10 @@ from bot.tools.images import is_image
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
-# Said under the customer's carried words when the public original is removed: one message
-# instead of two, since every request counts against Discord's limits when many open at once.
-MOVED_HERE = (
-    "-# 🔒 Moved here from the support channel: only you and our support team can see this"
-    " conversation."
-)
-NO_THREAD = "Sorry, I can't open a conversation right now. Please try again in a moment."
-
 
 def thread_name(author: discord.abc.User) -> str:
     """A thread title naming the customer (Discord allows 100 characters)."""
-    return f"Support · {author.display_name}"[:100]
+    return THREAD_NAME.format(name=author.display_name)[:100]
 
 
 class SupportCog(commands.Cog):
@@ -157,10 +157,12 @@ class SupportCog(commands.Cog):
         if thread is None:
             await interaction.followup.send(NO_THREAD, ephemeral=True)
             return
-        text = problem.strip() + (f"\nOrder number: {order.strip()}" if order.strip() else "")
+        text = problem.strip()
+        if order.strip():
+            text += "\n" + ORDER_LINE.format(order=order.strip())
         copy, left = await self._carry_over(thread, interaction.user, text, photos)
         await interaction.followup.send(
-            f"I've opened a private conversation for you: {thread.mention}", ephemeral=True
+            OPENED_FOR_YOU.format(thread=thread.mention), ephemeral=True
         )
         user = interaction.user
         incoming = Incoming(
@@ -235,7 +237,8 @@ class SupportCog(commands.Cog):
                 log.warning("could not copy attachment %s", attachment.filename)
                 left.append(attachment)
         quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
-        content = f"**{discord.utils.escape_markdown(author.display_name)}** wrote:\n{quoted}"
+        name = discord.utils.escape_markdown(author.display_name)
+        content = f"{CARRIED_WORDS.format(name=name)}\n{quoted}"
         if moved:
             content = f"{content[: 1999 - len(MOVED_HERE)]}\n{MOVED_HERE}"
         requests = self.bot.edit_budgets.requests
