@@ -13,9 +13,7 @@ from discord.ext import commands
 
 from bot.engine.copy import SOMETHING_WENT_WRONG
 from bot.engine.engine import SupportEngine
-from bot.frontends.discord.panel import HelpButton
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
-from bot.frontends.discord.views import PageButton, TicketButton
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +73,9 @@ class SupportBot(commands.Bot):
         self.work: set[asyncio.Task[object]] = set()
 
     async def setup_hook(self) -> None:
-        """Load the cogs and the persistent ticket buttons (they work across restarts)."""
+        """Load the cogs (each answers its own buttons, across restarts too)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(TicketButton, PageButton, HelpButton)
         self.tree.error(self._on_app_command_error)
         await self.engine.prepare()
 
