@@ -43,3 +43,58 @@ def too_long_text(length: int, limit: int) -> str:
         f"That message is {length:,} characters long; I can read up to {limit:,}."
         " Please shorten it or send it in a few parts."
     )
+
+
+# ---------------------------------------------------------------- the frontends' sentences
+
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Please try again."
+INTERRUPTED_NOTICE = "*(My reply was interrupted. Please send your message again.)*"
+
+# Opening a conversation (Discord)
+THREAD_NAME = "Support · {name}"
+CARRIED_WORDS = "**{name}** wrote:"
+# Said under the customer's carried words when the public original is removed: one message
+# instead of two, since every request counts against Discord's limits when many open at once.
+MOVED_HERE = (
+    "-# 🔒 Moved here from the support channel: only you and our support team can see this"
+    " conversation."
+)
+NO_THREAD = "Sorry, I can't open a conversation right now. Please try again in a moment."
+OPENED_FOR_YOU = "I've opened a private conversation for you: {thread}"
+
+# The "Get help" panel and its form (Discord)
+PANEL_TEXT = (
+    "**Need help with an order?** Press the button and tell us what happened. We'll open a"
+    " private conversation that only you and our support team can see. You can also just"
+    " write in this channel."
+)
+GET_HELP = "Get help"  # the panel's button and the form's title
+FORM_PROBLEM = "What went wrong?"
+FORM_ORDER = "Order number"
+FORM_ORDER_HINT = "If you have it"
+FORM_PHOTOS = "Receipt photos"
+FORM_PHOTOS_HINT = "Optional: a photo of your receipt helps us check your order"
+ORDER_LINE = "Order number: {order}"
+
+# Commands in the customer's thread (Discord)
+NOT_A_THREAD = "Use this in your support thread (write in the support channel to open one)."
+NOT_YOUR_COMMAND = "Only the customer of this conversation (or our staff) can use this here."
+NO_TICKET_YET = "There is no ticket in this conversation yet. Use /human to reach a person."
+TICKET_LINE = "Ticket #{ticket}: {status} — {issue}"
+STAFF_ONLY = "Only support staff can work tickets."
+TICKET_CLAIMED = (
+    "👋 {staff} from our support team has picked up ticket #{ticket} and will help you here"
+    " from now on."
+)
+TICKET_RESOLVED = (
+    "✅ Ticket #{ticket} is resolved. If there is anything else, just write here: I'm back to help."
+)
+
+# The terminal chat
+CONSOLE_WELCOME = (
+    "Conversation '{name}' ({status}). Type 'exit' to quit; '/attach PATH text' sends an image."
+)
+CONSOLE_NEW = "new"
+CONSOLE_RESUMED = "resumed, {earlier} earlier message(s)"
+CONSOLE_CANNOT_ATTACH = "Cannot attach {path}: {reason}"
+CONSOLE_BYE = "Bye."

@@ -17,7 +17,8 @@ from bot.engine import copy
 from bot.engine.admission import Verdict, admit
 from bot.engine.events import EngineEvent, Incoming, Notice
 from bot.engine.history import request_window
-from bot.engine.limits import CustomerLimits, SlidingWindowLimiter
+from bot.engine.limiter import SlidingWindowLimiter
+from bot.engine.limits import CustomerLimits
 from bot.engine.recovery import CutTurn, recover
 from bot.engine.state import ConversationState, ConversationStates
 from bot.engine.turn import finish_turn, run_turn

@@ -11,6 +11,13 @@ from typing import TextIO
 
 from bot.desk.desk import ReceiptRecord, Ticket
 from bot.desk.destinations import StaffPost
+from bot.engine.copy import (
+    CONSOLE_BYE,
+    CONSOLE_CANNOT_ATTACH,
+    CONSOLE_NEW,
+    CONSOLE_RESUMED,
+    CONSOLE_WELCOME,
+)
 from bot.engine.engine import SupportEngine
 from bot.engine.events import (
     Attachment,
@@ -97,11 +104,8 @@ async def chat(
         out.write(f"{cut.notice}\n")
         if cut.unanswered:
             await _show(engine.resume(key), out)
-    status = f"resumed, {earlier} earlier message(s)" if earlier else "new"
-    out.write(
-        f"Conversation '{name}' ({status}). Type 'exit' to quit; '/attach PATH text' sends an"
-        " image.\n"
-    )
+    status = CONSOLE_RESUMED.format(earlier=earlier) if earlier else CONSOLE_NEW
+    out.write(CONSOLE_WELCOME.format(name=name, status=status) + "\n")
     while True:
         out.write("\nYou: ")
         out.flush()
@@ -116,7 +120,7 @@ async def chat(
         incoming = _incoming(key, text, out)
         if incoming is not None:
             await _show(engine.receive(incoming), out)
-    out.write("\nBye.\n")
+    out.write(f"\n{CONSOLE_BYE}\n")
 
 
 def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
@@ -127,7 +131,7 @@ def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
         try:
             attachments.append(local_attachment(path))
         except OSError as exc:
-            out.write(f"Cannot attach {path}: {exc.strerror}\n")
+            out.write(CONSOLE_CANNOT_ATTACH.format(path=path, reason=exc.strerror) + "\n")
             return None
     return Incoming(
         conversation=key,

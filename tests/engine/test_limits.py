@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.desk.desk import DeskError
-from bot.engine.limits import SlidingWindowLimiter
+from bot.engine.limiter import SlidingWindowLimiter
 from fakes.openai_server import Call, Reply, ToolCalls
 from tests.conftest import engine_harness
 from tests.engine.test_engine import OMAR, run

@@ -1,10 +1,23 @@
-"""Attachment bytes, read through Discord's own client (CDN links are signed and expire)."""
+"""Discord's attachments as the engine takes them, and their bytes read through Discord."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import discord
 
 from bot.engine.events import Attachment
+from bot.tools.images import is_image
+
+
+def to_attachments(attachments: Iterable[discord.Attachment]) -> list[Attachment]:
+    """Discord's attachments as the engine takes them."""
+    return [Attachment(a.url, a.filename, a.content_type, a.size) for a in attachments]
+
+
+def is_image_attachment(attachment: discord.Attachment) -> bool:
+    """Whether the attachment is an image (a receipt candidate)."""
+    return is_image(to_attachments([attachment])[0])
 
 
 class DiscordAttachments:

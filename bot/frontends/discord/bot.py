@@ -11,10 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.engine.copy import SOMETHING_WENT_WRONG
 from bot.engine.engine import SupportEngine
-from bot.frontends.discord.panel import HelpButton
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
-from bot.frontends.discord.views import PageButton, TicketButton
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +73,9 @@ class SupportBot(commands.Bot):
         self.work: set[asyncio.Task[object]] = set()
 
     async def setup_hook(self) -> None:
-        """Load the cogs and the persistent ticket buttons (they work across restarts)."""
+        """Load the cogs (each answers its own buttons, across restarts too)."""
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        self.add_dynamic_items(TicketButton, PageButton, HelpButton)
         self.tree.error(self._on_app_command_error)
         await self.engine.prepare()
 
@@ -88,11 +86,10 @@ class SupportBot(commands.Bot):
         if isinstance(error, app_commands.CheckFailure):
             return
         log.error("command %s failed", interaction.command, exc_info=error)
-        text = "Sorry, something went wrong on our side. Please try again."
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
+            await interaction.followup.send(SOMETHING_WENT_WRONG, ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(SOMETHING_WENT_WRONG, ephemeral=True)
 
     async def on_ready(self) -> None:
         """Log where we listen; sync the slash commands to the support channel's guild once."""

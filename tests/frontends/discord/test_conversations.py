@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from bot.frontends.discord.cogs.support import MOVED_HERE
+from bot.engine.copy import MOVED_HERE
 from bot.frontends.discord.streaming.renderer import CURSOR
 from fakes.openai_server import Call, Fault, Reply, Structured, ToolCalls
 from tests.engine.test_engine import RECEIPT
@@ -365,8 +365,9 @@ async def test_both_wire_styles_work_through_discord(runner, discord_fake, llm, 
 
 async def test_shutdown_marks_a_reply_it_cannot_wait_for(runner, discord_fake, llm):
     """Past the grace period an in-flight reply is cut, marked in Discord and in the store."""
+    from bot.engine.copy import INTERRUPTED_NOTICE
     from bot.engine.turn import INTERRUPTED_MARK
-    from bot.frontends.discord.cogs.support import INTERRUPTED_NOTICE, conversation_key
+    from bot.frontends.discord.bot import conversation_key
     from bot.store import Store
 
     llm.script(Reply("This answer takes a long time to write. " * 20, chunk_size=10, delay=0.1))

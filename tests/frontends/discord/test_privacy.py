@@ -8,9 +8,7 @@ import logging
 
 import pytest
 
-from bot.engine.copy import NOT_YOURS
-from bot.frontends.discord.cogs.customer_commands import NOT_YOURS as NOT_YOUR_COMMAND
-from bot.frontends.discord.panel import PANEL_TEXT
+from bot.engine.copy import NOT_YOUR_COMMAND, NOT_YOURS, PANEL_TEXT
 from fakes.discord_server import P_MANAGE_MESSAGES
 from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.engine.test_engine import RECEIPT

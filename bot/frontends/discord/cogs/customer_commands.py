@@ -9,43 +9,45 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.desk.desk import DeskError, Person
+from bot.engine.copy import NO_TICKET_YET, NOT_A_THREAD, NOT_YOUR_COMMAND, TICKET_LINE
+from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
-
-NOT_A_THREAD = "Use this in your support thread (write in the support channel to open one)."
-NOT_YOURS = "Only the customer of this conversation (or our staff) can use this here."
 
 
 class CustomerCommands(commands.Cog):
     """What a customer can do in their support thread besides writing."""
 
-    def __init__(self, bot: SupportBot) -> None:
+    def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
         self.bot = bot
+        self.engine = engine
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """In a support thread, and only its customer (staff may always look)."""
         self.bot.track_work()
         key = conversation_key(interaction.channel_id or 0)
-        customer_id = await self.bot.engine.customer_id(key)
+        customer_id = await self.engine.customer_id(key)
         if customer_id is None:
             await interaction.response.send_message(NOT_A_THREAD, ephemeral=True)
             return False
         staff = is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id)
         if customer_id != str(interaction.user.id) and not staff:
-            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            await interaction.response.send_message(NOT_YOUR_COMMAND, ephemeral=True)
             return False
         return True
 
     @app_commands.command(name="ticket", description="The tickets of this conversation")
     async def ticket(self, interaction: discord.Interaction[Any]) -> None:
         """The conversation's tickets and their status, shown only to the one who asked."""
-        tickets = await self.bot.engine.tickets(conversation_key(interaction.channel_id or 0))
+        tickets = await self.engine.tickets(conversation_key(interaction.channel_id or 0))
         if not tickets:
-            text = "There is no ticket in this conversation yet. Use /human to reach a person."
+            text = NO_TICKET_YET
         else:
             text = "\n".join(
-                f"Ticket #{t.id}: {STATUS_LABELS.get(t.status, t.status)} — {t.issue[:120]}"
+                TICKET_LINE.format(
+                    ticket=t.id, status=STATUS_LABELS.get(t.status, t.status), issue=t.issue[:120]
+                )
                 for t in tickets
             )
         await interaction.response.send_message(text, ephemeral=True)
@@ -62,7 +64,7 @@ class CustomerCommands(commands.Cog):
             else None
         )
         try:
-            text = await self.bot.engine.hand_off(
+            text = await self.engine.hand_off(
                 conversation_key(interaction.channel_id or 0),
                 Person(str(user.id), user.display_name),
                 reason=reason[:500],
@@ -76,6 +78,6 @@ class CustomerCommands(commands.Cog):
 
 
 async def setup(bot: commands.Bot) -> None:
-    """Add the customer commands."""
+    """Add the customer commands, with the engine."""
     assert isinstance(bot, SupportBot)
-    await bot.add_cog(CustomerCommands(bot))
+    await bot.add_cog(CustomerCommands(bot, bot.engine))

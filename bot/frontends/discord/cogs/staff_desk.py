@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import Any
 
 import discord
@@ -11,18 +12,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.desk.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
+from bot.engine.copy import PANEL_TEXT, STAFF_ONLY, TICKET_CLAIMED, TICKET_RESOLVED
+from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot, conversation_key
-from bot.frontends.discord.panel import PANEL_TEXT, panel_view
+from bot.frontends.discord.panel import panel_view
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
-from bot.frontends.discord.views import pages_view
+from bot.frontends.discord.views import PAGE_BUTTON, TICKET_BUTTON, pages_view, pressable
 from bot.helpcenter.index import HelpGap
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
 GAPS_SHOWN = 20
-STAFF_ONLY = "Only support staff can work tickets."
 LIST_STATUSES = {
     "active": (TicketStatus.OPEN, TicketStatus.CLAIMED),
     "all": tuple(TicketStatus),
@@ -114,9 +116,24 @@ def gaps_embed(gaps: list[HelpGap]) -> discord.Embed:
 class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work support tickets"):
     """Claim, resolve and reopen tickets from their posts; list them and see statistics."""
 
-    def __init__(self, bot: SupportBot) -> None:
+    def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
         self.bot = bot
+        self.engine = engine
+        self.desk = engine.desk
+        # The buttons of ticket posts and of the list: for staff, like the commands.
+        self._buttons = (
+            pressable(TICKET_BUTTON, self.on_ticket_button, self.interaction_check),
+            pressable(PAGE_BUTTON, self.on_page_button, self.interaction_check),
+        )
         super().__init__()
+
+    async def cog_load(self) -> None:
+        """Answer the buttons of ticket posts and lists (posted before a restart too)."""
+        self.bot.add_dynamic_items(*self._buttons)
+
+    async def cog_unload(self) -> None:
+        """Stop answering the desk's buttons."""
+        self.bot.remove_dynamic_items(*self._buttons)
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """Every command and button of the desk is for staff; others get a short refusal."""
@@ -127,11 +144,12 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
         return False
 
     async def on_ticket_button(
-        self, interaction: discord.Interaction[Any], action: str, ticket_id: int
+        self, interaction: discord.Interaction[Any], pressed: re.Match[str]
     ) -> None:
         """Claim, resolve or reopen; tell the customer when it concerns them."""
+        action, ticket_id = pressed["action"], int(pressed["ticket_id"])
         await interaction.response.defer()
-        desk = self.bot.engine.desk
+        desk = self.desk
         staff = person(interaction.user)
         try:
             if action == "claim":
@@ -182,17 +200,17 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
             except discord.HTTPException:
                 log.exception("could not tell the customer about ticket #%d", ticket.id)
 
-        await self.bot.engine.tell(conversation_key(channel_id), notice, show)
+        await self.engine.tell(conversation_key(channel_id), notice, show)
 
     async def on_page_button(
-        self, interaction: discord.Interaction[Any], status: str, page: int
+        self, interaction: discord.Interaction[Any], pressed: re.Match[str]
     ) -> None:
         """Show another page of the ticket list in the same message."""
-        embed, view = await self._page(status, page)
+        embed, view = await self._page(pressed["status"], int(pressed["page"]))
         await interaction.response.edit_message(embed=embed, view=view)
 
     async def _page(self, status: str, page: int) -> tuple[discord.Embed, discord.ui.View]:
-        desk = self.bot.engine.desk
+        desk = self.desk
         _, total = await desk.page(LIST_STATUSES[status], limit=1)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         page = min(max(page, 0), pages - 1)
@@ -219,7 +237,7 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
     @app_commands.command(name="stats", description="Ticket counts and response times")
     async def stats(self, interaction: discord.Interaction[Any]) -> None:
         """Staff: counts by status and median first-response and resolution times."""
-        stats = await self.bot.engine.desk.stats()
+        stats = await self.desk.stats()
         await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
 
     @app_commands.command(
@@ -242,26 +260,20 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
     @app_commands.command(name="gaps", description="Questions the help center could not answer")
     async def gaps(self, interaction: discord.Interaction[Any]) -> None:
         """Staff: the newest questions without a help-center article."""
-        gaps = await self.bot.engine.help_center.gaps(GAPS_SHOWN)
+        gaps = await self.engine.help_center.gaps(GAPS_SHOWN)
         await interaction.response.send_message(embed=gaps_embed(gaps), ephemeral=True)
 
 
 def customer_notice(ticket: Ticket, staff: Person) -> str | None:
     """What the customer reads in their thread when staff act on their ticket."""
     if ticket.status == TicketStatus.CLAIMED:
-        return (
-            f"👋 {staff.display_name} from our support team has picked up ticket #{ticket.id}"
-            " and will help you here from now on."
-        )
+        return TICKET_CLAIMED.format(staff=staff.display_name, ticket=ticket.id)
     if ticket.status == TicketStatus.RESOLVED:
-        return (
-            f"✅ Ticket #{ticket.id} is resolved. If there is anything else, just write here:"
-            " I'm back to help."
-        )
+        return TICKET_RESOLVED.format(ticket=ticket.id)
     return None
 
 
 async def setup(bot: commands.Bot) -> None:
-    """Add the staff desk cog."""
+    """Add the staff desk cog, with the engine."""
     assert isinstance(bot, SupportBot)
-    await bot.add_cog(StaffDesk(bot))
+    await bot.add_cog(StaffDesk(bot, bot.engine))

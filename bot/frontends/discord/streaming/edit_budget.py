@@ -9,6 +9,8 @@ then shares it fairly and uses all of it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import discord
 
 from bot.frontends.discord.streaming.global_budget import (
@@ -28,6 +30,15 @@ CHANNEL_PERIOD = 5.0
 KEEP_BUDGETS = 256
 
 
+@dataclass(frozen=True)
+class ChannelLimits:
+    """How many message edits and creates one channel allows per `period` seconds."""
+
+    edits: int = CHANNEL_EDITS
+    sends: int = CHANNEL_SENDS
+    period: float = CHANNEL_PERIOD
+
+
 class ChannelBudget:
     """The message requests one channel may make: creates and edits are separate buckets.
 
@@ -35,17 +46,12 @@ class ChannelBudget:
     """
 
     def __init__(
-        self,
-        *,
-        edits: int = CHANNEL_EDITS,
-        sends: int = CHANNEL_SENDS,
-        period: float = CHANNEL_PERIOD,
-        requests: GlobalBudget | None = None,
+        self, limits: ChannelLimits = ChannelLimits(), requests: GlobalBudget | None = None
     ) -> None:
         # Past a short burst, edits spread evenly over the window: a reply streaming alone is
         # edited about every period / edits seconds, not in a burst followed by a long pause.
-        self.edits = RateWindow(edits, period, burst=max(1, edits // 2))
-        self.sends = RateWindow(sends, period)
+        self.edits = RateWindow(limits.edits, limits.period, burst=max(1, limits.edits // 2))
+        self.sends = RateWindow(limits.sends, limits.period)
         self.requests = requests if requests is not None else GlobalBudget()
         self._reported: set[str] = set()
 
@@ -73,17 +79,13 @@ class EditBudgets:
         requests: int = GLOBAL_REQUESTS,
         requests_period: float = GLOBAL_PERIOD,
     ) -> None:
-        self._edits = edits
-        self._sends = sends
-        self._period = period
+        self._limits = ChannelLimits(edits, sends, period)
         self.requests = GlobalBudget(requests, requests_period)
         self._budgets: dict[int, ChannelBudget] = {}
 
     def new_budget(self) -> ChannelBudget:
         """A channel budget with this registry's limits, shared with no other channel."""
-        return ChannelBudget(
-            edits=self._edits, sends=self._sends, period=self._period, requests=self.requests
-        )
+        return ChannelBudget(self._limits, self.requests)
 
     def for_channel(self, channel: discord.abc.Messageable | int) -> ChannelBudget:
         """The budget of a channel (or channel id); one without an id gets its own."""

@@ -23,6 +23,7 @@ import aiohttp
 import discord
 import yarl
 
+from bot.engine.limiter import SlidingWindow
 from bot.frontends.discord.streaming.rate_window import Slot
 
 # Discord's global limit: 50 requests per second per bot (interaction responses are exempt).
@@ -90,7 +91,7 @@ class GlobalBudget:
         # Room kept free of other requests and typing, for the first text of new replies.
         self.headroom = limit // 2
         self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
-        self._finished: deque[float] = deque()
+        self._finished = SlidingWindow(limit, period)
         self._in_flight = 0
         self._order = itertools.count()
         # (since, order, waiter) heaps for the reply lanes; a FIFO for the others.
@@ -160,16 +161,13 @@ class GlobalBudget:
     def _release(self, slot: Slot) -> None:
         self._in_flight -= 1
         if slot.used:
-            self._finished.append(time.monotonic())
+            self._finished.record()
         self._grant()
 
     # ------------------------------------------------------------------ scheduling
 
     def _room(self) -> int:
-        now = time.monotonic()
-        while self._finished and self._finished[0] + self.period <= now:
-            self._finished.popleft()
-        return self.limit - len(self._finished) - self._in_flight
+        return self._finished.room(self._in_flight)
 
     def _waiting(self) -> bool:
         self._drop_cancelled()
@@ -234,16 +232,17 @@ class GlobalBudget:
 
     def _wake_later(self) -> None:
         """Try again when the oldest counted request leaves the window."""
-        if not self._finished:
+        at = self._finished.opens_at()
+        if at is None:
             return  # only requests in flight hold the room: their release tries again
-        at = self._finished[0] + self.period
         if self._timer is not None and self._timer_at <= at and not self._timer.cancelled():
             return
         if self._timer is not None:
             self._timer.cancel()
         loop = asyncio.get_running_loop()
         self._timer_at = at
-        self._timer = loop.call_at(loop.time() + max(0.0, at - time.monotonic()), self._on_timer)
+        wait = max(0.0, at - self._finished.clock())
+        self._timer = loop.call_at(loop.time() + wait, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None

@@ -1,12 +1,12 @@
-"""A sliding window of requests: at most `limit` in any `period`, first come, first served."""
+"""Requests paced by a sliding window: at most `limit` in any `period`, first come, first served."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections import deque
 from collections.abc import AsyncIterator
+
+from bot.engine.limiter import SlidingWindow
 
 
 class Slot:
@@ -33,7 +33,7 @@ class RateWindow:
         self.limit = limit
         self.period = period
         self.burst = burst
-        self._finished: deque[float] = deque()
+        self._finished = SlidingWindow(limit, period, burst=burst)
         self._in_flight = 0
         self._waiting = 0
         self._turn = asyncio.Lock()
@@ -59,29 +59,13 @@ class RateWindow:
         finally:
             self._in_flight -= 1
             if slot.used:
-                self._finished.append(time.monotonic())
+                self._finished.record()
             self._released.set()
 
     def idle(self) -> bool:
         """Whether nothing is waiting, running or still counted."""
-        self._forget_expired(time.monotonic())
-        return self._waiting == 0 and self._in_flight == 0 and not self._finished
-
-    def _forget_expired(self, now: float) -> None:
-        while self._finished and self._finished[0] + self.period <= now:
-            self._finished.popleft()
+        return self._waiting == 0 and self._in_flight == 0 and not self._finished.count()
 
     def _delay(self) -> float | None:
         """0 if a request may start now, else how long until one may (None: until one ends)."""
-        now = time.monotonic()
-        self._forget_expired(now)
-        counted = len(self._finished) + self._in_flight
-        if counted >= self.limit:
-            if self._finished:
-                return self._finished[0] + self.period - now
-            return None
-        if self.burst is not None and counted >= self.burst and self._finished:
-            wait = self._finished[-1] + self.period / self.limit - now
-            if wait > 0:
-                return wait
-        return 0.0
+        return self._finished.delay(self._in_flight)
