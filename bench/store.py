@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 from bench import history as history_bench
+from fakes.constants import API_KEY, CHAT_MODEL, VISION_MODEL
 from fakes.discord_server import FakeDiscord
 from fakes.openai_server import FakeLLM
-from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
-from tests.postgres import Server, fresh_schema, postgres_server
-from tests.process import clean_env
+from fakes.postgres import Server, fresh_schema, postgres_server
+from fakes.process import clean_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
