@@ -133,13 +133,7 @@ def check_components(body: JSON) -> list[SpecViolation]:
     out: list[SpecViolation] = []
     v2 = bool(int(body.get("flags") or 0) & MESSAGE_FLAG_IS_COMPONENTS_V2)
     if not v2 and len(components) > MAX_ACTION_ROWS:
-        out.append(
-            SpecViolation(
-                ("components",),
-                "BASE_TYPE_MAX_LENGTH",
-                f"Must be {MAX_ACTION_ROWS} or fewer in length.",
-            )
-        )
+        out.append(too_many(("components",), MAX_ACTION_ROWS))
     for index, component in enumerate(components):
         if not isinstance(component, dict):
             continue
@@ -154,6 +148,20 @@ def check_components(body: JSON) -> list[SpecViolation]:
                     "Top-level components must be action rows (type 1) without IS_COMPONENTS_V2.",
                 )
             )
+    out.extend(duplicated_custom_ids(("components",), components))
+    return out
+
+
+def too_many(path: tuple[str | int, ...], limit: int) -> SpecViolation:
+    """Discord's answer to a list longer than ``limit``."""
+    return SpecViolation(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+def duplicated_custom_ids(
+    path: tuple[str | int, ...], components: list[JSON]
+) -> list[SpecViolation]:
+    """One violation (at ``path``) per repeated custom id: they are unique in a message/modal."""
+    out: list[SpecViolation] = []
     seen: set[str] = set()
     for component in walk_components(components):
         custom_id = component.get("custom_id")
@@ -161,7 +169,7 @@ def check_components(body: JSON) -> list[SpecViolation]:
             if custom_id in seen:
                 out.append(
                     SpecViolation(
-                        ("components",),
+                        path,
                         "COMPONENT_CUSTOM_ID_DUPLICATED",
                         f"Component custom id {custom_id!r} cannot be duplicated",
                     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fakes.discord_server.components import walk_components
+from fakes.discord_server.components import duplicated_custom_ids, too_many
 from fakes.discord_server.constants import (
     COMPONENT_ACTION_ROW,
     COMPONENT_FILE_UPLOAD,
@@ -80,13 +80,7 @@ def check_modal(data: JSON) -> list[SpecViolation]:
         return []
     out: list[SpecViolation] = []
     if len(components) > MAX_MODAL_COMPONENTS:
-        out.append(
-            _modal_violation(
-                ("components",),
-                "BASE_TYPE_MAX_LENGTH",
-                f"Must be {MAX_MODAL_COMPONENTS} or fewer in length.",
-            )
-        )
+        out.append(too_many(("data", "components"), MAX_MODAL_COMPONENTS))
     for index, component in enumerate(components):
         if not isinstance(component, dict):
             continue
@@ -100,19 +94,7 @@ def check_modal(data: JSON) -> list[SpecViolation]:
                 if isinstance(child, dict):
                     child_path = (*path, "components", child_index)
                     out.extend(_check_modal_field(child_path, child, False))
-    seen: set[str] = set()
-    for component in walk_components(components):
-        custom_id = component.get("custom_id")
-        if isinstance(custom_id, str):
-            if custom_id in seen:
-                out.append(
-                    _modal_violation(
-                        ("components",),
-                        "COMPONENT_CUSTOM_ID_DUPLICATED",
-                        f"Component custom id {custom_id!r} cannot be duplicated",
-                    )
-                )
-            seen.add(custom_id)
+    out.extend(duplicated_custom_ids(("data", "components"), components))
     return out
 
 

@@ -21,9 +21,8 @@ from fakes.discord_server.models import ApiCall, ApiError, now_iso
 class Threads:
     """Creating threads (from a message or standalone), writing to them."""
 
-    async def _create_thread_from_message(self, call: ApiCall) -> web.StreamResponse:
-        """POST /channels/{channel_id}/messages/{message_id}/threads (public, id == message id)."""
-        channel_id, message = self._require_message(call)
+    def _refuse_thread_in_thread(self, channel_id: int) -> None:
+        """Threads are made in channels: inside a thread Discord answers 50024."""
         if channel_id in self.threads:
             raise ApiError(
                 400,
@@ -31,6 +30,11 @@ class Threads:
                 "Cannot execute action on this channel type",
                 violation="thread inside a thread",
             )
+
+    async def _create_thread_from_message(self, call: ApiCall) -> web.StreamResponse:
+        """POST /channels/{channel_id}/messages/{message_id}/threads (public, id == message id)."""
+        channel_id, message = self._require_message(call)
+        self._refuse_thread_in_thread(channel_id)
         if "thread" in message:
             raise ApiError(
                 400,
@@ -56,13 +60,7 @@ class Threads:
     async def _create_thread(self, call: ApiCall) -> web.StreamResponse:
         """POST /channels/{channel_id}/threads (thread without a starter message)."""
         channel_id, _ = self._require_channel(call)
-        if channel_id in self.threads:
-            raise ApiError(
-                400,
-                50024,
-                "Cannot execute action on this channel type",
-                violation="thread inside a thread",
-            )
+        self._refuse_thread_in_thread(channel_id)
         body: JSON = call.body or {}
         # Without a type Discord still makes a private thread (the documented v10 default).
         thread_type = int(body.get("type") or CHANNEL_TYPE_PRIVATE_THREAD)
