@@ -9,6 +9,12 @@ from openai import AsyncOpenAI
 from fakes.openai_server import Call, FakeLLM, Reply, ToolCalls
 from tests.fakes.openai.helpers import CALL, MESSAGES, MODEL, collect, tool_deltas
 
+# OpenAI's words (its typo included) for a tool message that answers no tool call.
+TOOL_WITHOUT_CALL = (
+    "Invalid parameter: messages with role 'tool' must be a response to a preceeding"
+    " message with 'tool_calls'."
+)
+
 
 @pytest.mark.parametrize(
     ("messages", "message", "param"),
@@ -28,8 +34,7 @@ from tests.fakes.openai.helpers import CALL, MESSAGES, MODEL, collect, tool_delt
                 {"role": "user", "content": "hi"},
                 {"role": "tool", "tool_call_id": "call_a", "content": "done"},
             ],
-            "Invalid parameter: messages with role 'tool' must be a response to a preceeding"
-            " message with 'tool_calls'.",
+            TOOL_WITHOUT_CALL,
             "messages.[1].role",
         ),
         (
@@ -39,8 +44,7 @@ from tests.fakes.openai.helpers import CALL, MESSAGES, MODEL, collect, tool_delt
                 {"role": "tool", "tool_call_id": "call_a", "content": "done"},
                 {"role": "tool", "tool_call_id": "call_other", "content": "done"},
             ],
-            "Invalid parameter: messages with role 'tool' must be a response to a preceeding"
-            " message with 'tool_calls'.",
+            TOOL_WITHOUT_CALL,
             "messages.[3].role",
         ),
         (
