@@ -9,8 +9,10 @@ from pathlib import Path
 
 from bench import history as history_bench
 from bench import report
+from bench.chart import chart
 from bench.metrics import SizeMetrics, reduce
 from bench.scenario import REPO_ROOT, run
+from bench.targets import targets, targets_table
 
 DEFAULT_SIZES = "1,20,60,100,500"
 
@@ -44,18 +46,18 @@ async def main(argv: list[str]) -> int:
         for problem in metrics.violations[:5]:
             print(f"  fake saw: {problem}", file=sys.stderr)
     history = None if args.no_history else await history_bench.measure()
-    found = report.targets(measured, history)
+    found = targets(measured, history)
     print()
     print(report.results_table(measured))
     if history is not None:
         print()
         print(report.history_table(history))
     print()
-    print(report.targets_table(found))
+    print(targets_table(found))
     if args.docs:
         docs = REPO_ROOT / "docs"
         docs.mkdir(exist_ok=True)
-        report.chart(measured, docs / "performance.png")
+        chart(measured, docs / "performance.png")
         (docs / "performance.md").write_text(report.markdown(measured, history, found))
         print(f"\nwrote {Path('docs') / 'performance.md'} and {Path('docs') / 'performance.png'}")
     return 0 if all(t.met for t in found) else 1

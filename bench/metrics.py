@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench.scenario import RunResult
+from bench.observe import RunResult
 
 
 def percentile(values: Sequence[float], p: float) -> float:

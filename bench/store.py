@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import statistics
@@ -23,17 +24,14 @@ import time
 from pathlib import Path
 
 from bench import history as history_bench
+from bench.table import row as _row
+from fakes.constants import API_KEY, CHAT_MODEL, VISION_MODEL
 from fakes.discord_server import FakeDiscord
 from fakes.openai_server import FakeLLM
-from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
-from tests.postgres import Server, fresh_schema, postgres_server
-from tests.process import clean_env
+from fakes.postgres import Server, fresh_schema, postgres_server
+from fakes.process import bot_process, fake_bot_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
 
 
 def _says(path: Path, text: str) -> bool:
@@ -49,31 +47,24 @@ async def takeover_times(url: str, rounds: int) -> list[float]:
     ):
         with tempfile.TemporaryDirectory(prefix="bench-takeover-") as tmp:
             workdir = Path(tmp)
-            env = clean_env(
-                discord_token=discord_fake.token,
-                support_channel_id=discord_fake.support_channel_id,
-                staff_channel_id=discord_fake.staff_channel_id,
+            env = fake_bot_env(
+                discord_fake,
+                llm,
                 xai_api_key=API_KEY,
-                xai_base_url=llm.base_url,
                 chat_model=CHAT_MODEL,
                 vision_model=VISION_MODEL,
                 database_url=url,
-                discord_api_base=discord_fake.api_base,
-                discord_gateway_url=discord_fake.gateway_url,
                 pythonpath=REPO_ROOT,
             )
-            processes: list[asyncio.subprocess.Process] = []
+            async with contextlib.AsyncExitStack() as processes:
 
-            async def start(n: int) -> tuple[asyncio.subprocess.Process, Path]:
-                log = workdir / f"bot{n}.log"
-                with log.open("w") as out:
-                    process = await asyncio.create_subprocess_exec(
-                        sys.executable, "-m", "bot", env=env, cwd=workdir, stderr=out
+                async def start(n: int) -> tuple[asyncio.subprocess.Process, Path]:
+                    log = workdir / f"bot{n}.log"
+                    process = await processes.enter_async_context(
+                        bot_process(env, workdir, log, stop_timeout=20)
                     )
-                processes.append(process)
-                return process, log
+                    return process, log
 
-            try:
                 active, _ = await start(0)
                 await discord_fake.wait_until_identified(timeout=30)
                 for n in range(1, rounds + 1):
@@ -92,15 +83,6 @@ async def takeover_times(url: str, rounds: int) -> list[float]:
                     )
                     times.append(time.monotonic() - killed)
                     active = standby
-            finally:
-                for process in processes:
-                    if process.returncode is None:
-                        process.send_signal(signal.SIGTERM)
-                        try:
-                            await asyncio.wait_for(process.wait(), 20)
-                        except TimeoutError:
-                            process.kill()
-                            await process.wait()
     return times
 
 

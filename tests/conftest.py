@@ -16,12 +16,9 @@ from bot.desk.delivery import ticket_delivery
 from bot.engine.engine import SupportEngine
 from bot.frontends.console import ConsoleTickets, LocalFiles
 from bot.store import Store
+from fakes.constants import API_KEY, CHAT_MODEL, VISION_MODEL
 from fakes.openai_server import FakeLLM
-from tests.postgres import Server, fresh_schema, postgres_server
-
-CHAT_MODEL = "grok-test"
-VISION_MODEL = "grok-vision-test"
-API_KEY = "xai-test-key-0123456789"
+from fakes.postgres import Server, fresh_schema, postgres_server
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.process import clean_env, run_bot
+from fakes.process import clean_env, run_bot
 
 LINE = re.compile(r"^(?P<path>[\w./-]+\.md)\t(?P<title>[^\t]+)\t(?P<score>\d+\.\d\d)$")
 

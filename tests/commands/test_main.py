@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fakes.openai_server import Call, Reply, ToolCalls
+from fakes.process import clean_env, run_bot
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
-from tests.process import clean_env, run_bot
 
 
 def _llm_env(llm, tmp_path, **extra):

@@ -8,7 +8,7 @@ import json
 
 from bot.engine.retention import run_retention
 from bot.store import Store
-from tests.process import clean_env, run_bot
+from fakes.process import clean_env, run_bot
 from tests.store.test_privacy import ANA, OMAR, store_conversation
 
 

@@ -10,10 +10,10 @@ from standardwebhooks import Webhook
 
 from bot.store import Store
 from fakes.openai_server import Call, Reply, ToolCalls
+from fakes.process import clean_env, run_bot
 from fakes.webhook_receiver import HANG, WebhookReceiver
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
 from tests.desk.test_webhooks import SECRET, settings_for
-from tests.process import clean_env, run_bot
 
 
 def _env(llm, tmp_path, *urls, **extra):

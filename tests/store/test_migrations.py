@@ -10,7 +10,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.migrations import load_migrations, migrate
-from tests.postgres import fresh_schema
+from fakes.postgres import fresh_schema
 
 EXPECTED_COLUMNS = {
     "conversations": {

@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from fakes.openai_server import Reply
+from fakes.postgres import fresh_schema
+from fakes.process import clean_env
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
 from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
-from tests.postgres import fresh_schema
-from tests.process import clean_env
 
 
 def bot_env(discord_fake, llm, tmp_path, **extra):

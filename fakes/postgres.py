@@ -1,5 +1,6 @@
-"""A real PostgreSQL for the tests: TEST_DATABASE_URL when set (.ci/run sets it), otherwise a
-throwaway cluster started with scripts/postgres when the server binaries are installed.
+"""A real PostgreSQL for the tests and benchmarks: TEST_DATABASE_URL when set (.ci/run sets
+it), otherwise a throwaway cluster started with scripts/postgres when the server binaries are
+installed.
 
 Each test gets a schema of its own (created and dropped around it), named in the URL's
 `search_path`, so tests never see each other's rows.
