@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+from bot.desk.desk import Person
+from bot.frontends.discord.bot import conversation_key
+from bot.store import Store, StoredMessage
 from fakes.discord_server import FakeDiscord, RecordedRequest
+from fakes.openai_server import Call, Reply, ToolCalls
 
 NO_PINGS = {"parse": []}
 PRIVATE_THREAD = 12
@@ -94,3 +99,74 @@ def answer_in_order(llm, *answers) -> None:
         return answer(body) if callable(answer) else answer
 
     llm.set_responder(next_answer)
+
+
+async def stored_messages(store: Store, thread_id: int) -> list[StoredMessage]:
+    """The thread's conversation as stored, oldest first (none while it is not stored yet)."""
+    conversation = await store.get_conversation(conversation_key(thread_id))
+    return [] if conversation is None else await store.load_history(conversation.id)
+
+
+async def stored_user_messages(runner, thread_id: int) -> list[str]:
+    """What the stored conversation of a thread holds as the user's turns."""
+    history = await stored_messages(runner.bot.engine.services.store, thread_id)
+    assert history, f"no conversation stored for thread {thread_id}"
+    return [m.content or "" for m in history if m.role == "user"]
+
+
+async def stored_count(runner, thread_id: int, at_least: int) -> None:
+    """Wait until the thread's conversation holds `at_least` stored messages."""
+    store = runner.bot.engine.services.store
+    for _ in range(500):
+        if len(await stored_messages(store, thread_id)) >= at_least:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("messages were not stored")
+
+
+# The staff desk: ticket posts in the staff channel, their fields and buttons.
+
+ISSUE = "Order 1234 arrived cold and 50 minutes late."
+
+
+def staff_post(fake: FakeDiscord, ticket_id: int = 1) -> dict:
+    """The staff channel's post of a ticket, as it is now."""
+    return next(
+        m
+        for m in fake.messages(fake.staff_channel_id)
+        if m["embeds"] and m["embeds"][0]["title"] == f"Ticket #{ticket_id}"
+    )
+
+
+def fields(post: dict) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in post["embeds"][0]["fields"]}
+
+
+def buttons(post: dict) -> list[str]:
+    return [c["custom_id"] for row in post["components"] for c in row["components"]]
+
+
+async def open_ticket(fake: FakeDiscord, llm, customer: dict) -> int:
+    """A conversation in which the model opens ticket #1; returns the thread id."""
+    llm.script(
+        ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": ISSUE})]),
+        Reply("Ticket #1 is open; staff will follow up here."),
+    )
+    thread_id = await open_thread(fake, customer, "My food was cold and late")
+    await wait_for_reply(fake, thread_id, ["Ticket #1 is open; staff will follow up here."])
+    await fake.wait_for(lambda: bool(fake.messages(fake.staff_channel_id)))
+    return thread_id
+
+
+def person(user: dict) -> Person:
+    """A fake Discord user as the desk names them."""
+    return Person(id=user["id"], display_name=user["username"])
+
+
+async def tickets_command(fake: FakeDiscord, user: dict, subcommand: str):
+    """`/tickets SUBCOMMAND` run by `user` in the staff channel, once it is answered."""
+    interaction = await fake.run_command(
+        "tickets", user, fake.staff_channel_id, subcommand=subcommand
+    )
+    await interaction.wait_for_response()
+    return interaction

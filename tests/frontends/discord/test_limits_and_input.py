@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from bot.engine.engine import EMPTY_MESSAGE_REPLY
-from bot.frontends.discord.bot import conversation_key
 from fakes.openai_server import Call, Reply, ToolCalls
 from tests.frontends.discord.helpers import (
     answer_in_order,
@@ -13,16 +12,10 @@ from tests.frontends.discord.helpers import (
     bot_messages,
     carried_over,
     open_thread,
+    stored_user_messages,
     wait_for_reply,
 )
 from tests.tools.test_images import image_bytes
-
-
-async def stored_user_messages(runner, thread_id: int) -> list[str]:
-    store = runner.bot.engine.services.store
-    conversation = await store.get_conversation(conversation_key(thread_id))
-    assert conversation is not None
-    return [m.content or "" for m in await store.load_history(conversation.id) if m.role == "user"]
 
 
 async def test_six_quick_messages_are_all_answered_without_a_resend(runner, discord_fake, llm):

@@ -19,21 +19,18 @@ from tests.frontends.discord.helpers import (
     attached,
     bot_messages,
     carried_over,
+    fields,
     open_thread,
+    open_ticket,
+    staff_post,
+    stored_user_messages,
     wait_for_reply,
 )
-from tests.frontends.discord.test_staff_desk import fields, open_ticket, staff_post
 from tests.tools.test_images import image_bytes
 
 
 def staff_posted(fake) -> bool:
     return bool(fake.messages(fake.staff_channel_id))
-
-
-async def stored_users(runner, thread_id: int) -> list[str]:
-    store = runner.bot.engine.services.store
-    conversation = await store.get_conversation(f"discord:{thread_id}")
-    return [m.content for m in await store.load_history(conversation.id) if m.role == "user"]
 
 
 async def test_without_manage_messages_the_original_stays_and_it_is_said_once(
@@ -76,7 +73,7 @@ async def test_someone_else_in_a_conversation_is_not_heard(runner, discord_fake,
         await ticket.wait_for_response()
         human = await discord_fake.run_command("human", lena, thread_id)
         await human.wait_for_response()
-        users = await stored_users(runner, thread_id)
+        users = await stored_user_messages(runner, thread_id)
     assert users == ["hi, my order 55 is late"]
     assert len(llm.requests) == 1
     assert (ticket.ephemeral, ticket.content) == (True, NOT_YOUR_COMMAND)
