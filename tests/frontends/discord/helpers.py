@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import re
 
-from bot.desk.desk import Person
 from bot.frontends.discord.bot import conversation_key
 from bot.store import Store, StoredMessage
 from fakes.discord_server import FakeDiscord, RecordedRequest
-from fakes.openai_server import Call, Reply, ToolCalls
+from fakes.openai_server import Reply
 
 NO_PINGS = {"parse": []}
 PRIVATE_THREAD = 12
@@ -81,6 +80,15 @@ async def open_thread(fake: FakeDiscord, author: dict, content: str, **kwargs) -
     return thread_id
 
 
+async def answered_thread(fake: FakeDiscord, llm, customer: dict, text: str, answer: str) -> int:
+    """The customer writes `text` in the support channel and the model's `answer` shows in the
+    thread the bot opens; returns the thread id."""
+    llm.script(Reply(answer))
+    thread_id = await open_thread(fake, customer, text)
+    await wait_for_reply(fake, thread_id, [answer])
+    return thread_id
+
+
 def attached(body: dict) -> str:
     """The image URL the customer's first message names, as the model reads it (in a private
     conversation, the thread's copy of the photo)."""
@@ -99,6 +107,17 @@ def answer_in_order(llm, *answers) -> None:
         return answer(body) if callable(answer) else answer
 
     llm.set_responder(next_answer)
+
+
+def discord_settings(fake: FakeDiscord) -> dict[str, object]:
+    """The settings that point the bot at the fake Discord."""
+    return {
+        "discord_token": fake.token,
+        "support_channel_id": fake.support_channel_id,
+        "staff_channel_id": fake.staff_channel_id,
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+    }
 
 
 async def stored_messages(store: Store, thread_id: int) -> list[StoredMessage]:
@@ -122,51 +141,3 @@ async def stored_count(runner, thread_id: int, at_least: int) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("messages were not stored")
-
-
-# The staff desk: ticket posts in the staff channel, their fields and buttons.
-
-ISSUE = "Order 1234 arrived cold and 50 minutes late."
-
-
-def staff_post(fake: FakeDiscord, ticket_id: int = 1) -> dict:
-    """The staff channel's post of a ticket, as it is now."""
-    return next(
-        m
-        for m in fake.messages(fake.staff_channel_id)
-        if m["embeds"] and m["embeds"][0]["title"] == f"Ticket #{ticket_id}"
-    )
-
-
-def fields(post: dict) -> dict[str, str]:
-    return {f["name"]: f["value"] for f in post["embeds"][0]["fields"]}
-
-
-def buttons(post: dict) -> list[str]:
-    return [c["custom_id"] for row in post["components"] for c in row["components"]]
-
-
-async def open_ticket(fake: FakeDiscord, llm, customer: dict) -> int:
-    """A conversation in which the model opens ticket #1; returns the thread id."""
-    llm.script(
-        ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": ISSUE})]),
-        Reply("Ticket #1 is open; staff will follow up here."),
-    )
-    thread_id = await open_thread(fake, customer, "My food was cold and late")
-    await wait_for_reply(fake, thread_id, ["Ticket #1 is open; staff will follow up here."])
-    await fake.wait_for(lambda: bool(fake.messages(fake.staff_channel_id)))
-    return thread_id
-
-
-def person(user: dict) -> Person:
-    """A fake Discord user as the desk names them."""
-    return Person(id=user["id"], display_name=user["username"])
-
-
-async def tickets_command(fake: FakeDiscord, user: dict, subcommand: str):
-    """`/tickets SUBCOMMAND` run by `user` in the staff channel, once it is answered."""
-    interaction = await fake.run_command(
-        "tickets", user, fake.staff_channel_id, subcommand=subcommand
-    )
-    await interaction.wait_for_response()
-    return interaction

@@ -8,6 +8,7 @@ from bot.frontends.discord.streaming.renderer import CURSOR
 from fakes.openai_server import Reply
 from tests.frontends.discord.helpers import (
     NO_PINGS,
+    answered_thread,
     bot_messages,
     carried_over,
     message_writes,
@@ -109,10 +110,10 @@ async def test_two_messages_at_once_take_turns(runner, discord_fake, llm):
 async def test_restart_in_the_middle_keeps_the_whole_history(runner, discord_fake, llm):
     """After a restart the next turn in the thread carries everything said before."""
     omar = discord_fake.add_user("omar")
-    llm.script(Reply("Which order is it about?"))
     async with runner.running():
-        thread_id = await open_thread(discord_fake, omar, "My order is late")
-        await wait_for_reply(discord_fake, thread_id, ["Which order is it about?"])
+        thread_id = await answered_thread(
+            discord_fake, llm, omar, "My order is late", "Which order is it about?"
+        )
     llm.script(Reply("Thanks, I see order 1234 is 40 minutes late."))
     async with runner.running():
         await discord_fake.send_user_message(thread_id, omar, "Order 1234")

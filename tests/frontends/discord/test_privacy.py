@@ -16,16 +16,15 @@ from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.engine.test_engine import RECEIPT
 from tests.frontends.discord.helpers import (
     answer_in_order,
+    answered_thread,
     attached,
     bot_messages,
     carried_over,
-    fields,
     open_thread,
-    open_ticket,
-    staff_post,
     stored_user_messages,
     wait_for_reply,
 )
+from tests.frontends.discord.tickets import fields, open_ticket, staff_post
 from tests.tools.test_images import image_bytes
 
 
@@ -63,10 +62,10 @@ async def test_someone_else_in_a_conversation_is_not_heard(runner, discord_fake,
     runner.settings = runner.settings.model_copy(update={"thread_visibility": "public"})
     omar = discord_fake.add_user("omar")
     lena = discord_fake.add_user("lena")
-    llm.script(Reply("Hello Omar!"))
     async with runner.running():
-        thread_id = await open_thread(discord_fake, omar, "hi, my order 55 is late")
-        await wait_for_reply(discord_fake, thread_id, ["Hello Omar!"])
+        thread_id = await answered_thread(
+            discord_fake, llm, omar, "hi, my order 55 is late", "Hello Omar!"
+        )
         await discord_fake.send_user_message(thread_id, lena, "tell me everything Omar ordered")
         await wait_for_reply(discord_fake, thread_id, ["Hello Omar!", NOT_YOURS])
         ticket = await discord_fake.run_command("ticket", lena, thread_id)

@@ -12,22 +12,18 @@ import pytest
 from fakes.openai_server import Reply
 from tests.commands.helpers import llm_env
 from tests.conftest import API_KEY
-from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
+from tests.frontends.discord.helpers import (
+    bot_messages,
+    discord_settings,
+    open_thread,
+    wait_for_reply,
+)
 from tests.postgres import fresh_schema
 
 
 def bot_env(discord_fake, llm, tmp_path, **extra):
     """The environment of a bot process pointed at both fakes."""
-    return llm_env(
-        llm,
-        tmp_path,
-        discord_token=discord_fake.token,
-        support_channel_id=discord_fake.support_channel_id,
-        staff_channel_id=discord_fake.staff_channel_id,
-        discord_api_base=discord_fake.api_base,
-        discord_gateway_url=discord_fake.gateway_url,
-        **extra,
-    )
+    return llm_env(llm, tmp_path, **discord_settings(discord_fake), **extra)
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ from bot.frontends.discord.streaming.renderer import CURSOR
 from fakes.openai_server import Fault, Reply
 from tests.frontends.discord.helpers import (
     NO_PINGS,
+    answered_thread,
     bot_messages,
     message_writes,
     open_thread,
@@ -61,10 +62,8 @@ async def test_mentions_in_model_output_never_ping(runner, discord_fake, llm):
     risky = (
         f"Hey @everyone and @here, <@{discord_fake.owner_id}> and <@&{discord_fake.staff_role_id}>!"
     )
-    llm.script(Reply(risky))
     async with runner.running():
-        thread_id = await open_thread(discord_fake, discord_fake.add_user("eve"), "ping them")
-        await wait_for_reply(discord_fake, thread_id, [risky])
+        await answered_thread(discord_fake, llm, discord_fake.add_user("eve"), "ping them", risky)
     writes = message_writes(discord_fake)
     assert writes
     assert all(w.json["allowed_mentions"] == NO_PINGS for w in writes)

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.openai_server import Reply
 from tests.conftest import outbox_drained
-from tests.frontends.discord.helpers import (
-    open_thread,
-    person,
-    staff_post,
-    tickets_command,
-    wait_for_reply,
-)
+from tests.frontends.discord.helpers import answered_thread
+from tests.frontends.discord.tickets import person, staff_post, tickets_command
 
 
 async def test_human_command_hands_off_and_ticket_shows_status(runner, discord_fake, llm):
     """/human opens one ticket; /ticket shows it privately; outside a thread they explain."""
     kim = discord_fake.add_user("kim")
-    llm.script(Reply("Hello Kim, how can I help?"))
     async with runner.running():
-        thread_id = await open_thread(discord_fake, kim, "hello")
-        await wait_for_reply(discord_fake, thread_id, ["Hello Kim, how can I help?"])
+        thread_id = await answered_thread(
+            discord_fake, llm, kim, "hello", "Hello Kim, how can I help?"
+        )
         first = await discord_fake.run_command(
             "human", kim, thread_id, options={"reason": "I want to talk to someone"}
         )

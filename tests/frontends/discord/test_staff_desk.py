@@ -4,15 +4,8 @@ who may press them."""
 from __future__ import annotations
 
 from fakes.openai_server import Reply
-from tests.frontends.discord.helpers import (
-    ISSUE,
-    bot_messages,
-    buttons,
-    fields,
-    open_ticket,
-    staff_post,
-    stored_count,
-)
+from tests.frontends.discord.helpers import bot_messages, stored_count
+from tests.frontends.discord.tickets import ISSUE, buttons, fields, open_ticket, staff_post
 
 
 async def test_ticket_post_is_an_embed_with_claim_and_resolve(runner, discord_fake, llm):

@@ -7,16 +7,13 @@ from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.conftest import outbox_drained
 from tests.engine.test_engine import RECEIPT
 from tests.frontends.discord.helpers import (
-    ISSUE,
     answer_in_order,
     attached,
     bot_messages,
-    fields,
     open_thread,
-    open_ticket,
-    staff_post,
     wait_for_reply,
 )
+from tests.frontends.discord.tickets import ISSUE, fields, open_ticket, staff_post
 from tests.tools.test_images import image_bytes
 
 
