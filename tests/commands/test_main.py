@@ -6,18 +6,8 @@ import pytest
 
 from fakes.openai_server import Call, Reply, ToolCalls
 from fakes.process import clean_env, run_bot
+from tests.commands.helpers import llm_env
 from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
-
-
-def _llm_env(llm, tmp_path, **extra):
-    return clean_env(
-        xai_api_key=API_KEY,
-        xai_base_url=llm.base_url,
-        chat_model=CHAT_MODEL,
-        vision_model=VISION_MODEL,
-        database_path=tmp_path / "bot.sqlite3",
-        **extra,
-    )
 
 
 @pytest.mark.parametrize("command", [[], ["chat"], ["check"]])
@@ -60,7 +50,7 @@ async def test_settings_are_read_from_dotenv(tmp_path, llm):
 
 async def test_check_passes_when_all_is_well(tmp_path, llm):
     """`check` reaches GET /models, finds both models and exits 0."""
-    env = _llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
+    env = llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
     result = await run_bot("check", env=env, cwd=tmp_path)
     assert result.code == 0, result.stdout
     assert f"CHAT_MODEL {CHAT_MODEL} exists" in result.stdout
@@ -71,7 +61,7 @@ async def test_check_passes_when_all_is_well(tmp_path, llm):
 
 async def test_check_names_a_missing_model_and_a_refused_key(tmp_path, llm):
     """An unknown model, or a key the endpoint refuses, fails the check with its name."""
-    env = _llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
+    env = llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
     env["CHAT_MODEL"] = "grok-4-1-fast-non-reasoning"  # retired by xAI on 15 May 2026
     result = await run_bot("check", env=env, cwd=tmp_path)
     assert result.code == 1
@@ -89,7 +79,7 @@ async def test_defaults_are_current_models_and_no_reasoning(tmp_path, llm):
     """With nothing set, the bot asks for grok-4.3 with reasoning effort "none"; an empty
     REASONING_EFFORT leaves the parameter out, for endpoints that do not know it."""
     llm.models = ["grok-4.3"]
-    env = _llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
+    env = llm_env(llm, tmp_path, discord_token="t", support_channel_id=1, staff_channel_id=2)
     del env["CHAT_MODEL"], env["VISION_MODEL"]
     result = await run_bot("check", env=env, cwd=tmp_path)
     assert result.code == 0, result.stdout
@@ -102,7 +92,7 @@ async def test_defaults_are_current_models_and_no_reasoning(tmp_path, llm):
 
 async def test_check_reports_missing_discord_settings(tmp_path, llm):
     """`check` fails while the bot could not run, saying which setting is missing."""
-    result = await run_bot("check", env=_llm_env(llm, tmp_path), cwd=tmp_path)
+    result = await run_bot("check", env=llm_env(llm, tmp_path), cwd=tmp_path)
     assert result.code == 1
     assert "ERR missing setting DISCORD_TOKEN, SUPPORT_CHANNEL_ID, STAFF_CHANNEL_ID" in (
         result.stdout
@@ -116,7 +106,7 @@ async def test_chat_streams_prints_tickets_and_resumes_a_thread(tmp_path, llm):
         ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": "Cannot log in"})]),
         Reply("Ticket #1 is open."),
     )
-    env = _llm_env(llm, tmp_path)
+    env = llm_env(llm, tmp_path)
     first = await run_bot(
         "chat", "--thread", "omar", env=env, cwd=tmp_path, stdin="Hello\nI cannot log in\nexit\n"
     )
@@ -150,7 +140,7 @@ async def test_the_terminal_chat_keeps_the_same_rules(tmp_path, llm):
     from bot.engine.copy import OVER_DAILY_BUDGET
 
     llm.script(Reply("Hello!"))
-    env = _llm_env(llm, tmp_path, max_message_chars=100, daily_tokens_per_customer=25)
+    env = llm_env(llm, tmp_path, max_message_chars=100, daily_tokens_per_customer=25)
     long_line = "x" * 150
     result = await run_bot(
         "chat", "--thread", "rules", env=env, cwd=tmp_path, stdin=f"hi\n{long_line}\nmore?\n"

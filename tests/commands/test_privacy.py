@@ -9,7 +9,7 @@ import json
 from bot.engine.retention import run_retention
 from bot.store import Store
 from fakes.process import clean_env, run_bot
-from tests.store.test_privacy import ANA, OMAR, store_conversation
+from tests.store.helpers import ANA, OMAR, store_conversation
 
 
 async def _two_customers(database):

@@ -12,21 +12,12 @@ from bot.store import Store
 from fakes.openai_server import Call, Reply, ToolCalls
 from fakes.process import clean_env, run_bot
 from fakes.webhook_receiver import HANG, WebhookReceiver
-from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
+from tests.commands.helpers import llm_env
 from tests.desk.test_webhooks import SECRET, settings_for
 
 
 def _env(llm, tmp_path, *urls, **extra):
-    return clean_env(
-        xai_api_key=API_KEY,
-        xai_base_url=llm.base_url,
-        chat_model=CHAT_MODEL,
-        vision_model=VISION_MODEL,
-        database_path=tmp_path / "bot.sqlite3",
-        webhook_urls=",".join(urls),
-        webhook_secret=SECRET,
-        **extra,
-    )
+    return llm_env(llm, tmp_path, webhook_urls=",".join(urls), webhook_secret=SECRET, **extra)
 
 
 async def test_urls_without_a_secret_or_a_bad_secret_are_one_clear_line(tmp_path):

@@ -163,8 +163,8 @@ async def test_a_stream_silent_past_the_read_timeout_is_retried(llm, client):
     assert time.monotonic() - began < 2.0
 
 
-async def test_sdk_and_stream_retries_share_one_budget(llm):
-    llm.script(Fault(503), Reply("late", first_delay=1.0))
+async def too_long_with_one_retry(llm) -> None:
+    """With one retry allowed, the answer fails as too slow after two requests."""
     async with make_client(
         api_key=API_KEY, base_url=llm.base_url, read_timeout=READ_TIMEOUT, max_retries=1
     ) as client:
@@ -172,6 +172,11 @@ async def test_sdk_and_stream_retries_share_one_budget(llm):
             await answer(client)
     assert failure.value.user_message == "The assistant took too long to answer."
     assert len(llm.requests) == 2
+
+
+async def test_sdk_and_stream_retries_share_one_budget(llm):
+    llm.script(Fault(503), Reply("late", first_delay=1.0))
+    await too_long_with_one_retry(llm)
 
 
 # ------------------------------------------------- before any text: retries used up
@@ -179,13 +184,7 @@ async def test_sdk_and_stream_retries_share_one_budget(llm):
 
 async def test_a_read_timeout_every_time_is_a_clear_error(llm):
     llm.script(Reply("late", first_delay=1.0), Reply("late", first_delay=1.0))
-    async with make_client(
-        api_key=API_KEY, base_url=llm.base_url, read_timeout=READ_TIMEOUT, max_retries=1
-    ) as client:
-        with pytest.raises(LLMError) as failure:
-            await answer(client)
-    assert failure.value.user_message == "The assistant took too long to answer."
-    assert len(llm.requests) == 2
+    await too_long_with_one_retry(llm)
 
 
 async def test_retries_are_bounded(llm, client):

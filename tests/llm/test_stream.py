@@ -4,45 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai.types.chat import ChatCompletionChunk
-
 from bot.llm.stream import StreamFolder
+from tests.llm.chunks import call_delta, chunk
 
 
-def _chunk(delta: dict[str, Any] | None = None, *, usage: dict[str, int] | None = None):
-    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": None}]
-    return ChatCompletionChunk.model_validate(
-        {
-            "id": "c",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "m",
-            "choices": choices,
-            "usage": usage,
-        }
-    )
-
-
-def _call(index: int, *, id: str | None = None, name: str | None = None, args: str | None = None):
-    function: dict[str, Any] = {}
-    if name is not None:
-        function["name"] = name
-    if args is not None:
-        function["arguments"] = args
-    call: dict[str, Any] = {"index": index, "function": function}
-    if id is not None:
-        call["id"] = id
-        call["type"] = "function"
-    return {"tool_calls": [call]}
+def _call(index: int, **fields: str) -> dict[str, Any]:
+    """A delta carrying one tool-call fragment."""
+    return {"tool_calls": [call_delta(index, **fields)]}
 
 
 def test_text_and_final_usage_chunk_with_no_choices():
     """Content deltas concatenate; the empty-choices chunk carries usage."""
     folder = StreamFolder()
-    assert folder.add(_chunk({"role": "assistant", "content": ""})) == ""
-    assert folder.add(_chunk({"content": "Hel"})) == "Hel"
-    folder.add(_chunk({"content": "lo"}))
-    folder.add(_chunk(usage={"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}))
+    assert folder.add(chunk({"role": "assistant", "content": ""})) == ""
+    assert folder.add(chunk({"content": "Hel"})) == "Hel"
+    folder.add(chunk({"content": "lo"}))
+    folder.add(chunk(usage={"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}))
     assert folder.text == "Hello"
     assert folder.usage is not None
     assert folder.usage.total_tokens == 5
@@ -51,11 +28,11 @@ def test_text_and_final_usage_chunk_with_no_choices():
 def test_openai_fragments_by_index_for_parallel_calls():
     """Id and name come once per index; argument fragments append to their index."""
     folder = StreamFolder()
-    folder.add(_chunk(_call(0, id="a", name="one", args="")))
-    folder.add(_chunk(_call(1, id="b", name="two", args="")))
+    folder.add(chunk(_call(0, id="a", name="one", args="")))
+    folder.add(chunk(_call(1, id="b", name="two", args="")))
     for fragment in ('{"x"', ": 1", "}"):
-        folder.add(_chunk(_call(0, args=fragment)))
-    folder.add(_chunk(_call(1, args='{"y": 2}')))
+        folder.add(chunk(_call(0, args=fragment)))
+    folder.add(chunk(_call(1, args='{"y": 2}')))
     calls = [(c.id, c.name, c.arguments) for c in folder.tool_calls]
     assert calls == [("a", "one", '{"x": 1}'), ("b", "two", '{"y": 2}')]
 
@@ -63,8 +40,8 @@ def test_openai_fragments_by_index_for_parallel_calls():
 def test_xai_whole_calls_even_under_the_same_index():
     """A whole call per chunk, and a new id under a reused index, is a new call."""
     folder = StreamFolder()
-    folder.add(_chunk(_call(0, id="a", name="one", args='{"x": 1}')))
-    folder.add(_chunk(_call(0, id="b", name="two", args='{"y": 2}')))
+    folder.add(chunk(_call(0, id="a", name="one", args='{"x": 1}')))
+    folder.add(chunk(_call(0, id="b", name="two", args='{"y": 2}')))
     calls = [(c.id, c.name, c.arguments) for c in folder.tool_calls]
     assert calls == [("a", "one", '{"x": 1}'), ("b", "two", '{"y": 2}')]
 
@@ -77,7 +54,7 @@ def test_calls_without_ids_get_unique_ones():
         folder = StreamFolder()
         for index in range(2):
             folder.add(
-                _chunk(
+                chunk(
                     {"tool_calls": [{"index": index, "function": {"name": "f", "arguments": "{}"}}]}
                 )
             )

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from openai.types.chat import ChatCompletionChunk
 
 from bot.llm.stream import StreamFolder
+from tests.llm.chunks import call_delta, chunk
 
 Call = tuple[str, str, str]  # id, name, arguments
 
@@ -48,27 +49,6 @@ _calls = st.lists(
 )
 
 
-def _chunk(
-    delta: dict[str, Any] | None = None,
-    *,
-    finish_reason: str | None = None,
-    usage: dict[str, int] | None = None,
-) -> ChatCompletionChunk:
-    choices = (
-        [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
-    )
-    return ChatCompletionChunk.model_validate(
-        {
-            "id": "c",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "m",
-            "choices": choices,
-            "usage": usage,
-        }
-    )
-
-
 def _fragments(draw: st.DrawFn, arguments: str) -> list[str | None]:
     """The arguments cut anywhere, empty fragments included (None: no arguments field)."""
     cuts = sorted(draw(st.lists(st.integers(0, len(arguments)), max_size=6)))
@@ -77,29 +57,14 @@ def _fragments(draw: st.DrawFn, arguments: str) -> list[str | None]:
     return [None if piece == "" and draw(st.booleans()) else piece for piece in pieces]
 
 
-def _call_delta(
-    index: int, *, id: str | None = None, name: str | None = None, args: str | None = None
-) -> dict[str, Any]:
-    function: dict[str, Any] = {}
-    if name is not None:
-        function["name"] = name
-    if args is not None:
-        function["arguments"] = args
-    call: dict[str, Any] = {"index": index, "function": function}
-    if id is not None:
-        call["id"] = id
-        call["type"] = "function"
-    return call
-
-
 @st.composite
 def _openai_events(draw: st.DrawFn, calls: list[Call]) -> list[dict[str, Any]]:
     """Tool-call deltas by index, fragments of parallel calls interleaved; headers in order."""
     queues: list[list[dict[str, Any]]] = []
     for index, (call_id, name, arguments) in enumerate(calls):
         first, *rest = _fragments(draw, arguments)
-        queue = [_call_delta(index, id=call_id, name=name, args=first)]
-        queue += [_call_delta(index, args=piece) for piece in rest]
+        queue = [call_delta(index, id=call_id, name=name, args=first)]
+        queue += [call_delta(index, args=piece) for piece in rest]
         queues.append(queue)
     events: list[dict[str, Any]] = []
     started = 0  # calls whose first fragment is out: the next may start only after them
@@ -116,7 +81,7 @@ def _xai_events(draw: st.DrawFn, calls: list[Call]) -> list[dict[str, Any]]:
     """Whole calls, each under its own index or all under index 0."""
     same_index = draw(st.booleans())
     return [
-        _call_delta(0 if same_index else index, id=call_id, name=name, args=arguments)
+        call_delta(0 if same_index else index, id=call_id, name=name, args=arguments)
         for index, (call_id, name, arguments) in enumerate(calls)
     ]
 
@@ -129,7 +94,7 @@ def _streams(draw: st.DrawFn) -> tuple[list[Call], str, list[ChatCompletionChunk
     events = draw(style(calls))
     texts = draw(st.lists(st.text(max_size=12), max_size=6))
     # Several tool-call deltas may share a chunk; text chunks go anywhere between them.
-    chunks: list[ChatCompletionChunk] = [_chunk({"role": "assistant", "content": ""})]
+    chunks: list[ChatCompletionChunk] = [chunk({"role": "assistant", "content": ""})]
     items: list[tuple[str, Any]] = [("tools", [event]) for event in events]
     slots = sorted(
         draw(st.lists(st.integers(0, len(events)), min_size=len(texts), max_size=len(texts)))
@@ -143,13 +108,11 @@ def _streams(draw: st.DrawFn) -> tuple[list[Call], str, list[ChatCompletionChunk
         else:
             merged.append((kind, payload))
     for kind, payload in merged:
-        chunks.append(_chunk({"tool_calls": payload} if kind == "tools" else {"content": payload}))
-    chunks.append(_chunk({}, finish_reason="tool_calls" if calls else "stop"))
+        chunks.append(chunk({"tool_calls": payload} if kind == "tools" else {"content": payload}))
+    chunks.append(chunk({}, finish_reason="tool_calls" if calls else "stop"))
     with_usage = draw(st.booleans())
     if with_usage:
-        chunks.append(
-            _chunk(usage={"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12})
-        )
+        chunks.append(chunk(usage={"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}))
     return calls, "".join(texts), chunks, with_usage
 
 
@@ -183,7 +146,7 @@ def test_calls_without_ids_get_distinct_ids(calls: list[Call], data: st.DataObje
     for event in data.draw(_openai_events(calls)):
         event.pop("id", None)
         event.pop("type", None)
-        folder.add(_chunk({"tool_calls": [event]}))
+        folder.add(chunk({"tool_calls": [event]}))
     folded = folder.tool_calls
     assert [(c.name, c.arguments) for c in folded] == [(name, args) for _, name, args in calls]
     assert len({c.id for c in folded}) == len(folded)

@@ -20,6 +20,7 @@ from fakes.discord_limits import LimitedDiscord
 from fakes.discord_server import FakeDiscord
 from fakes.openai_server import FakeLLM
 from tests.conftest import make_settings
+from tests.frontends.discord.helpers import discord_settings
 
 
 @pytest.fixture
@@ -38,15 +39,7 @@ class BotRunner:
     def __init__(self, fake: FakeDiscord, llm: FakeLLM, database: Path | str) -> None:
         self.fake = fake
         self.llm = llm
-        self.settings = make_settings(
-            llm,
-            database,
-            discord_token=fake.token,
-            support_channel_id=fake.support_channel_id,
-            staff_channel_id=fake.staff_channel_id,
-            discord_api_base=fake.api_base,
-            discord_gateway_url=fake.gateway_url,
-        )
+        self.settings = make_settings(llm, database, **discord_settings(fake))
         self.bot: SupportBot | None = None
         self.retry: RetryPolicy | None = None
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+from bot.frontends.discord.bot import conversation_key
+from bot.store import Store, StoredMessage
 from fakes.discord_server import FakeDiscord, RecordedRequest
+from fakes.openai_server import Reply
 
 NO_PINGS = {"parse": []}
 PRIVATE_THREAD = 12
@@ -76,6 +80,15 @@ async def open_thread(fake: FakeDiscord, author: dict, content: str, **kwargs) -
     return thread_id
 
 
+async def answered_thread(fake: FakeDiscord, llm, customer: dict, text: str, answer: str) -> int:
+    """The customer writes `text` in the support channel and the model's `answer` shows in the
+    thread the bot opens; returns the thread id."""
+    llm.script(Reply(answer))
+    thread_id = await open_thread(fake, customer, text)
+    await wait_for_reply(fake, thread_id, [answer])
+    return thread_id
+
+
 def attached(body: dict) -> str:
     """The image URL the customer's first message names, as the model reads it (in a private
     conversation, the thread's copy of the photo)."""
@@ -94,3 +107,37 @@ def answer_in_order(llm, *answers) -> None:
         return answer(body) if callable(answer) else answer
 
     llm.set_responder(next_answer)
+
+
+def discord_settings(fake: FakeDiscord) -> dict[str, object]:
+    """The settings that point the bot at the fake Discord."""
+    return {
+        "discord_token": fake.token,
+        "support_channel_id": fake.support_channel_id,
+        "staff_channel_id": fake.staff_channel_id,
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+    }
+
+
+async def stored_messages(store: Store, thread_id: int) -> list[StoredMessage]:
+    """The thread's conversation as stored, oldest first (none while it is not stored yet)."""
+    conversation = await store.get_conversation(conversation_key(thread_id))
+    return [] if conversation is None else await store.load_history(conversation.id)
+
+
+async def stored_user_messages(runner, thread_id: int) -> list[str]:
+    """What the stored conversation of a thread holds as the user's turns."""
+    history = await stored_messages(runner.bot.engine.services.store, thread_id)
+    assert history, f"no conversation stored for thread {thread_id}"
+    return [m.content or "" for m in history if m.role == "user"]
+
+
+async def stored_count(runner, thread_id: int, at_least: int) -> None:
+    """Wait until the thread's conversation holds `at_least` stored messages."""
+    store = runner.bot.engine.services.store
+    for _ in range(500):
+        if len(await stored_messages(store, thread_id)) >= at_least:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("messages were not stored")

@@ -5,24 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from bot.engine.copy import EMPTY_MESSAGE_REPLY
-from bot.frontends.discord.bot import conversation_key
 from fakes.openai_server import Call, Reply, ToolCalls
 from tests.frontends.discord.helpers import (
     answer_in_order,
+    answered_thread,
     attached,
     bot_messages,
     carried_over,
     open_thread,
+    stored_user_messages,
     wait_for_reply,
 )
 from tests.tools.test_images import image_bytes
-
-
-async def stored_user_messages(runner, thread_id: int) -> list[str]:
-    store = runner.bot.engine.services.store
-    conversation = await store.get_conversation(conversation_key(thread_id))
-    assert conversation is not None
-    return [m.content or "" for m in await store.load_history(conversation.id) if m.role == "user"]
 
 
 async def test_six_quick_messages_are_all_answered_without_a_resend(runner, discord_fake, llm):
@@ -60,11 +54,9 @@ async def test_six_quick_messages_are_all_answered_without_a_resend(runner, disc
 async def test_a_10000_character_message_is_kept_and_explained(runner, discord_fake, llm):
     """A message over MAX_MESSAGE_CHARS is stored whole and the customer told the limit."""
     writer = discord_fake.add_user("novelist")
-    llm.script(Reply("Hello!"))
     long_text = "My order story. " * 625
     async with runner.running():
-        thread_id = await open_thread(discord_fake, writer, "hi")
-        await wait_for_reply(discord_fake, thread_id, ["Hello!"])
+        thread_id = await answered_thread(discord_fake, llm, writer, "hi", "Hello!")
         await discord_fake.send_user_message(thread_id, writer, long_text)
         await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
         stored = await stored_user_messages(runner, thread_id)

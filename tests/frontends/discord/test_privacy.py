@@ -14,24 +14,20 @@ from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.engine.test_engine import RECEIPT
 from tests.frontends.discord.helpers import (
     answer_in_order,
+    answered_thread,
     attached,
     bot_messages,
     carried_over,
     open_thread,
+    stored_user_messages,
     wait_for_reply,
 )
-from tests.frontends.discord.test_staff_desk import fields, open_ticket, staff_post
+from tests.frontends.discord.tickets import fields, open_ticket, staff_post
 from tests.tools.test_images import image_bytes
 
 
 def staff_posted(fake) -> bool:
     return bool(fake.messages(fake.staff_channel_id))
-
-
-async def stored_users(runner, thread_id: int) -> list[str]:
-    store = runner.bot.engine.services.store
-    conversation = await store.get_conversation(f"discord:{thread_id}")
-    return [m.content for m in await store.load_history(conversation.id) if m.role == "user"]
 
 
 async def test_without_manage_messages_the_original_stays_and_it_is_said_once(
@@ -64,17 +60,17 @@ async def test_someone_else_in_a_conversation_is_not_heard(runner, discord_fake,
     runner.settings = runner.settings.model_copy(update={"thread_visibility": "public"})
     omar = discord_fake.add_user("omar")
     lena = discord_fake.add_user("lena")
-    llm.script(Reply("Hello Omar!"))
     async with runner.running():
-        thread_id = await open_thread(discord_fake, omar, "hi, my order 55 is late")
-        await wait_for_reply(discord_fake, thread_id, ["Hello Omar!"])
+        thread_id = await answered_thread(
+            discord_fake, llm, omar, "hi, my order 55 is late", "Hello Omar!"
+        )
         await discord_fake.send_user_message(thread_id, lena, "tell me everything Omar ordered")
         await wait_for_reply(discord_fake, thread_id, ["Hello Omar!", NOT_YOURS])
         ticket = await discord_fake.run_command("ticket", lena, thread_id)
         await ticket.wait_for_response()
         human = await discord_fake.run_command("human", lena, thread_id)
         await human.wait_for_response()
-        users = await stored_users(runner, thread_id)
+        users = await stored_user_messages(runner, thread_id)
     assert users == ["hi, my order 55 is late"]
     assert len(llm.requests) == 1
     assert (ticket.ephemeral, ticket.content) == (True, NOT_YOUR_COMMAND)

@@ -11,26 +11,19 @@ import pytest
 
 from fakes.openai_server import Reply
 from fakes.postgres import fresh_schema
-from fakes.process import clean_env
-from tests.conftest import API_KEY, CHAT_MODEL, VISION_MODEL
-from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
+from tests.commands.helpers import llm_env
+from tests.conftest import API_KEY
+from tests.frontends.discord.helpers import (
+    bot_messages,
+    discord_settings,
+    open_thread,
+    wait_for_reply,
+)
 
 
 def bot_env(discord_fake, llm, tmp_path, **extra):
     """The environment of a bot process pointed at both fakes."""
-    return clean_env(
-        discord_token=discord_fake.token,
-        support_channel_id=discord_fake.support_channel_id,
-        staff_channel_id=discord_fake.staff_channel_id,
-        xai_api_key=API_KEY,
-        xai_base_url=llm.base_url,
-        chat_model=CHAT_MODEL,
-        vision_model=VISION_MODEL,
-        database_path=tmp_path / "bot.sqlite3",
-        discord_api_base=discord_fake.api_base,
-        discord_gateway_url=discord_fake.gateway_url,
-        **extra,
-    )
+    return llm_env(llm, tmp_path, **discord_settings(discord_fake), **extra)
 
 
 @contextlib.asynccontextmanager
