@@ -21,15 +21,15 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from bot.app.standby import active_process
+from bot.app.standby import EXIT_LOCK_LOST, active_process
 from bot.store.postgres import ACTIVE_LOCK, ActiveLock
 from tests.postgres import fresh_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The active process in miniature: it holds the lock through `active_process`, stops as the
-# bot does on SIGTERM, and its clean shutdown needs the store, which a silent drop took away:
-# it never finishes by itself.
+# The active process in miniature: it holds the lock through `active_process` and stops as
+# the bot does on SIGTERM; with "hangs", its clean shutdown needs the store, which a silent
+# drop took away, and never finishes by itself.
 CHILD = """
 import asyncio, logging, signal, sys
 from bot.app.standby import active_process
@@ -42,7 +42,8 @@ async def main(url):
         print("active" if active else "standby", flush=True)
         await stopping.wait()
         print("shutting down", flush=True)
-        await asyncio.Event().wait()
+        if sys.argv[2] == "hangs":
+            await asyncio.Event().wait()
 
 asyncio.run(main(sys.argv[1]))
 """
@@ -154,10 +155,13 @@ async def _stand_by(url: str) -> bool:
         return active
 
 
-async def test_a_silent_drop_stops_the_active_process_and_the_standby_takes_over(postgres):
+@pytest.mark.parametrize("shutdown", ["finishes", "hangs"])
+async def test_a_silent_drop_stops_the_active_process_and_the_standby_takes_over(
+    postgres, shutdown
+):
     """The active process's lock connection freezes: it stops, loudly and non-zero, within
-    10 s although its clean shutdown cannot finish; the standby on a direct connection waits
-    until the server frees the lock (here pg_terminate_backend), then takes over."""
+    10 s, even when its clean shutdown cannot finish; the standby on a direct connection
+    waits until the server frees the lock (here pg_terminate_backend), then takes over."""
     if postgres.url is None:
         pytest.skip(postgres.reason)
     loop = asyncio.get_running_loop()
@@ -170,6 +174,7 @@ async def test_a_silent_drop_stops_the_active_process_and_the_standby_takes_over
             "-c",
             CHILD,
             proxy.url(url),
+            shutdown,
             cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -190,10 +195,12 @@ async def test_a_silent_drop_stops_the_active_process_and_the_standby_takes_over
             code = await asyncio.wait_for(child.wait(), 12)
             stopped_after = loop.time() - frozen_at
             errors = (await child.stderr.read()).decode()
-            assert code != 0
+            assert code == EXIT_LOCK_LOST
+            print(f"stopped {stopped_after:.1f} s after the freeze:\n{errors}")
             assert stopped_after < 10, stopped_after
             assert "lost the active lock" in errors, errors
             assert "Traceback" not in errors, errors
+            assert ("did not finish" in errors) == (shutdown == "hangs"), errors
             # The server still sees the frozen session holding the lock: nobody takes over yet.
             assert not taking_over.done()
 
