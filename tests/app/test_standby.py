@@ -23,7 +23,7 @@ import pytest
 
 from bot.app.standby import EXIT_LOCK_LOST, active_process
 from bot.store.postgres import ACTIVE_LOCK, ActiveLock
-from tests.postgres import fresh_schema
+from fakes.postgres import fresh_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
