@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_question_set_is_large_and_names_real_articles():
     """At least 60 questions, some without an answer, each expected article shipped."""
     questions = json.loads(QUESTIONS.read_text("utf-8"))
-    articles = {p.name for p in (ROOT / "bot" / "support" / "knowledge").glob("*.md")}
+    articles = {p.name for p in (ROOT / "bot" / "helpcenter" / "knowledge").glob("*.md")}
     assert len(questions) >= 60
     assert sum(1 for q in questions if q["article"] is None) >= 10
     assert {q["article"] for q in questions if q["article"]} <= articles

@@ -109,7 +109,10 @@ async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, ll
             discord_fake, thread_id, ["I couldn't read that photo. Could you send a clearer one?"]
         )
     result = llm.requests[1]["messages"][-1]["content"]
-    assert result == "Error: the image cannot be read: the file is not a readable image"
+    assert (
+        result
+        == "Error: the image cannot be read: the file is not a readable image (JPG, PNG, WebP or GIF)"
+    )
 
 
 async def test_empty_and_odd_unicode_messages(runner, discord_fake, llm):
