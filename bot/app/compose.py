@@ -8,6 +8,7 @@ from bot.engine.copy import EMPTY_ANSWER
 from bot.engine.engine import SupportEngine
 from bot.engine.limits import CustomerLimits
 from bot.engine.prompt import load_system_prompt
+from bot.engine.voices import unforgeable
 from bot.helpcenter.index import HelpCenter
 from bot.llm import Endpoint
 from bot.llm.agent import Agent
@@ -47,7 +48,7 @@ def build_engine(
     )
     agent: Agent[SupportContext] = Agent(
         model=llm.chat_model(settings.chat_model, reasoning_effort=settings.reasoning_effort),
-        tools=ToolRegistry(SUPPORT_TOOLS),
+        tools=ToolRegistry(SUPPORT_TOOLS, clean=unforgeable),
         empty_reply=EMPTY_ANSWER,
     )
     return SupportEngine(

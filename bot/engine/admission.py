@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from bot.engine import copy
 from bot.engine.events import Incoming
 from bot.engine.limits import CustomerLimits
+from bot.engine.voices import staff_words, unforgeable
 from bot.store import Attachment, Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.images import triage
 
-# The system prompt explains this mark: staff talk to the customer, not to the assistant.
-STAFF_PREFIX = "[staff · "
 # Over the daily budget, the customer asks for a person in words (the model is not asked).
 ASKS_FOR_PERSON = re.compile(r"\b(person|human|agent|staff|someone)\b", re.IGNORECASE)
 
@@ -64,11 +63,11 @@ def admit(standing: Standing, incoming: Incoming, limits: CustomerLimits) -> Dec
     if role is Role.OTHER:
         return Decision(Verdict.REFUSE, notices=(copy.NOT_YOURS,))
     if role is Role.STAFF:
-        text = f"{STAFF_PREFIX}{incoming.author_name}] {incoming.text}"
+        text = staff_words(incoming.author_name, incoming.text)
         return Decision(Verdict.QUIET, keep=_message(incoming, text, "staff"))
     sorted_out = triage(list(incoming.attachments), limits.max_images)
     notes = ("\n".join(f"ℹ️ {note}" for note in sorted_out.notes),) if sorted_out.notes else ()
-    lines = [incoming.text.strip()] if incoming.text.strip() else []
+    lines = [unforgeable(incoming.text.strip())] if incoming.text.strip() else []
     lines += [f"Attached image: {image.url}" for image in sorted_out.images]
     lines += [f"(Attachment note: {note})" for note in sorted_out.notes]
     if not lines:
