@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.store import Attachment, Conversation
-
 __all__ = [
     "Attachment",
-    "Conversation",
     "EngineEvent",
     "Incoming",
     "Notice",
@@ -19,6 +16,16 @@ __all__ = [
     "TurnEnded",
     "TurnStarted",
 ]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file delivered with a message, as the platform describes it."""
+
+    url: str
+    filename: str
+    content_type: str | None
+    size: int
 
 
 @dataclass(frozen=True)

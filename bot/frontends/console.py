@@ -77,9 +77,9 @@ class ConsoleTickets:
 class LocalFiles:
     """Reads images attached from the terminal with /attach (an AttachmentReader)."""
 
-    async def read(self, attachment: Attachment) -> bytes:
+    async def read(self, url: str) -> bytes:
         """The file's bytes."""
-        return await asyncio.to_thread(Path(attachment.url.removeprefix("file://")).read_bytes)
+        return await asyncio.to_thread(Path(url.removeprefix("file://")).read_bytes)
 
 
 def local_attachment(path_text: str) -> Attachment:

@@ -56,7 +56,7 @@ class SupportCog(commands.Cog):
         was left without an answer."""
         cut, self._cut = self._cut, []
         for turn in cut:
-            channel_id = turn.conversation.channel_id
+            channel_id = turn.channel_id
             if channel_id is None:
                 continue
             try:
