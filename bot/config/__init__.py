@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_timeout: float = Field(default=10.0, gt=0)
 
+    # --- Cost: USD per million tokens (fresh input, cached input, output)
+    price_input: float = Field(default=1.25, ge=0)
+    price_cached_input: float = Field(default=0.20, ge=0)
+    price_output: float = Field(default=2.50, ge=0)
+
+    # --- The operator's eval: the model that plays the customer (unset: CHAT_MODEL)
+    simulator_model: str | None = None
+
     # --- Logging
     log_level: LogLevel = "INFO"
 
