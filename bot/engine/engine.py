@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from bot.desk.desk import DeskError, Person, TicketDesk
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
-from bot.engine.events import EngineEvent, Incoming, Notice
+from bot.engine.events import EngineEvent, Incoming, Notice, Waiting
 from bot.engine.history import request_window
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.engine.limits import CustomerLimits
@@ -138,6 +138,8 @@ class SupportEngine:
             wait = self.turn_pace.hit(customer.id)
             if wait is not None:
                 # Over the turn budget: more messages may gather; one turn answers them all.
+                # Said first, so the frontend shows the customer the answer is coming.
+                yield Waiting(wait)
                 await asyncio.sleep(wait)
                 continue
             async with state.replying:

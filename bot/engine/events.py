@@ -18,6 +18,7 @@ __all__ = [
     "ToolStarted",
     "TurnEnded",
     "TurnStarted",
+    "Waiting",
 ]
 
 
@@ -49,6 +50,15 @@ class Notice:
     """A message of the engine's own to show in the conversation (not a model reply)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The answer is delayed: the customer's turn pace (`seconds`, about how long) or a
+    free model slot (`seconds` None: not known). The frontend shows a sign of life, so
+    nobody waits in silence; the answer follows and may replace it."""
+
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,4 +100,4 @@ class TurnEnded:
     notice: str = ""
 
 
-EngineEvent = Notice | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded
+EngineEvent = Notice | Waiting | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded
