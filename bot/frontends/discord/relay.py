@@ -73,9 +73,15 @@ async def _finish(reply: StreamingReply, notice: str) -> None:
         log.exception("could not deliver a reply")
 
 
-async def send_quietly(channel: discord.abc.Messageable, content: str) -> None:
-    """Send a message that pings nobody; Discord refusing it is logged, not raised."""
+async def send_quietly(
+    channel: discord.abc.Messageable, content: str, *, delete_after: float | None = None
+) -> discord.Message | None:
+    """Send a message that pings nobody (gone after `delete_after` seconds, if given);
+    Discord refusing it is logged, not raised (None)."""
     try:
-        await channel.send(content, allowed_mentions=NO_MENTIONS)
+        if delete_after is None:
+            return await channel.send(content, allowed_mentions=NO_MENTIONS)
+        return await channel.send(content, allowed_mentions=NO_MENTIONS, delete_after=delete_after)
     except discord.HTTPException:
         log.exception("could not send a notice")
+        return None

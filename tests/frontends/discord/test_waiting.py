@@ -36,8 +36,6 @@ def signs_after(fake: FakeDiscord, thread_id: int, since: float) -> list[Recorde
     ]
 
 
-
-
 async def test_a_message_over_the_pace_shows_a_holding_line_the_answer_replaces(
     runner, discord_fake, llm
 ):
@@ -87,7 +85,8 @@ async def test_a_turn_waiting_for_the_model_cap_is_held_and_then_answered(
         await wait_for_reply(discord_fake, second, ["Hi Lena, how can I help?"], timeout=20)
         await wait_for_reply(discord_fake, first, [slow], timeout=20)
     writes = message_writes(discord_fake, second)
-    assert writes[0].method == "POST" and writes[0].json["content"] == HOLDING
+    assert writes[0].method == "POST"
+    assert writes[0].json["content"] == HOLDING
     assert writes[0].at - since <= SIGN_WITHIN
     assert all(w.method == "PATCH" for w in writes[1:])
     assert bot_messages(discord_fake, second) == ["Hi Lena, how can I help?"]
