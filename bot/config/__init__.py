@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
     tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
+    # New conversations (threads) opened per minute in one server. Discord limits thread
+    # creation per channel without publishing the figure (bursts draw 429s lasting minutes):
+    # over this, a customer is told their conversation opens in a moment, and it does.
+    threads_per_minute: int = Field(default=20, ge=1)
 
     # --- The help center: unset, the articles shipped in the package
     knowledge_dir: Path | None = None

@@ -15,6 +15,7 @@ __all__ = [
     "ToolStarted",
     "TurnEnded",
     "TurnStarted",
+    "Waiting",
 ]
 
 
@@ -59,6 +60,15 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """The answer is delayed: the customer's turn pace (`seconds`, about how long) or a
+    free model slot (`seconds` None: not known). The frontend shows a sign of life, so
+    nobody waits in silence; the answer follows and may replace it."""
+
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
 class TurnStarted:
     """The assistant starts answering: a reply follows, ended by a TurnEnded."""
 
@@ -97,4 +107,4 @@ class TurnEnded:
     notice: str = ""
 
 
-EngineEvent = Notice | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded
+EngineEvent = Notice | Waiting | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded
