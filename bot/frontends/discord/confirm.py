@@ -101,13 +101,14 @@ class DiscordConfirmer:
         if thread_id is None:
             return Decision(Verdict.CANCELLED)
         waiting = self.decisions.expect(prompt.action_id)
+        message: discord.Message | None = None
+        text = prompt_text(prompt.title, prompt.arguments)
         try:
             channel = self.client.get_channel(thread_id) or await self.client.fetch_channel(
                 thread_id
             )
             if not isinstance(channel, discord.abc.Messageable):
                 return Decision(Verdict.CANCELLED)
-            text = prompt_text(prompt.title, prompt.arguments)
             message = await channel.send(
                 text, view=confirm_view(prompt.action_id), allowed_mentions=NO_MENTIONS
             )
@@ -120,6 +121,11 @@ class DiscordConfirmer:
                     EXPIRED_NOTE.format(title=prompt.title, minutes=_minutes(CONFIRM_SECONDS)),
                 )
                 return Decision(Verdict.EXPIRED)
+        except asyncio.CancelledError:
+            if message is not None:
+                note = EXPIRED_NOTE.format(title=prompt.title, minutes=_minutes(CONFIRM_SECONDS))
+                await asyncio.shield(_close_question(message, text, note))
+            raise
         except discord.HTTPException:
             log.exception("could not ask for confirmation of action %d", prompt.action_id)
             return Decision(Verdict.CANCELLED)

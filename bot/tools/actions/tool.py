@@ -7,6 +7,7 @@ consequential, sent once, and its outcome stored and told to the model.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -147,17 +148,23 @@ class ActionTool:
         elif left <= 0:
             decision = Decision(Verdict.EXPIRED)
         else:
-            decision = await confirmer.confirm(
-                ConfirmationPrompt(
-                    action_id=record.id,
-                    conversation_key=context.conversation.key,
-                    customer_id=context.customer.id,
-                    operation=self.name,
-                    title=self.operation.title,
-                    arguments=record.arguments,
-                    timeout=left,
+            try:
+                decision = await confirmer.confirm(
+                    ConfirmationPrompt(
+                        action_id=record.id,
+                        conversation_key=context.conversation.key,
+                        customer_id=context.customer.id,
+                        operation=self.name,
+                        title=self.operation.title,
+                        arguments=record.arguments,
+                        timeout=left,
+                    )
                 )
-            )
+            except asyncio.CancelledError:
+                # The bot stops while the customer decides: the question lapses (a clean
+                # stop marks the turn interrupted, so nothing would act on a later press).
+                await asyncio.shield(store.decide_action(record.id, ActionStatus.EXPIRED))
+                raise
         # A no-op when a press stored the decision first: the stored one counts.
         await store.decide_action(record.id, ActionStatus(decision.verdict.value), decision.by)
         current = await store.get_action(record.id)
