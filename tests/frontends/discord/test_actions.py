@@ -66,11 +66,14 @@ async def test_confirm_makes_the_request_once_and_only_the_customer_counts(
     lena = discord_fake.add_user("lena")
     async with actions_runner.running():
         thread_id, question = await ask_to_cancel(discord_fake, llm, omar)
-        assert question["content"].startswith("Before I do this, please confirm:\n**Cancel an order**")
+        assert question["content"].startswith(
+            "Before I do this, please confirm:\n**Cancel an order**"
+        )
         assert "• Order id: A18" in question["content"]
         stranger = await discord_fake.click_button(question, "action:confirm:1", lena)
         await stranger.wait_for_response()
-        assert stranger.ephemeral and stranger.content == NOT_YOUR_CONFIRMATION
+        assert stranger.ephemeral
+        assert stranger.content == NOT_YOUR_CONFIRMATION
         assert api.requests == []
         first = await discord_fake.click_button(question, "action:confirm:1", omar)
         second = await discord_fake.click_button(question, "action:confirm:1", omar)
@@ -98,9 +101,7 @@ async def test_cancel_makes_no_request(actions_runner, discord_fake, llm, api):
     omar = discord_fake.add_user("omar")
     llm_reply = "All right, your order stays as it is."
     async with actions_runner.running():
-        llm.script(
-            ToolCalls([Call("cancel_order", {"order_id": "A18"})]), Reply(llm_reply)
-        )
+        llm.script(ToolCalls([Call("cancel_order", {"order_id": "A18"})]), Reply(llm_reply))
         thread_id = await open_thread(discord_fake, omar, "cancel A18")
         await discord_fake.wait_for(lambda: questions(discord_fake, thread_id), timeout=10)
         (question,) = questions(discord_fake, thread_id)
@@ -156,7 +157,9 @@ async def test_the_buttons_work_after_a_crash(discord_fake, llm, api, tmp_path):
         Reply("Done: order A18 is cancelled."),
     )
     async with bot_process(env, tmp_path, log_path) as second:
-        await discord_fake.wait_for(lambda: len(questions(discord_fake, thread_id)) == 2, timeout=20)
+        await discord_fake.wait_for(
+            lambda: len(questions(discord_fake, thread_id)) == 2, timeout=20
+        )
         press = await discord_fake.click_button(question, "action:confirm:1", omar)
         await press.wait_for_response()
         await discord_fake.wait_for(

@@ -8,7 +8,6 @@ import logging
 import os
 
 from bot.engine.events import Incoming
-
 from fakes.openai_server import Call, Reply, ToolCalls
 from fakes.orders_api import TOKEN
 from tests.tools.actions.harness import model_saw, terminal, tool_results
@@ -113,7 +112,9 @@ async def test_no_answer_in_time_makes_no_request(llm, api, store_location):
     stdin = os.fdopen(read_end)
     try:
         async with terminal(llm, api, store_location, stdin=stdin, confirm_seconds=0.3) as t:
-            incoming = Incoming("console:late", "console", "terminal user", "cancel A18", opens=True)
+            incoming = Incoming(
+                "console:late", "console", "terminal user", "cancel A18", opens=True
+            )
             [e async for e in t.engine.receive(incoming)]
             conversation = await t.store.get_conversation("console:late")
             (action,) = await t.store.actions_for_conversation(conversation.id)
