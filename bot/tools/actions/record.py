@@ -18,7 +18,7 @@ _STATES = {
 
 
 def action_line(action: ActionRequest) -> str:
-    """`cancel_order (Order id: A17): done, HTTP 200, confirmed by <@1001>`."""
+    """`cancel_order (Order id: A17): done, HTTP 200, confirmed by the customer`."""
     arguments = ", ".join(f"{label}: {value}" for label, value in plain_arguments(action.arguments))
     if action.status is ActionStatus.DONE:
         state = f"done, HTTP {action.http_status}"
@@ -32,7 +32,7 @@ def action_line(action: ActionRequest) -> str:
         else f"{action.operation}: {state}"
     )
     if action.confirmed_by and action.status is not ActionStatus.CANCELLED:
-        line += f", confirmed by <@{action.confirmed_by}>"
+        line += ", confirmed by the customer"  # only the customer's press counts
     return line
 
 

@@ -171,3 +171,27 @@ async def test_the_buttons_work_after_a_crash(discord_fake, llm, api, tmp_path):
     assert request.raw_path == "/orders/A18/cancel"
     assert TOKEN not in log_path.read_text()
     assert TOKEN not in model_saw(llm)
+
+
+async def test_the_ticket_post_shows_the_actions_taken(actions_runner, discord_fake, llm, api):
+    """A ticket opened after a cancellation: staff see it on the post without asking."""
+    omar = discord_fake.add_user("omar")
+    llm.script(
+        ToolCalls([Call("cancel_order", {"order_id": "A18"})]),
+        ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": "refund check"})]),
+        Reply("Cancelled, and a person will check your refund."),
+    )
+    async with actions_runner.running():
+        thread_id = await open_thread(discord_fake, omar, "cancel A18 and check my refund")
+        await discord_fake.wait_for(lambda: questions(discord_fake, thread_id), timeout=10)
+        (question,) = questions(discord_fake, thread_id)
+        press = await discord_fake.click_button(question, "action:confirm:1", omar)
+        await press.wait_for_response()
+        await discord_fake.wait_for(
+            lambda: discord_fake.messages(discord_fake.staff_channel_id), timeout=10
+        )
+    (post,) = discord_fake.messages(discord_fake.staff_channel_id)
+    fields = {f["name"]: f["value"] for f in post["embeds"][0]["fields"]}
+    assert fields["Actions"] == (
+        "• cancel\\_order (Order id: A18): done, HTTP 200, confirmed by the customer"
+    )
