@@ -15,6 +15,7 @@ from bot.llm.agent import Agent
 from bot.llm.tools import ToolRegistry
 from bot.store import Store
 from bot.tools import SUPPORT_TOOLS
+from bot.tools.actions import ActionTool, Confirmer, load_action_tools
 from bot.tools.context import AttachmentReader, Services, SupportContext
 
 
@@ -30,14 +31,35 @@ def endpoint(settings: Settings) -> Endpoint:
     )
 
 
+def action_tools(settings: Settings, **options: float) -> list[ActionTool]:
+    """The tools of ACTIONS_SPEC (none when unset); ConfigError when it cannot be used.
+    `options` (timeout, confirm_seconds) are for tests only: the defaults are the contract."""
+    if settings.actions_spec is None:
+        return []
+    token = settings.actions_token.get_secret_value() if settings.actions_token else None
+    return load_action_tools(
+        settings.actions_spec,
+        base_url=settings.actions_base_url,
+        token=token,
+        builtin=[t.name for t in SUPPORT_TOOLS],
+        **options,
+    )
+
+
 def build_engine(
     settings: Settings,
     *,
     store: Store,
     llm: Endpoint,
     attachments: AttachmentReader,
+    confirmer: Confirmer | None = None,
+    actions: list[ActionTool] | None = None,
 ) -> SupportEngine:
-    """The support engine with its tools, models, limits and store."""
+    """The support engine with its tools (the built-in ones and those of ACTIONS_SPEC, or
+    `actions` when given), models, limits and store; `confirmer` asks the customer before a
+    consequential action."""
+    if actions is None:
+        actions = action_tools(settings)
     services = Services(
         store=store,
         desk=TicketDesk(store, tickets_per_hour=settings.tickets_per_conversation_per_hour),
@@ -45,10 +67,11 @@ def build_engine(
         vision=llm.structured_model(settings.vision_model),
         help_center=HelpCenter(store, settings.knowledge_dir),
         allow_image_urls=settings.allow_image_urls,
+        confirmer=confirmer,
     )
     agent: Agent[SupportContext] = Agent(
         model=llm.chat_model(settings.chat_model, reasoning_effort=settings.reasoning_effort),
-        tools=ToolRegistry(SUPPORT_TOOLS, clean=unforgeable),
+        tools=ToolRegistry([*SUPPORT_TOOLS, *actions], clean=unforgeable),
         empty_reply=EMPTY_ANSWER,
     )
     return SupportEngine(

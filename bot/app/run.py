@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sys
 from typing import Any, TextIO
 
 from bot.app.compose import build_engine, endpoint
@@ -58,8 +59,8 @@ async def _run_active(settings: Settings, store: Store) -> None:
     async with endpoint(settings) as llm, retention(store, settings.retention_days):
         await run_bot(
             settings,
-            make_engine=lambda attachments: build_engine(
-                settings, store=store, llm=llm, attachments=attachments
+            make_engine=lambda attachments, confirmer: build_engine(
+                settings, store=store, llm=llm, attachments=attachments, confirmer=confirmer
             ),
             deliver_tickets=lambda staff: ticket_delivery(settings, store, staff),
         )
@@ -67,14 +68,20 @@ async def _run_active(settings: Settings, store: Store) -> None:
 
 async def run_chat(settings: Settings, thread: str | None, out: TextIO) -> None:
     """The terminal chat; tickets are printed to `out`."""
-    from bot.frontends.console import ConsoleTickets, LocalFiles, chat
+    from bot.frontends.console import ConsoleConfirmer, ConsoleTickets, LocalFiles, chat
 
     async with (
         Store.open(settings.store_location) as store,
         endpoint(settings) as llm,
         retention(store, settings.retention_days),
     ):
-        engine = build_engine(settings, store=store, llm=llm, attachments=LocalFiles())
+        engine = build_engine(
+            settings,
+            store=store,
+            llm=llm,
+            attachments=LocalFiles(),
+            confirmer=ConsoleConfirmer(sys.stdin, out),
+        )
         await engine.prepare()
         async with ticket_delivery(settings, store, ConsoleTickets(out)):
             await chat(engine, thread)

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from bot.app.compose import endpoint
+from bot.app.compose import action_tools, endpoint
 from bot.commands.webhooks import check_webhooks
 from bot.config import ConfigError, Settings
 from bot.llm import EndpointError, Unreachable
@@ -49,6 +49,23 @@ async def check_store(settings: Settings, report: Callable[[bool, str], None]) -
         report(True, f"store migrated (schema version {status.version})")
 
 
+def check_actions(settings: Settings, report: Callable[[bool, str], None]) -> None:
+    """The operations of ACTIONS_SPEC that became tools, the consequential ones marked."""
+    if settings.actions_spec is None:
+        report(True, "ACTIONS_SPEC not set: no actions")
+        return
+    try:
+        tools = action_tools(settings)
+    except ConfigError as exc:
+        report(False, str(exc))
+        return
+    report(True, f"ACTIONS_SPEC {settings.actions_spec}: {len(tools)} operation(s) became tools")
+    for tool in tools:
+        operation = tool.operation
+        mark = " [consequential: the customer confirms]" if tool.consequential else ""
+        report(True, f"  action {tool.name}: {operation.method} {operation.path}{mark}")
+
+
 async def check(settings: Settings, out: TextIO) -> bool:
     """Report each setting and the endpoint's models; True only when everything is fine."""
     ok = True
@@ -67,6 +84,7 @@ async def check(settings: Settings, out: TextIO) -> bool:
         report(False, str(exc))
     await check_store(settings, report)
     await check_webhooks(settings, report)
+    check_actions(settings, report)
     async with endpoint(settings) as llm:
         try:
             models = await llm.list_models()

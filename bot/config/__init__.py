@@ -105,6 +105,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_timeout: float = Field(default=10.0, gt=0)
 
+    # --- Actions: the company's own API as tools (an OpenAPI 3.0/3.1 document)
+    actions_spec: Path | None = None
+    # Unset: the document's first `servers` URL.
+    actions_base_url: str | None = None
+    # Sent as a bearer token on every action request; masked in the logs.
+    actions_token: SecretStr | None = None
+
     # --- Cost: USD per million tokens (fresh input, cached input, output)
     price_input: float = Field(default=1.25, ge=0)
     price_cached_input: float = Field(default=0.20, ge=0)
@@ -179,6 +186,20 @@ class Settings(BaseSettings):
             if password:
                 values += [password, unquote(password)]
         return values
+
+    @field_validator("actions_spec")
+    @classmethod
+    def _file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file")
+        return value
+
+    @field_validator("actions_base_url")
+    @classmethod
+    def _actions_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("knowledge_dir")
     @classmethod

@@ -110,3 +110,18 @@ CONSOLE_NEW = "new"
 CONSOLE_RESUMED = "resumed, {earlier} earlier message(s)"
 CONSOLE_CANNOT_ATTACH = "Cannot attach {path}: {reason}"
 CONSOLE_BYE = "Bye."
+
+# Actions: the customer confirms what changes things (the company's API, ACTIONS_SPEC)
+CONFIRM_PROMPT = (
+    "Before I do this, please confirm:\n**{title}**\n{details}\nPress **Confirm** to go ahead or"
+    " **Cancel** to leave it (within {minutes} minutes)."
+)
+CONFIRM_DETAIL = "• {label}: {value}"
+CONFIRM = "Confirm"
+CANCEL = "Cancel"
+CONFIRMED_NOTE = "✅ Confirmed: {title}."
+CANCELLED_NOTE = "✖️ Cancelled: {title}. Nothing was done."
+EXPIRED_NOTE = "⌛ No answer within {minutes} minutes: {title} was not done."
+NOT_YOUR_CONFIRMATION = "Only the customer of this conversation can answer this."
+ALREADY_ANSWERED = "This was already answered."
+CONSOLE_CONFIRM = "Confirm: {title}\n{details}\nGo ahead? [y/N] "

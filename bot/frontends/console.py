@@ -12,11 +12,14 @@ from typing import TextIO
 from bot.desk.desk import ReceiptRecord, Ticket
 from bot.desk.destinations import StaffPost
 from bot.engine.copy import (
+    CONFIRM_DETAIL,
     CONSOLE_BYE,
     CONSOLE_CANNOT_ATTACH,
+    CONSOLE_CONFIRM,
     CONSOLE_NEW,
     CONSOLE_RESUMED,
     CONSOLE_WELCOME,
+    EXPIRED_NOTE,
     HOLDING,
 )
 from bot.engine.engine import SupportEngine
@@ -31,6 +34,13 @@ from bot.engine.events import (
     TurnEnded,
     TurnStarted,
     Waiting,
+)
+from bot.tools.actions import (
+    CONFIRM_SECONDS,
+    ConfirmationPrompt,
+    Decision,
+    Verdict,
+    plain_arguments,
 )
 from bot.tools.receipts import Receipt, summarize
 
@@ -74,6 +84,33 @@ class ConsoleTickets:
         """Print the new status."""
         self._out.write(f"\n=== Ticket #{ticket.id} is now {ticket.status} ===\n")
         self._out.flush()
+
+
+class ConsoleConfirmer:
+    """Asks `y/N` on the terminal before a consequential action (a Confirmer): only `y` or
+    `yes` confirms; anything else, or no answer in time, does not."""
+
+    def __init__(self, stdin: TextIO, out: TextIO) -> None:
+        self._stdin = stdin
+        self._out = out
+
+    async def confirm(self, prompt: ConfirmationPrompt) -> Decision:
+        """Print the question and read the answer."""
+        details = "\n".join(
+            CONFIRM_DETAIL.format(label=label, value=value)
+            for label, value in plain_arguments(prompt.arguments)
+        )
+        self._out.write("\n" + CONSOLE_CONFIRM.format(title=prompt.title, details=details))
+        self._out.flush()
+        try:
+            line = await asyncio.wait_for(asyncio.to_thread(self._stdin.readline), prompt.timeout)
+        except TimeoutError:
+            minutes = f"{CONFIRM_SECONDS / 60:.0f}"
+            self._out.write("\n" + EXPIRED_NOTE.format(title=prompt.title, minutes=minutes) + "\n")
+            return Decision(Verdict.EXPIRED)
+        if line.strip().lower() in {"y", "yes"}:
+            return Decision(Verdict.CONFIRMED, prompt.customer_id)
+        return Decision(Verdict.CANCELLED, prompt.customer_id)
 
 
 class LocalFiles:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic
 
 from bot.llm.model import ChatModel, ModelQueued, ModelReply, ModelText
@@ -77,10 +77,6 @@ class Agent(Generic[ContextT]):
     # nothing. The words are the engine's (bot/engine/copy.py).
     empty_reply: str
     max_rounds: int = DEFAULT_MAX_ROUNDS
-    _schemas: list[dict[str, Any]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._schemas = self.tools.schemas()
 
     async def run_turn(
         self, history: list[dict[str, Any]], context: ContextT, *, conversation: str | None = None
@@ -100,7 +96,11 @@ class Agent(Generic[ContextT]):
             separator = ROUND_SEPARATOR if shown and not shown.endswith("\n") else ""
             reply: ModelReply | None = None
             async for piece in self.model.respond(
-                messages, self._schemas, allow_tools=allow_tools, conversation=conversation
+                # Asked each round: a tool may stop being offered for a while (a failing API).
+                messages,
+                self.tools.schemas(),
+                allow_tools=allow_tools,
+                conversation=conversation,
             ):
                 if isinstance(piece, ModelQueued):
                     yield Queued()

@@ -118,6 +118,11 @@ class ToolOutcome:
     ok: bool
 
 
+def _offered(found: object) -> bool:
+    offered = getattr(found, "offered", None)
+    return not callable(offered) or bool(offered())
+
+
 class ToolRegistry(Generic[ContextT]):
     """The tools offered to the model, dispatched with validated arguments."""
 
@@ -130,8 +135,13 @@ class ToolRegistry(Generic[ContextT]):
         self._clean = clean
 
     def schemas(self) -> list[dict[str, Any]]:
-        """Every tool in the chat API's shape."""
-        return [t.schema() for t in self._tools.values()]
+        """Every tool offered now, in the chat API's shape: a tool with an `offered()` that
+        says no (an action whose circuit breaker is open) is left out for a while."""
+        return [t.schema() for t in self._tools.values() if _offered(t)]
+
+    def names(self) -> list[str]:
+        """The names of all tools, offered now or not."""
+        return list(self._tools)
 
     async def dispatch(self, call: ToolCallRequest, context: ContextT) -> ToolOutcome:
         """Run one call; any failure becomes an error text for the model, never a crash."""

@@ -1,5 +1,6 @@
 """Persistence: SQLite (aiosqlite) or PostgreSQL (asyncpg), the only package that speaks SQL."""
 
+from bot.store.actions import ActionRequest, ActionStatus
 from bot.store.outbox import DestinationState, OutboxEntry
 from bot.store.privacy import ForgetReport
 from bot.store.records import (
@@ -21,6 +22,8 @@ from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
 
 __all__ = [
+    "ActionRequest",
+    "ActionStatus",
     "Attachment",
     "Conversation",
     "DestinationState",

@@ -27,7 +27,8 @@ class ExportQueries(Database):
 
         Their conversations with messages (the system prompt left out: it is ours, not
         theirs), attachments' metadata, receipts, tickets with their status history, and
-        token usage; then tickets and messages of theirs in other people's conversations.
+        token usage, and requests to the company's API; then tickets and messages of theirs
+        in other people's conversations.
         """
         conversations = [
             await self._export_conversation(conversation_id)
@@ -101,6 +102,20 @@ class ExportQueries(Database):
             (conversation_id,),
         )
         conversation["usage"] = rows_as_dicts(usage)
+        actions = await self._all(
+            "SELECT operation, method, arguments, consequential, idempotency_key, status,"
+            " confirmed_by, http_status, result, duration_ms, created_at, decided_at,"
+            " finished_at FROM action_requests WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["action_requests"] = [
+            {
+                **a,
+                "arguments": json.loads(a["arguments"]),
+                "consequential": bool(a["consequential"]),
+            }
+            for a in rows_as_dicts(actions)
+        ]
         return conversation
 
     async def _export_ticket(self, ticket: dict[str, Any]) -> dict[str, Any]:

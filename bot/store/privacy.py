@@ -54,7 +54,8 @@ class PrivacyQueries(Database):
         """Delete a customer's conversations and anonymise their traces elsewhere, atomically.
 
         Their own conversations go with every message, attachment, receipt, ticket (and its
-        history), usage row and unanswered question. In other conversations their tickets keep
+        history), usage row, unanswered question and
+        action request (the company's API calls). In other conversations their tickets keep
         status and times but lose name, issue and who opened them; their messages keep their
         place in the history (so it stays a valid request) with the text replaced, and the
         attachments and receipts of those messages are deleted; their name is removed from

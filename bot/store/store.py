@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.store.actions import ActionQueries
 from bot.store.active_lock import ActiveLock
 from bot.store.conversations import ConversationQueries
 from bot.store.database import Backend, StoreStatus
@@ -28,9 +29,11 @@ class Store(
     ExportQueries,
     PrivacyQueries,
     PlacementQueries,
+    ActionQueries,
 ):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
-    and a customer's data on request, in SQLite (WAL) or PostgreSQL."""
+    the requests made to the company's API, and a customer's data on request, in SQLite
+    (WAL) or PostgreSQL."""
 
     @classmethod
     @asynccontextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
 
@@ -12,6 +12,9 @@ from bot.desk.desk import Person, TicketDesk
 from bot.helpcenter.index import HelpCenter
 from bot.llm.structured import StructuredModel
 from bot.store import Conversation, Store
+
+if TYPE_CHECKING:
+    from bot.tools.actions.confirm import Confirmer
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class Services:
     # Whether a typed image link may be handed to the vision model (ALLOW_IMAGE_URLS).
     allow_image_urls: bool
     help_center: HelpCenter | None = None
+    # Asks the customer before a consequential action (the frontend's); None: never asked,
+    # so a consequential action is not done.
+    confirmer: Confirmer | None = None
 
 
 @dataclass(frozen=True)

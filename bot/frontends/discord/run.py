@@ -18,12 +18,15 @@ from bot.desk.destinations import TicketNotifier
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.attachments import DiscordAttachments
 from bot.frontends.discord.bot import SupportBot
+from bot.frontends.discord.confirm import DiscordConfirmer
 from bot.frontends.discord.staff import StaffChannel
+from bot.tools.actions import Confirmer
 from bot.tools.context import AttachmentReader
 
 log = logging.getLogger(__name__)
 
-EngineFactory = Callable[[AttachmentReader], SupportEngine]
+# The engine, given how to read attachments and how to ask the customer to confirm an action.
+EngineFactory = Callable[[AttachmentReader, Confirmer], SupportEngine]
 TicketDelivery = Callable[[TicketNotifier], AbstractAsyncContextManager[object]]
 
 
@@ -34,10 +37,14 @@ def point_discord_py_at(settings: Settings) -> None:
 
 
 def build_support_bot(settings: Settings, make_engine: EngineFactory, **options: Any) -> SupportBot:
-    """The bot wired from the settings; its engine reads attachments through Discord."""
+    """The bot wired from the settings; its engine reads attachments and asks for
+    confirmations through Discord."""
+
     _, support_channel_id, staff_channel_id = settings.require_discord()
     return SupportBot(
-        make_engine=lambda client: make_engine(DiscordAttachments(client)),
+        make_engine=lambda client: make_engine(
+            DiscordAttachments(client), DiscordConfirmer(client)
+        ),
         support_channel_id=support_channel_id,
         staff_channel_id=staff_channel_id,
         staff_role_id=settings.staff_role_id,

@@ -10,7 +10,9 @@ import discord
 
 from bot.desk.desk import ReceiptRecord, Ticket, TicketStatus
 from bot.desk.destinations import StaffPost
+from bot.engine.engine import SupportEngine
 from bot.frontends.discord.views import ticket_view
+from bot.tools.actions.record import action_lines
 from bot.tools.receipts import Receipt, summarize
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,11 @@ def staff_safe(text: str) -> str:
     return _BLOCK_MARKUP.sub(r"\1\\\2", escaped)
 
 
-def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed:
-    """The staff post of a ticket: number, status, customer, name, issue, receipt, thread."""
+def ticket_embed(
+    ticket: Ticket, receipt: ReceiptRecord | None, actions: list[str] | None = None
+) -> discord.Embed:
+    """The staff post of a ticket: number, status, customer, name, issue, receipt, thread,
+    and the actions the conversation took (the company's API)."""
     embed = discord.Embed(
         title=f"Ticket #{ticket.id}",
         description=staff_safe(ticket.issue)[:4096],
@@ -66,6 +71,9 @@ def ticket_embed(ticket: Ticket, receipt: ReceiptRecord | None) -> discord.Embed
     if receipt is not None:
         summary = summarize(Receipt.model_validate(receipt.data))
         embed.add_field(name="Receipt", value=staff_safe(summary)[:1024], inline=False)
+    if actions:
+        lines = "\n".join(f"• {staff_safe(line)}" for line in actions)
+        embed.add_field(name="Actions", value=lines[:1024], inline=False)
     embed.set_footer(text="Created")
     return embed
 
@@ -110,7 +118,7 @@ class StaffChannel:
             return None
         message = await channel.send(
             f"New ticket #{ticket.id} from {ticket.customer_name}",
-            embed=ticket_embed(ticket, receipt),
+            embed=ticket_embed(ticket, receipt, await self._actions(ticket)),
             view=ticket_view(ticket),
             allowed_mentions=NO_MENTIONS,
         )
@@ -124,5 +132,13 @@ class StaffChannel:
         if not isinstance(channel, discord.TextChannel | discord.Thread):
             return
         await channel.get_partial_message(ticket.staff_message_id).edit(
-            embed=ticket_embed(ticket, receipt), view=ticket_view(ticket)
+            embed=ticket_embed(ticket, receipt, await self._actions(ticket)),
+            view=ticket_view(ticket),
         )
+
+    async def _actions(self, ticket: Ticket) -> list[str]:
+        """The actions of the ticket's conversation, read through the bot's engine."""
+        engine = getattr(self._client, "engine", None)
+        if not isinstance(engine, SupportEngine):
+            return []
+        return await action_lines(engine.services.store, ticket.conversation_id)

@@ -42,6 +42,8 @@ class BotRunner:
         self.settings = make_settings(llm, database, **discord_settings(fake))
         self.bot: SupportBot | None = None
         self.retry: RetryPolicy | None = None
+        # Builds the action tools (ACTIONS_SPEC) with test timeouts; None: from the settings.
+        self.make_actions: Any = None
 
     @contextlib.asynccontextmanager
     async def running(self, **bot_options: Any) -> AsyncIterator[SupportBot]:
@@ -54,8 +56,13 @@ class BotRunner:
             async with Store.open(settings.store_location) as store, endpoint(settings) as llm:
                 bot = build_support_bot(
                     settings,
-                    lambda attachments: build_engine(
-                        settings, store=store, llm=llm, attachments=attachments
+                    lambda attachments, confirmer: build_engine(
+                        settings,
+                        store=store,
+                        llm=llm,
+                        attachments=attachments,
+                        confirmer=confirmer,
+                        actions=self.make_actions(settings) if self.make_actions else None,
                     ),
                     **bot_options,
                 )
