@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 from bot.store import Conversation, Store, Ticket
-from bot.tools import SUPPORT_TOOLS
+from bot.store.actions import ActionStatus
 
 # search_help_center's result names each passage's article: "## Title (path.md)".
 _ARTICLE = re.compile(r"^## .*\(([^()\s]+\.md)\)", re.MULTILINE)
-BUILT_IN = {tool.name for tool in SUPPORT_TOOLS}
 HAND_OFF_ISSUE = "The customer asked to talk to a person."
 
 
@@ -47,10 +46,14 @@ async def read_transcript(
             calls[call["id"]] = name
             if name == "request_human":
                 transcript.handoff = True
-            elif name not in BUILT_IN:
-                transcript.actions.append(name)
         if message.role == "tool" and calls.get(message.tool_call_id or "") == "search_help_center":
             transcript.articles.update(_ARTICLE.findall(message.content or ""))
+    # An action counts as requested when the request went out (a confirmed one, or a GET).
+    transcript.actions = [
+        a.operation
+        for a in await store.actions_for_conversation(conversation.id)
+        if a.http_status is not None or a.status in (ActionStatus.DONE, ActionStatus.FAILED)
+    ]
     if any(t.issue.startswith(HAND_OFF_ISSUE) for t in transcript.tickets):
         transcript.handoff = True
     for usage in await store.usage_for_conversation(conversation.id):

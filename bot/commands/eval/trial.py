@@ -3,12 +3,14 @@ and help center against the configured endpoint; the customer scripted or simula
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from bot.app.compose import build_engine
+from bot.commands.eval.api import EXAMPLE_SPEC, ScriptedConfirmer, task_api
 from bot.commands.eval.tasks import Task
 from bot.commands.eval.transcript import Transcript, read_transcript
 from bot.config import Settings
@@ -67,8 +69,21 @@ async def run_trial(
     with tempfile.TemporaryDirectory(prefix="bot-eval-") as folder:
         database = Path(folder) / "eval.sqlite3"
         trial_settings = settings.model_copy(update={"database_url": None})
-        async with Store.open(database) as store:
-            engine = build_engine(trial_settings, store=store, llm=llm, attachments=LocalFiles())
+        async with contextlib.AsyncExitStack() as stack:
+            if task.api is not None:
+                spec = settings.actions_spec or EXAMPLE_SPEC
+                url = await stack.enter_async_context(task_api(spec, task.api))
+                trial_settings = trial_settings.model_copy(
+                    update={"actions_spec": spec, "actions_base_url": url}
+                )
+            store = await stack.enter_async_context(Store.open(database))
+            engine = build_engine(
+                trial_settings,
+                store=store,
+                llm=llm,
+                attachments=LocalFiles(),
+                confirmer=ScriptedConfirmer(task.confirm),
+            )
             await engine.prepare()
             key = f"eval:{task.name}:{number}"
             answers = await _converse(engine, task, key, simulator)
