@@ -91,3 +91,13 @@ class Checks:
                 cached += len(json.dumps(new)) // 4
             self._last_by_conversation[conversation] = messages
         self.cached_tokens.append(cached)
+
+
+def history_problem(messages: list[Any]) -> str | None:
+    """What the real API would refuse in these chat messages (the check `_refusal` runs on a
+    request's history), or None: for judging a stored history from outside (bench.soak)."""
+    for index, message in enumerate(messages):
+        problem = Checks._message_problem(messages, index, message)
+        if problem is not None:
+            return f"{problem[1]}: {problem[0]}"
+    return None
