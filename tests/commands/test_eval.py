@@ -8,7 +8,7 @@ from math import comb
 import pytest
 
 from bot.commands.eval.scores import overall, pass_hat, pass_hats
-from fakes.openai_server import Reply
+from fakes.openai_server import Call, Reply, ToolCalls
 from fakes.process import run_bot
 from tests.commands.helpers import llm_env
 
@@ -131,3 +131,37 @@ async def test_a_broken_task_file_is_one_clear_line(llm, tmp_path):
         "error: task broken.yaml: task: Value error, a task needs `turns` or a `goal` for the"
         " simulated customer"
     )
+
+
+ORDERS = """
+name: cancel-declined
+customer: {name: Omar}
+turns: ["where is order A17? please cancel it"]
+api:
+  get_order: {status: 200, json: {id: A17, status: preparing, eta_minutes: 25}}
+  cancel_order: {status: 200, json: {id: A17, status: cancelled}}
+confirm: false
+expect:
+  actions: [get_order]
+  no_actions: [cancel_order]
+  says: ["25 minutes"]
+"""
+
+
+async def test_a_task_serves_its_api_and_answers_the_confirmation(llm, tmp_path):
+    """The task's API answers the looked-up order; the customer declines the cancellation,
+    so it is never requested."""
+    (tmp_path / "orders.yaml").write_text(ORDERS, encoding="utf-8")
+    llm.script(
+        ToolCalls([Call("get_order", {"order_id": "A17"})]),
+        ToolCalls([Call("cancel_order", {"order_id": "A17"})]),
+        Reply("Order A17 is being prepared: about 25 minutes. I did not cancel it."),
+    )
+    result = await run_bot(
+        "eval", "--tasks", str(tmp_path), env=llm_env(llm, tmp_path), cwd=tmp_path
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    results = [m["content"] for m in llm.requests[1]["messages"] if m["role"] == "tool"]
+    assert '"eta_minutes": 25' in results[0]
+    declined = [m["content"] for m in llm.requests[2]["messages"] if m["role"] == "tool"][-1]
+    assert "cancel" in declined.lower()
