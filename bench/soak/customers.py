@@ -17,10 +17,13 @@ from fakes.discord_limits import LimitedDiscord
 NEW_CONVERSATION = 0.12
 TWO_AT_ONCE = 0.12
 ASKS_FOR_TICKET = 0.06
-# Pauses between turns: log-normal, median 6 s, between 1.5 s and 30 s.
+# A customer reads the answer before writing again (waiting for it at most ANSWER_WAIT),
+# then pauses to think and type: log-normal, median 6 s, between 1.5 s and 30 s.
+ANSWER_WAIT = 20.0
 PAUSE_MEDIAN = 6.0
 PAUSE_SIGMA = 0.6
 THREAD_WAIT = 20.0  # how long a customer looks for the thread their first words opened
+CURSOR = "▌"  # a reply still streaming ends with it
 
 _QUESTIONS = [
     "Where is my order?",
@@ -88,6 +91,7 @@ class Customer:
         """Write until `until` (monotonic): a first message in the channel, then turns."""
         await asyncio.sleep(self.rng.uniform(0.0, 5.0))
         while time.monotonic() < until:
+            answers = self._answers(discord_fake)
             roll = self.rng.random()
             if not self.thread_id or roll < NEW_CONVERSATION:
                 await self._open(discord_fake, traffic, until)
@@ -99,8 +103,32 @@ class Customer:
                 await self._write(discord_fake, traffic, self.rng.choice(_TICKET_ASKS), "ticket")
             else:
                 await self._write(discord_fake, traffic, self.rng.choice(_QUESTIONS), "thread")
+            await self._read_answer(
+                discord_fake, answers, min(until, time.monotonic() + ANSWER_WAIT)
+            )
             pause = self.rng.lognormvariate(math.log(PAUSE_MEDIAN), PAUSE_SIGMA)
             await asyncio.sleep(min(30.0, max(1.5, pause), max(0.0, until - time.monotonic())))
+
+    def _answers(self, discord_fake: LimitedDiscord) -> int:
+        """How many finished messages of the bot the customer's thread shows."""
+        if not self.thread_id:
+            return 0
+        bot = str(discord_fake.bot_user_id)
+        return sum(
+            1
+            for m in discord_fake.messages(self.thread_id)
+            if m["author"]["id"] == bot and not str(m.get("content", "")).endswith(CURSOR)
+        )
+
+    async def _read_answer(
+        self, discord_fake: LimitedDiscord, before: int, deadline: float
+    ) -> None:
+        """Wait (until `deadline`) for a new finished answer in the thread, as a person reads
+        the answer before writing again."""
+        while self.thread_id and time.monotonic() < deadline:
+            if self._answers(discord_fake) > before:
+                return
+            await asyncio.sleep(0.25)
 
     async def _open(self, discord_fake: LimitedDiscord, traffic: Traffic, until: float) -> None:
         """A new conversation in the support channel; then look for its thread."""
