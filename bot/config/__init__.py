@@ -24,6 +24,8 @@ DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
 DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# What a secret is replaced with wherever it would be shown (logs, `check`).
+SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a password
 
 
 class ConfigError(Exception):
@@ -144,6 +146,15 @@ class Settings(BaseSettings):
             ("postgres://", "postgresql://")
         ):
             raise ValueError("must start with postgres:// or postgresql://")
+        if value is not None:
+            try:
+                urlsplit(value.get_secret_value()).port  # noqa: B018 - parses host and port
+            except ValueError:
+                # Never the value or a piece of it: an unencoded "/" or "#" in the password
+                # shifts the password into what a parser calls the port.
+                raise ValueError(
+                    "is not a valid URL (percent-encode / # ? @ : in the user or password)"
+                ) from None
         return value
 
     @property
@@ -163,10 +174,19 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr)
         ]
         if self.database_url is not None:
-            password = urlsplit(self.database_url.get_secret_value()).password
-            if password:
-                values += [password, unquote(password)]
+            values += _url_passwords(self.database_url.get_secret_value())
         return values
+
+    @property
+    def shown_database_url(self) -> str | None:
+        """DATABASE_URL as `check` shows it: the password (in the user part or a `password`
+        query parameter) replaced by the mask."""
+        if self.database_url is None:
+            return None
+        url = self.database_url.get_secret_value()
+        for password in sorted(set(_url_passwords(url)), key=len, reverse=True):
+            url = url.replace(password, SECRET_MASK)
+        return url
 
     @field_validator("knowledge_dir")
     @classmethod
@@ -224,6 +244,18 @@ def _set_but_empty(name: str, env_file: str = ".env") -> bool:
         return not os.environ[name].strip()
     value = dotenv_values(env_file).get(name) if Path(env_file).is_file() else None
     return value is not None and not value.strip()
+
+
+def _url_passwords(url: str) -> list[str]:
+    """A database URL's password, as written and decoded: in its user part, or in a
+    `password` query parameter (which PostgreSQL's drivers also read)."""
+    parts = urlsplit(url)
+    written = [parts.password] if parts.password else []
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == "password" and value:
+            written.append(value)
+    return list(dict.fromkeys(p for w in written for p in (w, unquote(w))))
 
 
 def load_settings() -> Settings:
