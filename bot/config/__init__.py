@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     vision_model: str = DEFAULT_VISION_MODEL
     # Empty (REASONING_EFFORT=) means the parameter is not sent, for endpoints that lack it.
     reasoning_effort: str = DEFAULT_REASONING_EFFORT
+    # The most tokens one model response may have (sent as `max_completion_tokens`): a cap
+    # on what a runaway answer costs.
+    max_output_tokens: int = Field(default=1024, ge=1)
     llm_connect_timeout: float = Field(default=10.0, gt=0)
     llm_read_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
