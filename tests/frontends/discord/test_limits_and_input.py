@@ -109,9 +109,9 @@ async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, ll
             discord_fake, thread_id, ["I couldn't read that photo. Could you send a clearer one?"]
         )
     result = llm.requests[1]["messages"][-1]["content"]
-    assert (
-        result
-        == "Error: the image cannot be read: the file is not a readable image (JPG, PNG, WebP or GIF)"
+    assert result == (
+        "Error: the image cannot be read: the file is not a readable image"
+        " (JPG, PNG, WebP or GIF)"
     )
 
 
