@@ -110,8 +110,7 @@ async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, ll
         )
     result = llm.requests[1]["messages"][-1]["content"]
     assert result == (
-        "Error: the image cannot be read: the file is not a readable image"
-        " (JPG, PNG, WebP or GIF)"
+        "Error: the image cannot be read: the file is not a readable image (JPG, PNG, WebP or GIF)"
     )
 
 
