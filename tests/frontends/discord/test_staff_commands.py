@@ -167,3 +167,16 @@ async def test_staff_running_human_in_a_thread_opens_the_customers_ticket(
     )
     customer = next(f for f in post["embeds"][0]["fields"] if f["name"] == "Customer")
     assert customer["value"] == f"<@{kim['id']}> (kim)"
+
+
+async def test_tickets_gaps_shows_a_hostile_question_as_typed(runner, discord_fake, llm):
+    """A question holding Discord tokens, a numbered list or a direction override is shown
+    as the text it is."""
+    sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
+    async with runner.running() as bot:
+        store = bot.engine.services.store
+        conversation = await store.get_or_create_conversation("console:hostile-gap")
+        await store.record_help_gap(conversation.id, "1. ask <#42> for <@&7>\u202e now")
+        gaps = await tickets_command(discord_fake, sam, "gaps")
+    line = gaps.embeds[0]["description"].splitlines()[0]
+    assert line.split("` ", 1)[1] == "1\\. ask \\<#42> for \\<@&7> now"
