@@ -8,6 +8,7 @@ from bot.engine.copy import EMPTY_ANSWER
 from bot.engine.engine import SupportEngine
 from bot.engine.limits import CustomerLimits
 from bot.engine.prompt import load_system_prompt
+from bot.engine.voices import unforgeable
 from bot.helpcenter.index import HelpCenter
 from bot.llm import Endpoint
 from bot.llm.agent import Agent
@@ -53,7 +54,7 @@ def build_engine(
             reasoning_effort=settings.reasoning_effort,
             max_output_tokens=settings.max_output_tokens,
         ),
-        tools=ToolRegistry(SUPPORT_TOOLS),
+        tools=ToolRegistry(SUPPORT_TOOLS, clean=unforgeable),
         empty_reply=EMPTY_ANSWER,
     )
     return SupportEngine(

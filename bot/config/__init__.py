@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=100)
     max_attachments_per_message: int = Field(default=4, ge=0)
     tickets_per_conversation_per_hour: int = Field(default=3, ge=1)
+    # New conversations (threads) opened per minute in one server. Discord limits thread
+    # creation per channel without publishing the figure (bursts draw 429s lasting minutes):
+    # over this, a customer is told their conversation opens in a moment, and it does.
+    threads_per_minute: int = Field(default=20, ge=1)
 
     # --- The help center: unset, the articles shipped in the package
     knowledge_dir: Path | None = None
@@ -105,6 +109,14 @@ class Settings(BaseSettings):
     webhook_urls: str | None = None
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_timeout: float = Field(default=10.0, gt=0)
+
+    # --- Cost: USD per million tokens (fresh input, cached input, output)
+    price_input: float = Field(default=1.25, ge=0)
+    price_cached_input: float = Field(default=0.20, ge=0)
+    price_output: float = Field(default=2.50, ge=0)
+
+    # --- The operator's eval: the model that plays the customer (unset: CHAT_MODEL)
+    simulator_model: str | None = None
 
     # --- Logging
     log_level: LogLevel = "INFO"

@@ -10,6 +10,7 @@ from bot.engine.events import (
     ToolStarted,
     TurnEnded,
     TurnStarted,
+    Waiting,
 )
 from bot.engine.recovery import CutTurn
 
@@ -24,4 +25,5 @@ __all__ = [
     "ToolStarted",
     "TurnEnded",
     "TurnStarted",
+    "Waiting",
 ]

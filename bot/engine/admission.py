@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from bot.engine import copy
 from bot.engine.events import Incoming
 from bot.engine.limits import CustomerLimits
-from bot.store import Attachment, Conversation, NewMessage, Standing, TicketStatus
+from bot.engine.voices import staff_words, unforgeable
+from bot.store import Attachment as StoredAttachment
+from bot.store import Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.images import triage
 
-# The system prompt explains this mark: staff talk to the customer, not to the assistant.
-STAFF_PREFIX = "[staff · "
 # Over the daily budget, the customer asks for a person in words (the model is not asked).
 ASKS_FOR_PERSON = re.compile(r"\b(person|human|agent|staff|someone)\b", re.IGNORECASE)
 # What the model reads in place of a message over the length limit (never its text: the
@@ -51,7 +51,7 @@ class Decision:
 
     verdict: Verdict
     keep: NewMessage | None = None
-    images: tuple[Attachment, ...] = ()
+    images: tuple[StoredAttachment, ...] = ()
     notices: tuple[str, ...] = ()
 
 
@@ -70,11 +70,14 @@ def admit(standing: Standing, incoming: Incoming, limits: CustomerLimits) -> Dec
     if role is Role.OTHER:
         return Decision(Verdict.REFUSE, notices=(copy.NOT_YOURS,))
     if role is Role.STAFF:
-        text = f"{STAFF_PREFIX}{incoming.author_name}] {incoming.text}"
+        text = staff_words(incoming.author_name, incoming.text)
         return Decision(Verdict.QUIET, keep=_message(incoming, text, "staff"))
-    sorted_out = triage(list(incoming.attachments), limits.max_images)
+    delivered = [
+        StoredAttachment(a.url, a.filename, a.content_type, a.size) for a in incoming.attachments
+    ]
+    sorted_out = triage(delivered, limits.max_images)
     notes = ("\n".join(f"ℹ️ {note}" for note in sorted_out.notes),) if sorted_out.notes else ()
-    said = incoming.text.strip()
+    said = unforgeable(incoming.text.strip())
     length, limit = len(incoming.text), limits.max_message_chars
     if said and length > limit:
         # Kept (the history shows the customer wrote, and its images stay readable), but

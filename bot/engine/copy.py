@@ -62,6 +62,18 @@ MOVED_HERE = (
 NO_THREAD = "Sorry, I can't open a conversation right now. Please try again in a moment."
 OPENED_FOR_YOU = "I've opened a private conversation for you: {thread}"
 
+# While an answer is delayed (the customer's pace, a free model slot): posted once the wait
+# lasts a few seconds, then replaced by the answer itself.
+HOLDING = "⏳ Got it, thanks. I'll answer here in a moment."
+# A customer with a conversation under way writes in the support channel again: their words
+# join that conversation, and they are pointed to it.
+JOINED_THREAD = "{mention}, your conversation continues here: {thread}. I've added your message."
+# Too many conversations opening at once in the server: this one opens in a moment.
+OPENING_SOON = (
+    "{mention}, many conversations are opening right now. Yours opens in a moment: your"
+    " message is kept and you'll be answered there."
+)
+
 # The "Get help" panel and its form (Discord)
 PANEL_TEXT = (
     "**Need help with an order?** Press the button and tell us what happened. We'll open a"

@@ -15,10 +15,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from bot.desk.desk import DeskError, Person, TicketDesk
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
-from bot.engine.events import EngineEvent, Incoming, Notice
+from bot.engine.events import EngineEvent, Incoming, Notice, Waiting
 from bot.engine.history import request_window
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.engine.limits import CustomerLimits
+from bot.engine.placement import Placement
 from bot.engine.recovery import CutTurn, recover
 from bot.engine.state import ConversationState, ConversationStates
 from bot.engine.turn import finish_turn, run_turn
@@ -49,6 +50,7 @@ class SupportEngine:
         self.limits = limits
         # The turn budget: a turn over it waits; the messages of the wait share one turn.
         self.turn_pace = SlidingWindowLimiter(limits.turns_per_minute, 60.0, clock)
+        self.placement = Placement(services.store)
         self._states = ConversationStates()
         self._accepting = True
 
@@ -138,6 +140,8 @@ class SupportEngine:
             wait = self.turn_pace.hit(customer.id)
             if wait is not None:
                 # Over the turn budget: more messages may gather; one turn answers them all.
+                # Said first, so the frontend shows the customer the answer is coming.
+                yield Waiting(wait)
                 await asyncio.sleep(wait)
                 continue
             async with state.replying:

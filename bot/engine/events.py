@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.store import Attachment, Conversation
-
 __all__ = [
     "Attachment",
-    "Conversation",
     "EngineEvent",
     "Incoming",
     "Notice",
@@ -18,7 +15,18 @@ __all__ = [
     "ToolStarted",
     "TurnEnded",
     "TurnStarted",
+    "Waiting",
 ]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file delivered with a message, as the platform describes it."""
+
+    url: str
+    filename: str
+    content_type: str | None
+    size: int
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,15 @@ class Notice:
     """A message of the engine's own to show in the conversation (not a model reply)."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The answer is delayed: the customer's turn pace (`seconds`, about how long) or a
+    free model slot (`seconds` None: not known). The frontend shows a sign of life, so
+    nobody waits in silence; the answer follows and may replace it."""
+
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,4 +107,4 @@ class TurnEnded:
     notice: str = ""
 
 
-EngineEvent = Notice | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded
+EngineEvent = Notice | Waiting | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded

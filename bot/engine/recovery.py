@@ -23,6 +23,16 @@ class CutTurn:
     unanswered: bool
 
     @property
+    def key(self) -> str:
+        """The conversation's key."""
+        return self.conversation.key
+
+    @property
+    def channel_id(self) -> int | None:
+        """The platform's channel of the conversation (a Discord thread), if it has one."""
+        return self.conversation.channel_id
+
+    @property
     def notice(self) -> str:
         """What to tell the customer first."""
         return copy.RESUMING if self.unanswered else copy.CUT_BY_RESTART

@@ -20,6 +20,7 @@ from bot.engine.events import (
     ToolStarted,
     TurnEnded,
     TurnStarted,
+    Waiting,
 )
 from bot.llm import agent as agent_events
 from bot.llm.agent import Agent
@@ -46,7 +47,9 @@ async def run_turn(
     yield TurnStarted()
     try:
         async for event in agent.run_turn(messages, context, conversation=conversation.key):
-            if isinstance(event, agent_events.TextDelta):
+            if isinstance(event, agent_events.Queued):
+                yield Waiting()
+            elif isinstance(event, agent_events.TextDelta):
                 pending_text += event.text
                 shown += event.text
                 yield ReplyText(event.text)

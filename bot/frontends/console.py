@@ -18,6 +18,7 @@ from bot.engine.copy import (
     CONSOLE_NEW,
     CONSOLE_RESUMED,
     CONSOLE_WELCOME,
+    HOLDING,
 )
 from bot.engine.engine import SupportEngine
 from bot.engine.events import (
@@ -30,6 +31,7 @@ from bot.engine.events import (
     ToolStarted,
     TurnEnded,
     TurnStarted,
+    Waiting,
 )
 from bot.tools.receipts import Receipt, summarize
 
@@ -91,9 +93,9 @@ class ConsoleTickets:
 class LocalFiles:
     """Reads images attached from the terminal with /attach (an AttachmentReader)."""
 
-    async def read(self, attachment: Attachment) -> bytes:
+    async def read(self, url: str) -> bytes:
         """The file's bytes."""
-        return await asyncio.to_thread(Path(attachment.url.removeprefix("file://")).read_bytes)
+        return await asyncio.to_thread(Path(url.removeprefix("file://")).read_bytes)
 
 
 def local_attachment(path_text: str) -> Attachment:
@@ -159,9 +161,14 @@ def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
 
 async def _show(events: AsyncIterator[EngineEvent], out: TextIO) -> None:
     """Print the engine's events: notices, and each turn streamed as it comes."""
+    holding = False  # the holding line is said once per wait for an answer
     async for event in events:
         if isinstance(event, Notice):
             out.write(f"{event.text}\n")
+        elif isinstance(event, Waiting):
+            if not holding:
+                out.write(f"{HOLDING}\n")
+                holding = True
         elif isinstance(event, TurnStarted):
             out.write("Assistant: ")
         elif isinstance(event, ReplyText):
@@ -172,4 +179,5 @@ async def _show(events: AsyncIterator[EngineEvent], out: TextIO) -> None:
             out.write(f"[{event.name}: {event.result}]\n")
         elif isinstance(event, TurnEnded):
             out.write(f"\n{event.notice}\n" if event.notice else "\n")
+            holding = False
         out.flush()

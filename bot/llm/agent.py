@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Generic
 
-from bot.llm.model import ChatModel, ModelReply, ModelText
+from bot.llm.model import ChatModel, ModelQueued, ModelReply, ModelText
 from bot.llm.stream import TokenUsage, ToolCallRequest
 from bot.llm.tools import ContextT, ToolRegistry
 
@@ -20,6 +20,11 @@ class TextDelta:
     """Reply text to show the customer."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The model call waits for a free slot under the cap on calls in flight."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class TurnDone:
     finish_reason: str | None = None
 
 
-AgentEvent = TextDelta | ToolStarted | ToolFinished | RoundCompleted | TurnDone
+AgentEvent = Queued | TextDelta | ToolStarted | ToolFinished | RoundCompleted | TurnDone
 
 
 @dataclass
@@ -97,7 +102,9 @@ class Agent(Generic[ContextT]):
             async for piece in self.model.respond(
                 messages, self._schemas, allow_tools=allow_tools, conversation=conversation
             ):
-                if isinstance(piece, ModelText):
+                if isinstance(piece, ModelQueued):
+                    yield Queued()
+                elif isinstance(piece, ModelText):
                     text = separator + piece.text
                     separator = ""
                     shown += text

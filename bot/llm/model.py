@@ -38,6 +38,12 @@ class ModelText:
 
 
 @dataclass(frozen=True)
+class ModelQueued:
+    """The call waits for a free slot under the cap on calls in flight (said once, before
+    the call starts), so a frontend can tell the customer the answer is on its way."""
+
+
+@dataclass(frozen=True)
 class ModelReply:
     """The whole of one model response: text, tool calls, usage and why it ended.
 
@@ -63,8 +69,9 @@ class ChatModel(Protocol):
         *,
         allow_tools: bool,
         conversation: str | None = None,
-    ) -> AsyncIterator[ModelText | ModelReply]:
-        """Yield text as it arrives, then exactly one ModelReply.
+    ) -> AsyncIterator[ModelQueued | ModelText | ModelReply]:
+        """Yield text as it arrives, then exactly one ModelReply (a ModelQueued first when
+        the call has to wait for a slot).
 
         `conversation` names the conversation, for endpoints that cache its prompt prefix.
         """
@@ -100,8 +107,11 @@ class OpenAIChatModel:
         *,
         allow_tools: bool,
         conversation: str | None = None,
-    ) -> AsyncIterator[ModelText | ModelReply]:
-        """Stream a completion once a call slot is free (see `_stream`)."""
+    ) -> AsyncIterator[ModelQueued | ModelText | ModelReply]:
+        """Stream a completion once a call slot is free (see `_stream`); a ModelQueued
+        first when every slot is taken."""
+        if self._slots is not None and self._slots.locked():
+            yield ModelQueued()
         async with self._slots or contextlib.nullcontext():
             async for piece in self._stream(
                 messages, tools, allow_tools=allow_tools, conversation=conversation

@@ -121,8 +121,13 @@ class ToolOutcome:
 class ToolRegistry(Generic[ContextT]):
     """The tools offered to the model, dispatched with validated arguments."""
 
-    def __init__(self, tools: Iterable[Tool[ContextT]]) -> None:
+    def __init__(
+        self, tools: Iterable[Tool[ContextT]], *, clean: Callable[[str], str] = str
+    ) -> None:
         self._tools = {t.name: t for t in tools}
+        # Applied to every result before the model reads it (e.g. defusing imitations of
+        # the staff mark in what an API or an article says).
+        self._clean = clean
 
     def schemas(self) -> list[dict[str, Any]]:
         """Every tool in the chat API's shape."""
@@ -130,6 +135,10 @@ class ToolRegistry(Generic[ContextT]):
 
     async def dispatch(self, call: ToolCallRequest, context: ContextT) -> ToolOutcome:
         """Run one call; any failure becomes an error text for the model, never a crash."""
+        outcome = await self._dispatch(call, context)
+        return ToolOutcome(self._clean(outcome.content), outcome.ok)
+
+    async def _dispatch(self, call: ToolCallRequest, context: ContextT) -> ToolOutcome:
         found = self._tools.get(call.name)
         if found is None:
             known = ", ".join(sorted(self._tools)) or "none"

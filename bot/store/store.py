@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.store.active_lock import ActiveLock
 from bot.store.conversations import ConversationQueries
 from bot.store.database import Backend, StoreStatus
 from bot.store.export import ExportQueries
 from bot.store.knowledge import KnowledgeQueries
-from bot.store.postgres import ActiveLock, PostgresBackend, is_postgres_url, postgres_status
+from bot.store.placement import PlacementQueries
+from bot.store.postgres import PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
 from bot.store.tickets import TicketQueries
@@ -25,6 +27,7 @@ class Store(
     KnowledgeQueries,
     ExportQueries,
     PrivacyQueries,
+    PlacementQueries,
 ):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
     and a customer's data on request, in SQLite (WAL) or PostgreSQL."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from bot.desk.desk import Person, TicketDesk
 from bot.helpcenter.index import HelpCenter
 from bot.llm.structured import StructuredModel
-from bot.store import Attachment, Conversation, Store
+from bot.store import Conversation, Store
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class Customer(Person):
 class AttachmentReader(Protocol):
     """Reads the bytes of an attachment the platform delivered."""
 
-    async def read(self, attachment: Attachment) -> bytes:
-        """The attachment's bytes."""
+    async def read(self, url: str) -> bytes:
+        """The bytes of the attachment the platform delivered at this URL."""
         ...
 
 

@@ -7,6 +7,7 @@ import base64
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Protocol
 
 from PIL import Image, UnidentifiedImageError
 
@@ -45,7 +46,21 @@ class Triage:
     notes: list[str]
 
 
-def is_image(attachment: Attachment) -> bool:
+class Described(Protocol):
+    """What a platform says of a file: its name and content type."""
+
+    @property
+    def filename(self) -> str:
+        """The file's name."""
+        ...
+
+    @property
+    def content_type(self) -> str | None:
+        """The content type the platform reports, if any."""
+        ...
+
+
+def is_image(attachment: Described) -> bool:
     """Whether the attachment claims to be an image, by content type or file name."""
     if attachment.content_type:
         return attachment.content_type.split(";")[0].strip().lower().startswith("image/")

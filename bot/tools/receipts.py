@@ -150,7 +150,7 @@ async def _image_for_vision(
             )
         return url
     try:
-        data = await context.services.attachments.read(attachment)
+        data = await context.services.attachments.read(attachment.url)
     except Exception as exc:
         log.warning("could not read attachment %s: %r", attachment.filename, exc)
         raise ToolError(

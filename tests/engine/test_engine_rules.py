@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from bot.desk.desk import Person
-from bot.engine.admission import OVER_LONG_PLACEHOLDER, STAFF_PREFIX
+from bot.engine.admission import OVER_LONG_PLACEHOLDER
 from bot.engine.copy import EMPTY_MESSAGE_REPLY, NOT_YOURS, OVER_DAILY_BUDGET
 from bot.engine.events import Attachment, Incoming, Notice, ReplyText, TurnEnded, TurnStarted
 from bot.engine.limiter import SlidingWindowLimiter
+from bot.engine.voices import STAFF_PREFIX
 from fakes.openai_server import Reply
 from tests.conftest import engine_harness
 from tests.engine.test_engine import OMAR, stored

@@ -17,7 +17,7 @@ def to_attachments(attachments: Iterable[discord.Attachment]) -> list[Attachment
 
 def is_image_attachment(attachment: discord.Attachment) -> bool:
     """Whether the attachment is an image (a receipt candidate)."""
-    return is_image(to_attachments([attachment])[0])
+    return is_image(attachment)
 
 
 class DiscordAttachments:
@@ -26,6 +26,6 @@ class DiscordAttachments:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    async def read(self, attachment: Attachment) -> bytes:
+    async def read(self, url: str) -> bytes:
         """The bytes behind an attachment URL Discord delivered (signed CDN links expire)."""
-        return await self._client.http.get_from_cdn(attachment.url)
+        return await self._client.http.get_from_cdn(url)

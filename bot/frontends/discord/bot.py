@@ -45,6 +45,7 @@ class SupportBot(commands.Bot):
         staff_channel_id: int,
         staff_role_id: int | None = None,
         private_threads: bool = True,
+        threads_per_minute: int,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
         **options: Any,
     ) -> None:
@@ -67,6 +68,7 @@ class SupportBot(commands.Bot):
         self.staff_channel_id = staff_channel_id
         self.staff_role_id = staff_role_id
         self.private_threads = private_threads
+        self.threads_per_minute = threads_per_minute
         self._commands_synced = False
         self.shutdown_grace = shutdown_grace
         # Message handlers, commands and button presses under way: shutdown waits for them.

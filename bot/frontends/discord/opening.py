@@ -8,6 +8,7 @@ import logging
 import discord
 
 from bot.engine.copy import CARRIED_WORDS, MOVED_HERE, THREAD_NAME
+from bot.engine.limiter import SlidingWindowLimiter
 from bot.frontends.discord.attachments import is_image_attachment
 from bot.frontends.discord.streaming.global_budget import GlobalBudget, Lane
 from bot.frontends.discord.streaming.renderer import NO_MENTIONS
@@ -24,9 +25,16 @@ class ThreadOpener:
     """Opens customers' threads and carries their first words in, within the bot's global
     request budget; a missing permission is logged once."""
 
-    def __init__(self, requests: GlobalBudget) -> None:
+    def __init__(self, requests: GlobalBudget, threads_per_minute: int) -> None:
         self._requests = requests
         self._reported: set[str] = set()
+        # THREADS_PER_MINUTE, per guild: on the one sliding window of the engine's limiter.
+        self.threads = SlidingWindowLimiter(threads_per_minute, 60.0)
+
+    def thread_room(self, guild_id: int) -> float | None:
+        """None when a thread may open in the guild now (and it counts), else the seconds
+        until one may."""
+        return self.threads.hit(str(guild_id))
 
     async def private_thread(
         self, channel: discord.TextChannel, customer: discord.abc.User

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 import discord
 
 from bot.engine.copy import INTERRUPTED_NOTICE
-from bot.engine.events import EngineEvent, Notice, ReplyText, TurnEnded, TurnStarted
+from bot.engine.events import EngineEvent, Notice, ReplyText, TurnEnded, TurnStarted, Waiting
+from bot.frontends.discord.holding import Holding
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
 from bot.frontends.discord.streaming.renderer import NO_MENTIONS, StreamingReply
 
@@ -26,28 +26,43 @@ class Relay:
     async def __call__(
         self, channel: discord.abc.Messageable, events: AsyncIterator[EngineEvent]
     ) -> None:
-        """Show the engine's events: notices as messages, each turn as a streamed reply."""
+        """Show the engine's events: notices as messages, each turn as a streamed reply; a
+        wait before the answer as typing, then a holding line the answer takes over."""
         reply: StreamingReply | None = None
-        async with contextlib.AsyncExitStack() as typing:
-            try:
-                async for event in events:
-                    if isinstance(event, Notice):
-                        await send_quietly(channel, event.text)
-                    elif isinstance(event, TurnStarted):
-                        reply = StreamingReply(channel, budget=self._budgets.for_channel(channel))
-                        if self._budgets.requests.quiet():
-                            # Worth a request only when the budget has room to spare.
-                            await typing.enter_async_context(_typing(channel))
-                    elif isinstance(event, ReplyText) and reply is not None:
-                        reply.append(event.text)
-                    elif isinstance(event, TurnEnded) and reply is not None:
-                        await typing.aclose()
-                        await _finish(reply, event.notice)
-                        reply = None
-            finally:
-                if reply is not None:
-                    # Cut short (shutdown, a bug): the reply still loses its cursor.
-                    await asyncio.shield(_finish(reply, INTERRUPTED_NOTICE))
+        holding = Holding(channel, self._budgets.requests)
+        try:
+            async for event in events:
+                if isinstance(event, Notice):
+                    await send_quietly(channel, event.text)
+                elif isinstance(event, Waiting):
+                    if reply is None or not reply.text:
+                        holding.wait()
+                elif isinstance(event, TurnStarted):
+                    reply = StreamingReply(channel, budget=self._budgets.for_channel(channel))
+                    holding.typing()
+                elif isinstance(event, ReplyText) and reply is not None:
+                    await _take_over(holding, reply)
+                    reply.append(event.text)
+                elif isinstance(event, TurnEnded) and reply is not None:
+                    await _take_over(holding, reply)
+                    await _finish(reply, event.notice)
+                    reply = None
+        finally:
+            if reply is not None:
+                # Cut short (shutdown, a bug): the reply still loses its cursor.
+                await asyncio.shield(_take_over(holding, reply))
+                await asyncio.shield(_finish(reply, INTERRUPTED_NOTICE))
+            await asyncio.shield(holding.close())
+
+
+async def _take_over(holding: Holding, reply: StreamingReply) -> None:
+    """Before the reply's first text: the signs of waiting stop, and a holding line shown
+    becomes the reply's first message."""
+    if reply.text:
+        return
+    message = await holding.settle()
+    if message is not None:
+        reply.adopt(message)
 
 
 async def _finish(reply: StreamingReply, notice: str) -> None:
@@ -58,25 +73,15 @@ async def _finish(reply: StreamingReply, notice: str) -> None:
         log.exception("could not deliver a reply")
 
 
-async def send_quietly(channel: discord.abc.Messageable, content: str) -> None:
-    """Send a message that pings nobody; Discord refusing it is logged, not raised."""
+async def send_quietly(
+    channel: discord.abc.Messageable, content: str, *, delete_after: float | None = None
+) -> discord.Message | None:
+    """Send a message that pings nobody (gone after `delete_after` seconds, if given);
+    Discord refusing it is logged, not raised (None)."""
     try:
-        await channel.send(content, allowed_mentions=NO_MENTIONS)
+        if delete_after is None:
+            return await channel.send(content, allowed_mentions=NO_MENTIONS)
+        return await channel.send(content, allowed_mentions=NO_MENTIONS, delete_after=delete_after)
     except discord.HTTPException:
         log.exception("could not send a notice")
-
-
-@contextlib.asynccontextmanager
-async def _typing(channel: discord.abc.Messageable) -> AsyncIterator[None]:
-    """Show typing while the model works; a failure to show it must not stop the reply."""
-    try:
-        typing = channel.typing()
-        await typing.__aenter__()
-    except discord.HTTPException:
-        log.warning("could not show typing", exc_info=True)
-        yield
-        return
-    try:
-        yield
-    finally:
-        await typing.__aexit__(None, None, None)
+        return None

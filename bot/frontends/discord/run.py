@@ -42,6 +42,7 @@ def build_support_bot(settings: Settings, make_engine: EngineFactory, **options:
         staff_channel_id=staff_channel_id,
         staff_role_id=settings.staff_role_id,
         private_threads=settings.thread_visibility == "private",
+        threads_per_minute=settings.threads_per_minute,
         **options,
     )
 

@@ -15,15 +15,19 @@ import discord
 from discord.ext import commands
 
 from bot.engine import CutTurn, Incoming, SupportEngine
-from bot.engine.copy import NO_THREAD, OPENED_FOR_YOU, ORDER_LINE
+from bot.engine.copy import JOINED_THREAD, NO_THREAD, OPENED_FOR_YOU, OPENING_SOON, ORDER_LINE
 from bot.frontends.discord.attachments import is_image_attachment, to_attachments
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
 from bot.frontends.discord.opening import ThreadOpener, thread_name
+from bot.frontends.discord.originals import remove_left_originals, removing_first
 from bot.frontends.discord.panel import help_button
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.relay import Relay, send_quietly
 
 log = logging.getLogger(__name__)
+
+# Seconds the pointer to a customer's conversation stays in the support channel.
+POINTER_SECONDS = 60.0
 
 
 class SupportCog(commands.Cog):
@@ -45,6 +49,8 @@ class SupportCog(commands.Cog):
         of the previous process cut short; answer the panel's button (after restarts too)."""
         self.bot.add_dynamic_items(self._help_button)
         self._cut = await self.engine.recover_cut_turns(key_prefix=DISCORD_KEY_PREFIX)
+        support = self.bot.get_partial_messageable(self.bot.support_channel_id)
+        await remove_left_originals(support, self.engine, DISCORD_KEY_PREFIX)
 
     async def cog_unload(self) -> None:
         """Stop answering the panel's button."""
@@ -56,7 +62,7 @@ class SupportCog(commands.Cog):
         was left without an answer."""
         cut, self._cut = self._cut, []
         for turn in cut:
-            channel_id = turn.conversation.channel_id
+            channel_id = turn.channel_id
             if channel_id is None:
                 continue
             try:
@@ -109,21 +115,56 @@ class SupportCog(commands.Cog):
             return
         if not isinstance(message.channel, discord.TextChannel):
             return
-        thread = await self.opener.private_thread(message.channel, message.author)
+        thread = await self._ongoing_thread(message.author)
+        joined = thread is not None
+        if thread is None:
+            thread = await self._new_private_thread(message, message.channel)
         if thread is None:
             return
         removable = self.opener.may_remove(message)
         copy, left = await self.opener.carry_over(
             thread, message.author, message.content, list(message.attachments), moved=removable
         )
-        incoming = self._incoming(
-            message, thread, opens=True, attachments=[*(copy.attachments if copy else []), *left]
-        )
-        await self.relay(thread, self.engine.receive(incoming))
+        if joined:
+            pointer = JOINED_THREAD.format(mention=message.author.mention, thread=thread.mention)
+            await send_quietly(message.channel, pointer, delete_after=POINTER_SECONDS)
+        carried = [*(copy.attachments if copy else []), *left]
+        incoming = self._incoming(message, thread, opens=not joined, attachments=carried)
+        events = self.engine.receive(incoming)
         if removable and copy is not None and not any(is_image_attachment(a) for a in left):
-            # Nothing the conversation needs stays behind: the original can go (after the
-            # answer, which the customer waits for, has had the requests it needed).
-            await self.opener.take_down(message)
+            # Nothing the conversation needs stays behind: the original goes as soon as its
+            # words are stored, before the answer streams.
+            events = removing_first(events, lambda: self.opener.take_down(message))
+        await self.relay(thread, events)
+
+    async def _ongoing_thread(self, customer: discord.abc.User) -> discord.Thread | None:
+        """The thread of the customer's conversation under way, if it is still there."""
+        ongoing = await self.engine.placement.ongoing(str(customer.id), DISCORD_KEY_PREFIX)
+        if ongoing is None or ongoing.channel_id is None:
+            return None
+        try:
+            thread = self.bot.get_channel(ongoing.channel_id) or await self.bot.fetch_channel(
+                ongoing.channel_id
+            )
+        except discord.HTTPException:
+            return None
+        return thread if isinstance(thread, discord.Thread) else None
+
+    async def _new_private_thread(
+        self, message: discord.Message, channel: discord.TextChannel
+    ) -> discord.Thread | None:
+        """A private thread, within THREADS_PER_MINUTE: over it, the customer is told it
+        opens in a moment, and it does once there is room (their message waits meanwhile)."""
+        wait = self.opener.thread_room(channel.guild.id)
+        if wait is not None:
+            soon = OPENING_SOON.format(mention=message.author.mention)
+            notice = await send_quietly(channel, soon)
+            while wait is not None:
+                await asyncio.sleep(wait)
+                wait = self.opener.thread_room(channel.guild.id)
+            if notice is not None:
+                await self.opener.take_down(notice)
+        return await self.opener.private_thread(channel, message.author)
 
     async def open_from_form(
         self,
@@ -199,4 +240,5 @@ async def setup(bot: commands.Bot) -> None:
     """Add the support cog, with the engine and the bot's request budgets."""
     assert isinstance(bot, SupportBot)
     budgets = bot.edit_budgets
-    await bot.add_cog(SupportCog(bot, bot.engine, ThreadOpener(budgets.requests), Relay(budgets)))
+    opener = ThreadOpener(budgets.requests, bot.threads_per_minute)
+    await bot.add_cog(SupportCog(bot, bot.engine, opener, Relay(budgets)))

@@ -88,6 +88,12 @@ class StreamingReply:
         """The messages sent for the reply, in order."""
         return [self._messages[index] for index in sorted(self._messages)]
 
+    def adopt(self, message: discord.Message) -> None:
+        """Write the reply's first part into `message` (a holding line already shown)
+        instead of sending a new one; before any text is appended."""
+        if self._task is None and 0 not in self._messages:
+            self._messages[0] = message
+
     def append(self, text: str) -> None:
         """Add streamed text; it shows at once if nothing is shown yet, else at the next edit."""
         if not text:
@@ -165,7 +171,7 @@ class StreamingReply:
             attempt += 1
             sending = index not in self._messages
             window = self._budget.sends if sending else self._budget.edits
-            lane = Lane.UPDATE if self._messages else Lane.FIRST_TEXT
+            lane = Lane.UPDATE if self._edited_at else Lane.FIRST_TEXT
             route = self._route(index, sending=sending)
             async with (
                 window.slot() as slot,

@@ -94,36 +94,31 @@ async def test_the_first_text_of_a_reply_goes_before_waiting_updates():
     assert after_fill[0] == "first"
 
 
-async def test_other_requests_get_one_grant_in_four_while_replies_wait():
-    """Thread creations keep going while replies saturate the budget, at a quarter of it."""
+async def share_beside_streams(lane: Lane, skip: int) -> float:
+    """The share of grants `lane` gets while six replies saturate the budget (the first
+    `skip` grants aside: the window was empty then)."""
     budget = GlobalBudget(8, 0.2)
     log: list = []
     until = time.monotonic() + 0.8
-    others = [asyncio.create_task(hold(budget, Lane.OTHER, log, "other")) for _ in range(40)]
+    waiting = [asyncio.create_task(hold(budget, lane, log, lane.name)) for _ in range(40)]
     await asyncio.gather(*(stream_updates(budget, n, log, until) for n in range(6)))
-    for task in others:
+    for task in waiting:
         task.cancel()
-    await asyncio.gather(*others, return_exceptions=True)
+    await asyncio.gather(*waiting, return_exceptions=True)
+    served = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][skip:]
+    return served.count(lane.name) / len(served)
+
+
+async def test_other_requests_get_one_grant_in_four_while_replies_wait():
+    """Thread creations keep going while replies saturate the budget, at a quarter of it."""
     # The first grants went to others (the window was empty: up to half of it), then 1 in 4.
-    served = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][4:]
-    share = served.count("other") / len(served)
-    assert 0.2 <= share <= 0.3
+    assert 0.2 <= await share_beside_streams(Lane.OTHER, skip=4) <= 0.3
 
 
 async def test_new_conversations_open_at_a_third_while_replies_stream():
     """Threads of new conversations get one grant in three while replies saturate the
     budget, and everything the window has while none does."""
-    budget = GlobalBudget(8, 0.2)
-    log: list = []
-    until = time.monotonic() + 0.8
-    openings = [asyncio.create_task(hold(budget, Lane.OPENING, log, "opening")) for _ in range(40)]
-    await asyncio.gather(*(stream_updates(budget, n, log, until) for n in range(6)))
-    for task in openings:
-        task.cancel()
-    await asyncio.gather(*openings, return_exceptions=True)
-    served = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][8:]
-    share = served.count("opening") / len(served)
-    assert 0.28 <= share <= 0.4
+    assert 0.28 <= await share_beside_streams(Lane.OPENING, skip=8) <= 0.4
     alone = GlobalBudget(8, 0.2)
     quick: list = []
     await asyncio.gather(*(hold(alone, Lane.OPENING, quick, n) for n in range(8)))
