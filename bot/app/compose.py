@@ -64,13 +64,19 @@ def build_engine(
         store=store,
         desk=TicketDesk(store, tickets_per_hour=settings.tickets_per_conversation_per_hour),
         attachments=attachments,
-        vision=llm.structured_model(settings.vision_model),
+        vision=llm.structured_model(
+            settings.vision_model, max_output_tokens=settings.max_output_tokens
+        ),
         help_center=HelpCenter(store, settings.knowledge_dir),
         allow_image_urls=settings.allow_image_urls,
         confirmer=confirmer,
     )
     agent: Agent[SupportContext] = Agent(
-        model=llm.chat_model(settings.chat_model, reasoning_effort=settings.reasoning_effort),
+        model=llm.chat_model(
+            settings.chat_model,
+            reasoning_effort=settings.reasoning_effort,
+            max_output_tokens=settings.max_output_tokens,
+        ),
         tools=ToolRegistry([*SUPPORT_TOOLS, *actions], clean=unforgeable),
         empty_reply=EMPTY_ANSWER,
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
+from bot.config import SECRET_MASK, Settings
 
-MASK = "[secret]"
+MASK = SECRET_MASK
 
 
 class RedactSecrets(logging.Filter):

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from bot.app.compose import action_tools, endpoint
 from bot.commands.webhooks import check_webhooks
-from bot.config import ConfigError, Settings
+from bot.config import SECRET_MASK, ConfigError, Settings
 from bot.llm import EndpointError, Unreachable
 from bot.store import Store
 
@@ -34,12 +34,14 @@ async def check_store(settings: Settings, report: Callable[[bool, str], None]) -
         status = await Store.status(settings.store_location)
     except Exception as exc:  # any driver error is a failed check, not a crash
         setting = "DATABASE_URL" if settings.database_url else "DATABASE_PATH"
-        # The driver's words name host, port or file, never the password.
-        report(False, f"cannot reach the store of {setting}: {type(exc).__name__}: {exc}")
+        # The driver's words name host, port or file; should they quote a secret, it is masked.
+        words = mask(f"{type(exc).__name__}: {exc}", settings.secret_values)
+        report(False, f"cannot reach the store of {setting}: {words}")
         return
     name = "PostgreSQL" if status.dialect == "postgres" else "SQLite"
     server = f" (server {status.server})" if status.server else ""
-    report(True, f"store: {name} at {status.where}{server}, reachable")
+    where = settings.shown_database_url or status.where
+    report(True, f"store: {name} at {where}{server}, reachable")
     if status.version > status.latest:
         report(False, f"store schema version {status.version} is newer than this bot's")
     elif status.version < status.latest:
@@ -64,6 +66,14 @@ def check_actions(settings: Settings, report: Callable[[bool, str], None]) -> No
         operation = tool.operation
         mark = " [consequential: the customer confirms]" if tool.consequential else ""
         report(True, f"  action {tool.name}: {operation.method} {operation.path}{mark}")
+
+
+def mask(text: str, secrets: list[str]) -> str:
+    """The text with every secret in it (longest first) replaced by the mask."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, SECRET_MASK)
+    return text
 
 
 async def check(settings: Settings, out: TextIO) -> bool:

@@ -24,6 +24,8 @@ DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
 DEFAULT_DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# What a secret is replaced with wherever it would be shown (logs, `check`).
+SECRET_MASK = "[secret]"  # noqa: S105 - the mask, not a password
 
 
 class ConfigError(Exception):
@@ -58,6 +60,9 @@ class Settings(BaseSettings):
     vision_model: str = DEFAULT_VISION_MODEL
     # Empty (REASONING_EFFORT=) means the parameter is not sent, for endpoints that lack it.
     reasoning_effort: str = DEFAULT_REASONING_EFFORT
+    # The most tokens one model response may have (sent as `max_completion_tokens`): a cap
+    # on what a runaway answer costs.
+    max_output_tokens: int = Field(default=1024, ge=1)
     llm_connect_timeout: float = Field(default=10.0, gt=0)
     llm_read_timeout: float = Field(default=60.0, gt=0)
     llm_max_retries: int = Field(default=3, ge=0, le=10)
@@ -163,6 +168,15 @@ class Settings(BaseSettings):
             ("postgres://", "postgresql://")
         ):
             raise ValueError("must start with postgres:// or postgresql://")
+        if value is not None:
+            try:
+                urlsplit(value.get_secret_value()).port  # noqa: B018 - parses host and port
+            except ValueError:
+                # Never the value or a piece of it: an unencoded "/" or "#" in the password
+                # shifts the password into what a parser calls the port.
+                raise ValueError(
+                    "is not a valid URL (percent-encode / # ? @ : in the user or password)"
+                ) from None
         return value
 
     @property
@@ -182,9 +196,7 @@ class Settings(BaseSettings):
             if isinstance(value, SecretStr)
         ]
         if self.database_url is not None:
-            password = urlsplit(self.database_url.get_secret_value()).password
-            if password:
-                values += [password, unquote(password)]
+            values += _url_passwords(self.database_url.get_secret_value())
         return values
 
     @field_validator("actions_spec")
@@ -200,6 +212,17 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value is not None else None
+
+    @property
+    def shown_database_url(self) -> str | None:
+        """DATABASE_URL as `check` shows it: the password (in the user part or a `password`
+        query parameter) replaced by the mask."""
+        if self.database_url is None:
+            return None
+        url = self.database_url.get_secret_value()
+        for password in sorted(set(_url_passwords(url)), key=len, reverse=True):
+            url = url.replace(password, SECRET_MASK)
+        return url
 
     @field_validator("knowledge_dir")
     @classmethod
@@ -257,6 +280,18 @@ def _set_but_empty(name: str, env_file: str = ".env") -> bool:
         return not os.environ[name].strip()
     value = dotenv_values(env_file).get(name) if Path(env_file).is_file() else None
     return value is not None and not value.strip()
+
+
+def _url_passwords(url: str) -> list[str]:
+    """A database URL's password, as written and decoded: in its user part, or in a
+    `password` query parameter (which PostgreSQL's drivers also read)."""
+    parts = urlsplit(url)
+    written = [parts.password] if parts.password else []
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == "password" and value:
+            written.append(value)
+    return list(dict.fromkeys(p for w in written for p in (w, unquote(w))))
 
 
 def load_settings() -> Settings:

@@ -107,14 +107,22 @@ class TicketDesk:
         reason: str,
         request_id: str | None,
         thread_url: str | None,
+        by_staff: Person | None = None,
     ) -> tuple[Ticket, bool]:
-        """The customer wants a person: their active ticket, or a new one (decided in one
-        transaction, so two hand-offs at once open one ticket)."""
+        """The customer wants a person (or a staff member, `by_staff`, hands their
+        conversation to the desk): their active ticket, or a new one (decided in one
+        transaction, so two hand-offs at once open one ticket). The ticket is the customer's
+        either way."""
+        asked = (
+            f"{by_staff.display_name} (staff) handed the conversation to the desk."
+            if by_staff is not None
+            else "The customer asked to talk to a person."
+        )
         return await self.open_ticket(
             conversation,
             customer,
             name=customer.display_name,
-            issue=f"The customer asked to talk to a person. {reason}".strip(),
+            issue=f"{asked} {reason}".strip(),
             request_id=request_id,
             thread_url=thread_url,
             unless_active=True,

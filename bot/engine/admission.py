@@ -20,6 +20,12 @@ from bot.tools.images import triage
 
 # Over the daily budget, the customer asks for a person in words (the model is not asked).
 ASKS_FOR_PERSON = re.compile(r"\b(person|human|agent|staff|someone)\b", re.IGNORECASE)
+# What the model reads in place of a message over the length limit (never its text: the
+# limit is what keeps one message from filling the request and the bill).
+OVER_LONG_PLACEHOLDER = (
+    "(The customer sent a message of {length:,} characters, over the {limit:,} the assistant"
+    " reads. It was not read; they were asked to shorten it or send it in a few parts.)"
+)
 
 
 class Role(enum.StrEnum):
@@ -71,16 +77,21 @@ def admit(standing: Standing, incoming: Incoming, limits: CustomerLimits) -> Dec
     ]
     sorted_out = triage(delivered, limits.max_images)
     notes = ("\n".join(f"ℹ️ {note}" for note in sorted_out.notes),) if sorted_out.notes else ()
-    lines = [unforgeable(incoming.text.strip())] if incoming.text.strip() else []
+    said = unforgeable(incoming.text.strip())
+    length, limit = len(incoming.text), limits.max_message_chars
+    if said and length > limit:
+        # Kept (the history shows the customer wrote, and its images stay readable), but
+        # as a placeholder: the over-long text never reaches the model, now or later.
+        said = OVER_LONG_PLACEHOLDER.format(length=length, limit=limit)
+    lines = [said] if said else []
     lines += [f"Attached image: {image.url}" for image in sorted_out.images]
     lines += [f"(Attachment note: {note})" for note in sorted_out.notes]
     if not lines:
         return Decision(Verdict.REFUSE, notices=(copy.EMPTY_MESSAGE_REPLY,))
     keep = _message(incoming, "\n".join(lines), "customer")
     images = tuple(sorted_out.images)
-    if len(incoming.text) > limits.max_message_chars:
-        too_long = copy.too_long_text(len(incoming.text), limits.max_message_chars)
-        return Decision(Verdict.REFUSE, keep, images, (*notes, too_long))
+    if length > limit:
+        return Decision(Verdict.REFUSE, keep, images, (*notes, copy.too_long_text(length, limit)))
     ticket = standing.active_ticket
     if ticket is not None and ticket.status == TicketStatus.CLAIMED:
         return Decision(Verdict.QUIET, keep, images, notes)

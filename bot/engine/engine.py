@@ -221,17 +221,25 @@ class SupportEngine:
     async def hand_off(
         self, key: str, person: Person, *, reason: str, request_id: str, link: str | None
     ) -> str:
-        """The customer wants a person: their active ticket, or a new one; the notice to
-        show (stored, so the history matches the thread). DeskError when it cannot be."""
+        """`person` (the customer, or staff in the customer's conversation) wants a person
+        for the customer: their active ticket, or a new one, always naming the conversation's
+        customer; the notice to show (stored, so the history matches the thread). DeskError
+        when it cannot be."""
         conversation = await self.services.store.get_conversation(key)
         if conversation is None:
             raise DeskError("This is not a support conversation.")
+        customer = Customer(person.id, person.display_name)
+        if conversation.customer_id is not None and conversation.customer_id != person.id:
+            customer = Customer(
+                conversation.customer_id, conversation.customer_name or conversation.customer_id
+            )
         ticket, created = await self.services.desk.hand_off(
             conversation,
-            Customer(person.id, person.display_name),
+            customer,
             reason=reason,
             request_id=request_id,
             thread_url=link,
+            by_staff=person if customer.id != person.id else None,
         )
         text = (copy.HANDED_OFF if created else copy.ALREADY_WITH_STAFF).format(ticket=ticket.id)
         await self.record_notice(key, text)

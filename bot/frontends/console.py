@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -48,6 +49,19 @@ EXIT_WORDS = {"exit", "quit"}
 ATTACH_PREFIX = "/attach "
 CONSOLE_CUSTOMER_ID = "console"
 CONSOLE_CUSTOMER_NAME = "terminal user"
+# Control characters (a terminal runs escape sequences: clearing the screen, moving the
+# cursor, retitling the window), and direction overrides that make text read backwards.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# Continuation lines of a field are indented under its value: none can pass for a header.
+FIELD_INDENT = " " * 12
+
+
+def terminal_safe(text: str, indent: str = FIELD_INDENT) -> str:
+    """Text a customer or the model wrote, printed for staff as the plain text it is."""
+    lines = _UNPRINTABLE.sub("", text.replace("\r\n", "\n")).split("\n")
+    return f"\n{indent}".join(lines)
 
 
 class ConsoleTickets:
@@ -68,14 +82,14 @@ class ConsoleTickets:
         lines = [
             "",
             f"=== Ticket #{ticket.id} for staff ===",
-            f"Name given: {ticket.customer_name}",
-            f"Customer:   {ticket.user_display or ticket.user_id}",
-            f"Issue:      {ticket.issue}",
+            f"Name given: {terminal_safe(ticket.customer_name)}",
+            f"Customer:   {terminal_safe(ticket.user_display or ticket.user_id or '')}",
+            f"Issue:      {terminal_safe(ticket.issue)}",
         ]
         if receipt is not None:
             lines.append("Receipt:")
             summary = summarize(Receipt.model_validate(receipt.data))
-            lines += [f"  {line}" for line in summary.splitlines()]
+            lines.append("  " + terminal_safe(summary, indent="  "))
         self._out.write("\n".join(lines) + "\n\n")
         self._out.flush()
         return None

@@ -11,6 +11,13 @@ from collections.abc import Iterable
 # Letters and digits only: quotes, hyphens, parentheses, asterisks and emoji never reach FTS5.
 _WORD = re.compile(r"[^\W_]+")
 
+# Bounds that keep a search cheap whatever it is asked (a pasted page, a wall of emoji, a
+# 50,000-letter "word"): only the question's beginning is read, words longer than any
+# article's are not words, and a question has at most so many words worth searching.
+MAX_QUERY_CHARS = 1000
+MAX_WORD_CHARS = 40
+MAX_QUERY_WORDS = 16
+
 # Words that say nothing about the topic: function words, greetings, chat filler, and
 # contractions as customers type them without the apostrophe.
 _STOP_WORDS_TEXT = """
@@ -108,6 +115,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
+def question_words(text: str) -> list[str]:
+    """The words of a question as searched: from its first MAX_QUERY_CHARS characters (NFKC
+    can make a character many), none longer than MAX_WORD_CHARS."""
+    found = words(text[:MAX_QUERY_CHARS])[:MAX_QUERY_CHARS]
+    return [word for word in found if len(word) <= MAX_WORD_CHARS]
+
+
 def osa_distance(a: str, b: str, limit: int) -> int:
     """Edits (insert, delete, substitute, swap neighbours) from a to b; limit+1 once past it."""
     if abs(len(a) - len(b)) > limit:
@@ -183,9 +197,9 @@ def query_terms(text: str, speller: Speller | None = None) -> list[tuple[str, ..
     """The words worth searching for, each with its mended spelling and customers' synonyms.
 
     A group stands for one word of the question: the passage that has any of its terms
-    speaks of that word.
+    speaks of that word. At most MAX_QUERY_WORDS groups, the question's first.
     """
-    found = words(text)
+    found = question_words(text)
     alternatives: dict[int, list[str]] = {}
     for index, pair in enumerate(itertools.pairwise(found)):
         for synonym in PHRASES.get(pair, ()):
@@ -195,6 +209,8 @@ def query_terms(text: str, speller: Speller | None = None) -> list[tuple[str, ..
     for index, word in enumerate(found):
         if len(word) < 2 or (word in STOP_WORDS and index not in alternatives):
             continue
+        if len(groups) >= MAX_QUERY_WORDS and word not in groups:
+            break
         mended = speller.correct(word) if speller else None
         group = [] if word in STOP_WORDS else [word]
         if mended is not None and mended not in STOP_WORDS:

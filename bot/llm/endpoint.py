@@ -60,15 +60,26 @@ class Endpoint:
         # 0: no cap; the provider's 429s, retried by the SDK with backoff, pace the calls.
         self._slots = asyncio.Semaphore(max_concurrent_calls) if max_concurrent_calls else None
 
-    def chat_model(self, name: str, *, reasoning_effort: str = "") -> OpenAIChatModel:
-        """A streaming chat model on this endpoint (`reasoning_effort` "" is not sent)."""
+    def chat_model(
+        self, name: str, *, reasoning_effort: str = "", max_output_tokens: int | None = None
+    ) -> OpenAIChatModel:
+        """A streaming chat model on this endpoint (`reasoning_effort` "" is not sent, nor
+        `max_output_tokens` None)."""
         return OpenAIChatModel(
-            self._client, name, slots=self._slots, reasoning_effort=reasoning_effort
+            self._client,
+            name,
+            slots=self._slots,
+            reasoning_effort=reasoning_effort,
+            max_output_tokens=max_output_tokens,
         )
 
-    def structured_model(self, name: str) -> StructuredModel:
+    def structured_model(
+        self, name: str, *, max_output_tokens: int | None = None
+    ) -> StructuredModel:
         """A model answering in a pydantic model's JSON schema on this endpoint."""
-        return StructuredModel(self._client, name, slots=self._slots)
+        return StructuredModel(
+            self._client, name, slots=self._slots, max_output_tokens=max_output_tokens
+        )
 
     async def list_models(self) -> set[str]:
         """The ids of the models the endpoint offers (one quick try: this is a check)."""

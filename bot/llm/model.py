@@ -88,6 +88,7 @@ class OpenAIChatModel:
         *,
         slots: asyncio.Semaphore | None = None,
         reasoning_effort: str = "",
+        max_output_tokens: int | None = None,
     ) -> None:
         self._client = client
         self.name = name
@@ -95,6 +96,9 @@ class OpenAIChatModel:
         self._slots = slots
         # Empty: not sent, for endpoints that do not know the parameter.
         self._reasoning_effort = reasoning_effort
+        # `max_completion_tokens`, not the older `max_tokens`: OpenAI refuses `max_tokens`
+        # for its reasoning models; xAI and llama.cpp's server take both.
+        self._max_output_tokens = max_output_tokens
 
     async def respond(
         self,
@@ -150,6 +154,7 @@ class OpenAIChatModel:
                     tools=cast("list[ChatCompletionToolUnionParam]", tools) or omit,
                     tool_choice=tool_choice,
                     reasoning_effort=effort,
+                    max_completion_tokens=self._max_output_tokens or omit,
                     extra_headers=headers,
                 )
             except Exception as exc:

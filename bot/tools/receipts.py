@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot.llm.errors import LLMError
+from bot.llm.stream import TokenUsage
 from bot.llm.tools import ToolError, tool
-from bot.store import Attachment
+from bot.store import Attachment, Usage
 from bot.tools.context import SupportContext
 from bot.tools.images import ImageRejectedError, to_data_url_off_loop
 
@@ -95,7 +96,9 @@ async def analyze_receipt_image(
         },
     ]
     try:
-        receipt = await context.services.vision.parse(messages, Receipt)
+        receipt = await context.services.vision.parse(
+            messages, Receipt, on_usage=lambda usage: _record_usage(context, usage)
+        )
     except LLMError as exc:
         log.warning("receipt analysis failed: %s", exc)
         raise ToolError(f"the receipt could not be read ({exc.user_message})") from exc
@@ -109,6 +112,22 @@ async def analyze_receipt_image(
             data=receipt.model_dump(mode="json"),
         )
     return receipt.model_dump_json()
+
+
+async def _record_usage(context: SupportContext, usage: TokenUsage) -> None:
+    """The vision request's tokens, stored with the conversation's usage: they count in the
+    customer's daily budget and in the cost figures like the chat model's."""
+    await context.services.store.record_usage(
+        context.conversation.id,
+        Usage(
+            context.services.vision.name,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens,
+            1,
+            usage.cached_tokens,
+        ),
+    )
 
 
 async def _image_for_vision(

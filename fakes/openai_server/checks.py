@@ -26,6 +26,10 @@ class Checks:
                 "invalid_request_error",
                 "model_not_found",
             )
+        for param in ("max_completion_tokens", "max_tokens"):
+            problem = self._token_cap_problem(body, param)
+            if problem is not None:
+                return 400, problem
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             return 400, _error_body(
@@ -36,6 +40,31 @@ class Checks:
             if problem is not None:
                 text, param = problem
                 return 400, _error_body(text, "invalid_request_error", param=param)
+        return None
+
+    @staticmethod
+    def _token_cap_problem(body: JSON, param: str) -> JSON | None:
+        """OpenAI's error for a token cap that is not a positive integer (null: no cap)."""
+        value = body.get(param)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            kind = {str: "a string", float: "a decimal", list: "an array", dict: "an object"}
+            return _error_body(
+                f"Invalid type for '{param}': expected an integer, but got"
+                f" {kind.get(type(value), 'a boolean')} instead.",
+                "invalid_request_error",
+                "invalid_type",
+                param=param,
+            )
+        if value < 1:
+            return _error_body(
+                f"Invalid '{param}': integer below minimum value. Expected a value >= 1, but"
+                f" got {value} instead.",
+                "invalid_request_error",
+                "integer_below_min_value",
+                param=param,
+            )
         return None
 
     @staticmethod

@@ -58,3 +58,17 @@ def test_the_database_url_and_its_password_are_masked(capsys):
     assert err.count(MASK) == 4
     assert 'failed for user "support"' in err
     assert "at db.example" in err
+
+
+def test_a_password_in_the_database_urls_query_is_masked_too():
+    """PostgreSQL's drivers also read `?password=`: it is a secret on its own as well."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        xai_api_key="xai-key-456",
+        database_url="postgresql://support@db.example/bot?password=qu%21ery-pw",
+    )
+    secret_filter = RedactSecrets(settings.secret_values)
+    record = logging.LogRecord("t", logging.WARNING, __file__, 1, "%s / %s", None, None)
+    record.args = ("qu%21ery-pw", "qu!ery-pw")
+    secret_filter.filter(record)
+    assert record.getMessage() == f"{MASK} / {MASK}"

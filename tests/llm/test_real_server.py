@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine.copy import EMPTY_ANSWER
+from bot.engine.copy import CUT_NOTICES, EMPTY_ANSWER
 from bot.engine.events import Incoming, ReplyText, ToolStarted, TurnEnded
 from bot.frontends.console import local_attachment
 from bot.llm import Endpoint
@@ -224,3 +224,20 @@ async def test_an_image_to_a_text_only_model_is_a_tool_error_not_a_crash(llama, 
         assert not outcome.ok
         assert "could not be read" in outcome.content
         assert await harness.store.latest_receipt(conversation.id) is None
+
+
+async def test_llama_cpp_honours_the_output_cap(llama, tmp_path: Path):
+    """llama.cpp's server reads `max_completion_tokens` (the name OpenAI and xAI take): with
+    MAX_OUTPUT_TOKENS=3 the answer stops at 3 tokens and the customer is told it was cut."""
+    settings = {**real_settings(llama), "max_output_tokens": 3}
+    async with engine_harness(llama, tmp_path / "bot.sqlite3", **settings) as harness:
+        events, history = await run_turn(harness, "console:cap", "Hi! Where is my pizza order?")
+        conversation = await harness.store.get_conversation("console:cap")
+        assert conversation is not None
+        usage = await harness.store.usage_for_conversation(conversation.id)
+
+    assert [u.completion_tokens for u in usage] == [3]
+    done = events[-1]
+    assert isinstance(done, TurnEnded)
+    assert done.notice == CUT_NOTICES["length"]
+    assert history_problems(history) == []

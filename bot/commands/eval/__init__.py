@@ -61,7 +61,10 @@ async def evaluate(tasks: list[Task], settings: Settings, k: int) -> list[TaskRe
     """Each task K times, each trial from a blank conversation."""
     results: list[TaskResult] = []
     async with endpoint(settings) as llm:
-        simulator = llm.chat_model(settings.simulator_model or settings.chat_model)
+        simulator = llm.chat_model(
+            settings.simulator_model or settings.chat_model,
+            max_output_tokens=settings.max_output_tokens,
+        )
         for task in tasks:
             result = TaskResult(task)
             for number in range(1, k + 1):

@@ -30,18 +30,28 @@ STATUS_LABELS = {
 }
 
 
-# Lines Discord renders as headings, small text or quotes.
+# Lines Discord renders as headings, small text or quotes; and as a numbered list.
 _BLOCK_MARKUP = re.compile(r"^(\s*)(#{1,3}\s|-#\s|>)", re.MULTILINE)
+_NUMBERED = re.compile(r"^(\s*\d+)(\.\s)", re.MULTILINE)
+# Discord's <...> tokens: user, role and channel mentions (any length of id), slash-command
+# mentions, timestamps and custom emoji, each of which renders as something else.
+_DISCORD_TOKEN = re.compile(r"<(?=@[!&]?\d|#\d|/[^>\s]+:\d|t:-?\d|a?:\w+:\d)")
+# Direction overrides and isolates: they make text read backwards ("gpj.exe" as "exe.jpg").
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def staff_safe(text: str) -> str:
     """Text a customer or the model wrote, shown to staff as the plain text it is.
 
     Markdown is escaped, so `[your refund](https://phish...)` shows its URL instead of
-    hiding it behind words, bold and headings stay literal, and mentions cannot render.
+    hiding it behind words; bold, headings, quotes and lists stay literal; mentions,
+    channel links, command links, timestamps and custom emoji show as typed; direction
+    controls are dropped.
     """
-    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
-    return _BLOCK_MARKUP.sub(r"\1\\\2", escaped)
+    escaped = discord.utils.escape_markdown(_BIDI_CONTROLS.sub("", text))
+    escaped = _DISCORD_TOKEN.sub(r"\\<", discord.utils.escape_mentions(escaped))
+    escaped = _BLOCK_MARKUP.sub(r"\1\\\2", escaped)
+    return _NUMBERED.sub(r"\1\\\2", escaped)
 
 
 def ticket_embed(
@@ -117,7 +127,7 @@ class StaffChannel:
         if channel is None:
             return None
         message = await channel.send(
-            f"New ticket #{ticket.id} from {ticket.customer_name}",
+            f"New ticket #{ticket.id} from {staff_safe(ticket.customer_name)}"[:2000],
             embed=ticket_embed(ticket, receipt, await self._actions(ticket)),
             view=ticket_view(ticket),
             allowed_mentions=NO_MENTIONS,

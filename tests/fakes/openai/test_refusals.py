@@ -135,3 +135,48 @@ async def test_finish_reason_and_cached_prefix(llm: FakeLLM, client: AsyncOpenAI
     assert llm.cached_tokens[0] == 0
     assert llm.cached_tokens[1] > 0
     assert llm.cached_tokens[2] == 0
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message", "code"),
+    [
+        (
+            "max_completion_tokens",
+            0,
+            "Invalid 'max_completion_tokens': integer below minimum value. Expected a value"
+            " >= 1, but got 0 instead.",
+            "integer_below_min_value",
+        ),
+        (
+            "max_tokens",
+            -5,
+            "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got"
+            " -5 instead.",
+            "integer_below_min_value",
+        ),
+        (
+            "max_completion_tokens",
+            "100",
+            "Invalid type for 'max_completion_tokens': expected an integer, but got a string"
+            " instead.",
+            "invalid_type",
+        ),
+    ],
+)
+async def test_a_token_cap_that_is_not_a_positive_integer_is_refused(
+    llm: FakeLLM, client: AsyncOpenAI, param, value, message, code
+) -> None:
+    """OpenAI's 400 for a cap below 1 or of the wrong type; a valid cap is served and kept."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        await client.chat.completions.create(
+            model=MODEL, messages=MESSAGES, extra_body={param: value}
+        )
+    body = refused.value.body
+    assert isinstance(body, dict)
+    assert (body["message"], body["param"], body["code"]) == (message, param, code)
+    llm.script(Reply("fine"))
+    done = await client.chat.completions.create(
+        model=MODEL, messages=MESSAGES, max_completion_tokens=64
+    )
+    assert done.choices[0].message.content == "fine"
+    assert llm.requests[-1]["max_completion_tokens"] == 64

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.engine.admission import OVER_LONG_PLACEHOLDER
 from bot.engine.copy import EMPTY_MESSAGE_REPLY
 from fakes.openai_server import Call, Reply, ToolCalls
 from tests.frontends.discord.helpers import (
@@ -52,7 +53,8 @@ async def test_six_quick_messages_are_all_answered_without_a_resend(runner, disc
 
 
 async def test_a_10000_character_message_is_kept_and_explained(runner, discord_fake, llm):
-    """A message over MAX_MESSAGE_CHARS is stored whole and the customer told the limit."""
+    """A message over MAX_MESSAGE_CHARS is kept as a placeholder the model may read (never the
+    text) and the customer told the limit."""
     writer = discord_fake.add_user("novelist")
     long_text = "My order story. " * 625
     async with runner.running():
@@ -64,7 +66,7 @@ async def test_a_10000_character_message_is_kept_and_explained(runner, discord_f
         "That message is 10,000 characters long; I can read up to 4,000. Please shorten it"
         " or send it in a few parts."
     )
-    assert stored[-1] == long_text.strip()
+    assert stored[-1] == OVER_LONG_PLACEHOLDER.format(length=10_000, limit=4_000)
     assert len(llm.requests) == 1
 
 

@@ -137,3 +137,46 @@ async def test_stats_show_events_that_could_not_be_delivered(runner, discord_fak
         stats = await tickets_command(discord_fake, sam, "stats")
     counts = {f["name"]: f["value"] for f in stats.embeds[0]["fields"]}
     assert counts["Undelivered events"].startswith("⚠ 1:")
+
+
+async def test_staff_running_human_in_a_thread_opens_the_customers_ticket(
+    runner, discord_fake, llm
+):
+    """Staff escalating a conversation with /human make a ticket for its customer (the name,
+    the Discord user), saying who handed it over; they never become the customer."""
+    kim = discord_fake.add_user("kim")
+    sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
+    async with runner.running() as bot:
+        thread_id = await answered_thread(
+            discord_fake, llm, kim, "hello", "Hello Kim, how can I help?"
+        )
+        human = await discord_fake.run_command(
+            "human", sam, thread_id, options={"reason": "refund over 50 EUR"}
+        )
+        await human.wait_for_response()
+        await discord_fake.wait_for(lambda: bool(human.followups))
+        await outbox_drained(bot.engine.services.store)
+        ticket = await bot.engine.services.store.get_ticket(1)
+    assert human.followups[0]["content"] == (
+        "A person from our support team will follow up here (ticket #1)."
+    )
+    assert (ticket.user_id, ticket.user_display, ticket.customer_name) == (kim["id"], "kim", "kim")
+    post = staff_post(discord_fake)
+    assert post["embeds"][0]["description"] == (
+        "sam (staff) handed the conversation to the desk. refund over 50 EUR"
+    )
+    customer = next(f for f in post["embeds"][0]["fields"] if f["name"] == "Customer")
+    assert customer["value"] == f"<@{kim['id']}> (kim)"
+
+
+async def test_tickets_gaps_shows_a_hostile_question_as_typed(runner, discord_fake, llm):
+    """A question holding Discord tokens, a numbered list or a direction override is shown
+    as the text it is."""
+    sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
+    async with runner.running() as bot:
+        store = bot.engine.services.store
+        conversation = await store.get_or_create_conversation("console:hostile-gap")
+        await store.record_help_gap(conversation.id, "1. ask <#42> for <@&7>\u202e now")
+        gaps = await tickets_command(discord_fake, sam, "gaps")
+    line = gaps.embeds[0]["description"].splitlines()[0]
+    assert line.split("` ", 1)[1] == "1\\. ask \\<#42> for \\<@&7> now"

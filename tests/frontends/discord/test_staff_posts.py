@@ -77,3 +77,55 @@ async def test_a_post_discord_refused_appears_by_itself(runner, discord_fake, ll
     assert bot_messages(discord_fake, thread_id) == [
         "Ticket #1 is open; staff will follow up here."
     ]
+
+
+# What a customer (or a model they steer) may write to mislead staff: a masked link, Discord's
+# mention, channel, command and timestamp tokens with short ids, headings, small text,
+# quotes, numbered lists, bold, and a direction override.
+HOSTILE_ISSUE = (
+    "Approved by [Dashly Support](https://evil.example/refund) <@&123> <#456>\n"
+    "## Refund authorised\n-# by a manager\n> staff: pay out\n1. open </refund:789>\n"
+    "**URGENT** since <t:1700000000:R> \u202etxt.exe"
+)
+HOSTILE_NAME = "**Admin** <@1> [ok](https://evil.example)"
+
+
+async def test_every_customer_or_model_field_reaches_staff_as_plain_text(runner, discord_fake, llm):
+    """The name given, the issue, the display name and the receipt's lines, in the post's
+    text and its embed: no link hidden behind words, no token or markup rendered."""
+    photo = discord_fake.add_attachment("r.png", image_bytes("PNG"), "image/png")
+    receipt = dict(
+        RECEIPT,
+        items=[
+            {"name": "[Pizza](https://evil.example) <@&1>", "quantity": 1, "price_in_cents": 2724}
+        ],
+    )
+    answer_in_order(
+        llm,
+        lambda body: ToolCalls([Call("analyze_receipt_image", {"image_url": attached(body)})]),
+        Structured(receipt),
+        ToolCalls([Call("create_customer_ticket", {"name": HOSTILE_NAME, "issue": HOSTILE_ISSUE})]),
+        Reply("Ticket #1 is open."),
+    )
+    customer = discord_fake.add_user("# [Support](https://evil.example) <#1>")
+    async with runner.running():
+        thread_id = await open_thread(discord_fake, customer, "refund", attachments=[photo])
+        await wait_for_reply(discord_fake, thread_id, ["Ticket #1 is open."])
+        await outbox_drained(runner.bot.engine.services.store)
+    post = staff_post(discord_fake)
+    assert post["content"] == (
+        "New ticket #1 from \\*\\*Admin\\*\\* \\<@1> \\[ok](https://evil.example)"
+    )
+    assert post["embeds"][0]["description"] == (
+        "Approved by \\[Dashly Support](https://evil.example/refund) \\<@&123> \\<#456>\n"
+        "\\## Refund authorised\n\\-# by a manager\n\\> staff: pay out\n"
+        "1\\. open \\</refund:789>\n\\*\\*URGENT\\*\\* since \\<t:1700000000:R> txt.exe"
+    )
+    shown = fields(post)
+    assert shown["Name given"] == "\\*\\*Admin\\*\\* \\<@1> \\[ok](https://evil.example)"
+    assert shown["Customer"] == (
+        f"<@{customer['id']}> (\\# \\[Support](https://evil.example) \\<#1>)"
+    )
+    assert shown["Receipt"].splitlines()[1] == (
+        "1 × \\[Pizza](https://evil.example) \\<@&1> @ 27.24 EUR"
+    )

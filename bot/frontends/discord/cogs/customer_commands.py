@@ -13,7 +13,7 @@ from bot.engine.copy import NO_TICKET_YET, NOT_A_THREAD, NOT_YOUR_COMMAND, TICKE
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.permissions import is_staff
-from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS
+from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
 
 
 class CustomerCommands(commands.Cog):
@@ -46,7 +46,9 @@ class CustomerCommands(commands.Cog):
         else:
             text = "\n".join(
                 TICKET_LINE.format(
-                    ticket=t.id, status=STATUS_LABELS.get(t.status, t.status), issue=t.issue[:120]
+                    ticket=t.id,
+                    status=STATUS_LABELS.get(t.status, t.status),
+                    issue=staff_safe(t.issue[:120]),
                 )
                 for t in tickets
             )
