@@ -111,7 +111,15 @@ async def analyze_receipt_image(
             image_url=args.image_url,
             data=receipt.model_dump(mode="json"),
         )
-    return receipt.model_dump_json()
+    result = receipt.model_dump_json()
+    items_total = receipt.items_total_in_cents()
+    if receipt.items and items_total != receipt.total_in_cents:
+        # Said outright: a model adding up cents in its head gets it wrong too often.
+        result += (
+            f"\nNote: the items add up to {money(items_total, receipt.currency)}, but the"
+            f" receipt's total is {money(receipt.total_in_cents, receipt.currency)}."
+        )
+    return result
 
 
 async def _record_usage(context: SupportContext, usage: TokenUsage) -> None:

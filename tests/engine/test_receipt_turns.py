@@ -73,3 +73,22 @@ async def test_with_allow_image_urls_a_typed_link_goes_to_the_model_but_not_to_a
         conversation, _ = await run(h, "console:typed", f"my receipt is at {url}")
         assert await h.store.latest_receipt(conversation.id) is None
     assert llm.requests[1]["messages"][1]["content"][1]["image_url"]["url"] == url
+
+
+async def test_a_total_that_does_not_add_up_is_pointed_out_to_the_model(harness, llm, tmp_path):
+    """The tool says outright when the items do not add up to the printed total."""
+    data = image_bytes("JPEG")
+    photo = tmp_path / "receipt.jpg"
+    photo.write_bytes(data)
+    wrong = {**RECEIPT, "total_in_cents": RECEIPT["total_in_cents"] + 300}
+    llm.script(
+        ToolCalls([Call("analyze_receipt_image", {"image_url": photo.as_uri()})]),
+        Structured(wrong),
+        Reply("The items come to 27.24 EUR, but you were charged 30.24 EUR."),
+    )
+    attachment = Attachment(photo.as_uri(), "receipt.jpg", "image/jpeg", len(data))
+    _, events = await run(harness, "console:receipt-sum", "Is this right?", images=[attachment])
+    result = next(e for e in events if isinstance(e, ToolFinished))
+    assert result.result.endswith(
+        "Note: the items add up to 27.24 EUR, but the receipt's total is 30.24 EUR."
+    )
