@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.config import Settings
 from bot.desk.desk import TicketDesk
+from bot.desk.outcomes import Prices
+from bot.desk.ratings import Ratings
 from bot.engine.copy import EMPTY_ANSWER
 from bot.engine.engine import SupportEngine
 from bot.engine.limits import CustomerLimits
@@ -62,4 +64,11 @@ def build_engine(
             max_message_chars=settings.max_message_chars,
             max_images=settings.max_attachments_per_message,
         ),
+        ratings=Ratings(store, after_minutes=settings.csat_after_minutes),
+        prices=prices(settings),
     )
+
+
+def prices(settings: Settings) -> Prices:
+    """The token prices of the cost figures."""
+    return Prices(settings.price_input, settings.price_cached_input, settings.price_output)

@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_timeout: float = Field(default=10.0, gt=0)
 
+    # --- Outcomes: ratings and cost
+    # Minutes of quiet after an answer before the customer is asked for a rating (decimals
+    # accepted); a ticket's Resolve asks at once.
+    csat_after_minutes: float = Field(default=30.0, gt=0)
+    # USD per million tokens: fresh input, cached input, output (the cost figures of `stats`).
+    price_input: float = Field(default=1.25, ge=0)
+    price_cached_input: float = Field(default=0.20, ge=0)
+    price_output: float = Field(default=2.50, ge=0)
+
     # --- Logging
     log_level: LogLevel = "INFO"
 

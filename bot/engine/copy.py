@@ -98,3 +98,15 @@ CONSOLE_NEW = "new"
 CONSOLE_RESUMED = "resumed, {earlier} earlier message(s)"
 CONSOLE_CANNOT_ATTACH = "Cannot attach {path}: {reason}"
 CONSOLE_BYE = "Bye."
+
+# ---------------------------------------------------------------- ratings and the person button
+
+RATING_QUESTION = "How did we do? Rate this conversation from 1 (poor) to 5 (great)."
+RATING_THANKS = "Thank you for rating us {rating}/5!"
+RATING_COMMENT_THANKS = "Thank you, your comment is saved."
+RATING_COMMENT_TITLE = "Anything you'd like to add?"
+RATING_COMMENT_LABEL = "Your comment (optional)"
+NOT_YOUR_RATING = "Only the customer of this conversation can rate it."
+RATING_GONE = "This rating is no longer available."
+TALK_TO_PERSON = "Talk to a person"
+NOT_YOUR_BUTTON = "Only the customer of this conversation can use this button."

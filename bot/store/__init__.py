@@ -1,6 +1,7 @@
 """Persistence: SQLite (aiosqlite) or PostgreSQL (asyncpg), the only package that speaks SQL."""
 
 from bot.store.outbox import DestinationState, OutboxEntry
+from bot.store.outcomes import ConversationFigures, QuietConversation, RatingRecord
 from bot.store.privacy import ForgetReport
 from bot.store.records import (
     Attachment,
@@ -23,10 +24,13 @@ from bot.store.tickets import TicketLimitError
 __all__ = [
     "Attachment",
     "Conversation",
+    "ConversationFigures",
     "DestinationState",
     "ForgetReport",
     "NewMessage",
     "OutboxEntry",
+    "QuietConversation",
+    "RatingRecord",
     "ReceiptRecord",
     "Standing",
     "Store",

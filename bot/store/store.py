@@ -12,6 +12,7 @@ from bot.store.conversations import ConversationQueries
 from bot.store.database import Backend, StoreStatus
 from bot.store.export import ExportQueries
 from bot.store.knowledge import KnowledgeQueries
+from bot.store.outcomes import OutcomeQueries
 from bot.store.postgres import PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
@@ -26,6 +27,7 @@ class Store(
     KnowledgeQueries,
     ExportQueries,
     PrivacyQueries,
+    OutcomeQueries,
 ):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
     and a customer's data on request, in SQLite (WAL) or PostgreSQL."""
