@@ -21,6 +21,7 @@ EXTENSIONS = (
     "bot.frontends.discord.cogs.support",
     "bot.frontends.discord.cogs.staff_desk",
     "bot.frontends.discord.cogs.customer_commands",
+    "bot.frontends.discord.cogs.outcomes",
 )
 # Heroku-style platforms allow 30 s between SIGTERM and SIGKILL.
 SHUTDOWN_GRACE_SECONDS = 20.0

@@ -11,6 +11,7 @@ import discord
 
 from bot.engine.copy import INTERRUPTED_NOTICE
 from bot.engine.events import EngineEvent, Notice, ReplyText, TurnEnded, TurnStarted
+from bot.frontends.discord.rating_views import person_view
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
 from bot.frontends.discord.streaming.renderer import NO_MENTIONS, StreamingReply
 
@@ -22,6 +23,9 @@ class Relay:
 
     def __init__(self, budgets: EditBudgets) -> None:
         self._budgets = budgets
+        # The message carrying the "Talk to a person" button, by channel: only the newest
+        # answer has it.
+        self._with_button: dict[int, discord.Message] = {}
 
     async def __call__(
         self, channel: discord.abc.Messageable, events: AsyncIterator[EngineEvent]
@@ -43,11 +47,37 @@ class Relay:
                     elif isinstance(event, TurnEnded) and reply is not None:
                         await typing.aclose()
                         await _finish(reply, event.notice)
+                        await self._move_person_button(channel, reply.messages)
                         reply = None
             finally:
                 if reply is not None:
                     # Cut short (shutdown, a bug): the reply still loses its cursor.
                     await asyncio.shield(_finish(reply, INTERRUPTED_NOTICE))
+
+    async def _move_person_button(
+        self, channel: discord.abc.Messageable, messages: list[discord.Message]
+    ) -> None:
+        """The finished answer's last message gets the button and the answer before loses
+        it: two edits, each within the channel's edit budget."""
+        if not messages:
+            return
+        key = getattr(channel, "id", 0)
+        newest, before = messages[-1], self._with_button.get(key)
+        budget = self._budgets.for_channel(channel)
+        try:
+            async with budget.edits.slot():
+                await newest.edit(view=person_view())
+        except discord.HTTPException:
+            log.exception("could not add the person button to an answer")
+            return
+        self._with_button[key] = newest
+        if before is None or before.id == newest.id:
+            return
+        try:
+            async with budget.edits.slot():
+                await before.edit(view=None)
+        except discord.HTTPException:
+            log.warning("could not take the person button off an older answer", exc_info=True)
 
 
 async def _finish(reply: StreamingReply, notice: str) -> None:
