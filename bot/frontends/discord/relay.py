@@ -17,6 +17,9 @@ from bot.frontends.discord.streaming.renderer import NO_MENTIONS, StreamingReply
 
 log = logging.getLogger(__name__)
 
+# Channels whose newest answer's button is remembered (to take it off at the next answer).
+REMEMBERED_ANSWERS = 10_000
+
 
 class Relay:
     """Shows the engine's events in a channel, within the bot's request budgets."""
@@ -46,8 +49,9 @@ class Relay:
                         reply.append(event.text)
                     elif isinstance(event, TurnEnded) and reply is not None:
                         await typing.aclose()
+                        reply.final_view = person_view()
                         await _finish(reply, event.notice)
-                        await self._move_person_button(channel, reply.messages)
+                        await self._move_person_button(channel, reply.messages, reply.view_shown)
                         reply = None
             finally:
                 if reply is not None:
@@ -55,22 +59,27 @@ class Relay:
                     await asyncio.shield(_finish(reply, INTERRUPTED_NOTICE))
 
     async def _move_person_button(
-        self, channel: discord.abc.Messageable, messages: list[discord.Message]
+        self, channel: discord.abc.Messageable, messages: list[discord.Message], shown: bool
     ) -> None:
-        """The finished answer's last message gets the button and the answer before loses
-        it: two edits, each within the channel's edit budget."""
+        """The finished answer's last message has the button (with its final text, or in an
+        edit of its own when the final text needed none) and the answer before loses it: an
+        edit, within the channel's edit budget."""
         if not messages:
             return
         key = getattr(channel, "id", 0)
-        newest, before = messages[-1], self._with_button.get(key)
+        newest, before = messages[-1], self._with_button.pop(key, None)
         budget = self._budgets.for_channel(channel)
         try:
-            async with budget.edits.slot():
-                await newest.edit(view=person_view())
+            if not shown:
+                async with budget.edits.slot():
+                    await newest.edit(view=person_view())
         except discord.HTTPException:
             log.exception("could not add the person button to an answer")
             return
         self._with_button[key] = newest
+        while len(self._with_button) > REMEMBERED_ANSWERS:
+            # Oldest first: a conversation idle this long keeps its button.
+            del self._with_button[next(iter(self._with_button))]
         if before is None or before.id == newest.id:
             return
         try:
