@@ -1,5 +1,5 @@
 """Entry point: `python -m bot` (Discord), `chat`, `check`, `knowledge`, `forget`, `export`,
-`webhooks retry`."""
+`webhooks retry`, `stats`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.app.run import add_app_commands, run_app
 from bot.commands.check import add_check_commands
 from bot.commands.knowledge import add_knowledge_commands
 from bot.commands.privacy import add_privacy_commands
+from bot.commands.stats import add_stats_commands
 from bot.commands.webhooks import add_webhooks_commands
 from bot.config import ConfigError, load_settings
 
@@ -22,6 +23,7 @@ COMMANDS = (
     add_knowledge_commands,
     add_webhooks_commands,
     add_privacy_commands,
+    add_stats_commands,
 )
 
 
