@@ -162,13 +162,10 @@ class OutcomeQueries(OutboxQueries):
             if reported:
                 assert event is not None
                 assert record.ticket_id is not None
+                ticket = await self._ticket_row(db, record.ticket_id)
+                name = ticket.user_display if ticket.user_id == by else None
                 await self._record_event(
-                    db,
-                    await self._ticket_row(db, record.ticket_id),
-                    event,
-                    by,
-                    None,
-                    extra={"rating": _rating_snapshot(record)},
+                    db, ticket, event, by, name, extra={"rating": _rating_snapshot(record)}
                 )
         if reported:
             self._outbox_written()

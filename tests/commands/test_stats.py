@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 from bot.store import Store
 from fakes.process import clean_env, run_bot
 from tests.desk.seeded import seed
@@ -52,3 +54,23 @@ async def test_stats_refuses_a_bad_period_and_an_unwritable_file(tmp_path):
     assert result.code == 1
     assert "Conversations: 0" in result.stdout
     assert f"error: could not write {nowhere}" in result.stderr
+
+
+async def test_outcome_settings_defaults_decimals_and_bad_values(tmp_path, monkeypatch):
+    """CSAT_AFTER_MINUTES defaults to 30 and takes decimals; the prices default to 1.25,
+    0.20 and 2.50; a bad value is named in one line."""
+    from bot.config import ConfigError, Settings, load_settings
+
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert defaults.csat_after_minutes == 30
+    assert (defaults.price_input, defaults.price_cached_input, defaults.price_output) == (
+        1.25,
+        0.20,
+        2.50,
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CSAT_AFTER_MINUTES", "0.5")
+    assert load_settings().csat_after_minutes == 0.5
+    monkeypatch.setenv("CSAT_AFTER_MINUTES", "soon")
+    with pytest.raises(ConfigError, match="^bad setting CSAT_AFTER_MINUTES"):
+        load_settings()
