@@ -72,5 +72,5 @@ async def test_outcome_settings_defaults_decimals_and_bad_values(tmp_path, monke
     monkeypatch.setenv("CSAT_AFTER_MINUTES", "0.5")
     assert load_settings().csat_after_minutes == 0.5
     monkeypatch.setenv("CSAT_AFTER_MINUTES", "soon")
-    with pytest.raises(ConfigError, match="^bad setting CSAT_AFTER_MINUTES"):
+    with pytest.raises(ConfigError, match=r"^bad setting CSAT_AFTER_MINUTES"):
         load_settings()
