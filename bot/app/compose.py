@@ -42,7 +42,11 @@ def build_engine(
     """The support engine with its tools, models, limits and store."""
     services = Services(
         store=store,
-        desk=TicketDesk(store, tickets_per_hour=settings.tickets_per_conversation_per_hour),
+        desk=TicketDesk(
+            store,
+            tickets_per_hour=settings.tickets_per_conversation_per_hour,
+            hours=settings.hours(),
+        ),
         attachments=attachments,
         vision=llm.structured_model(settings.vision_model),
         help_center=HelpCenter(store, settings.knowledge_dir),

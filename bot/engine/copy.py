@@ -32,6 +32,7 @@ OVER_DAILY_BUDGET = (
     " it from here: say **person** and I'll hand this conversation to them."
 )
 HANDED_OFF = "A person from our support team will follow up here (ticket #{ticket})."
+OUT_OF_HOURS = "Our team is away right now; a person will see this from {when}."
 ALREADY_WITH_STAFF = (
     "Ticket #{ticket} is already with our support team; a person will follow up here."
 )

@@ -243,6 +243,9 @@ class SupportEngine:
             thread_url=link,
         )
         text = (copy.HANDED_OFF if created else copy.ALREADY_WITH_STAFF).format(ticket=ticket.id)
+        back = self.services.desk.when_staff_back()
+        if back is not None:
+            text = f"{text} {copy.OUT_OF_HOURS.format(when=back)}"
         await self.record_notice(key, text)
         return text
 

@@ -74,3 +74,12 @@ async def test_outcome_settings_defaults_decimals_and_bad_values(tmp_path, monke
     monkeypatch.setenv("CSAT_AFTER_MINUTES", "soon")
     with pytest.raises(ConfigError, match=r"^bad setting CSAT_AFTER_MINUTES"):
         load_settings()
+
+
+async def test_bad_support_hours_stop_the_start_with_one_line(tmp_path):
+    """A malformed SUPPORT_HOURS is named at start, without a traceback."""
+    env = clean_env(database_path=tmp_path / "bot.sqlite3", support_hours="Mon-Fri 9-18 London")
+    result = await run_bot("stats", env=env, cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.strip().startswith("error: bad setting SUPPORT_HOURS:")
+    assert "Traceback" not in result.stderr
