@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.desk.archive import Archive
 from bot.desk.desk import TicketDesk
+from bot.desk.operations import Operations
 from bot.desk.outcomes import Prices
 from bot.desk.ratings import Ratings
 from bot.engine.copy import EMPTY_ANSWER
@@ -68,8 +70,11 @@ def build_engine(
             max_message_chars=settings.max_message_chars,
             max_images=settings.max_attachments_per_message,
         ),
-        ratings=Ratings(store, after_minutes=settings.csat_after_minutes),
-        prices=prices(settings),
+        operations=Operations(
+            ratings=Ratings(store, after_minutes=settings.csat_after_minutes),
+            prices=prices(settings),
+            archive=Archive(store, after_days=settings.archive_after_days),
+        ),
     )
 
 

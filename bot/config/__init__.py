@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     # e.g. "Mon-Fri 09:00-18:00 Europe/London"; unset: no hours (a hand-off says nothing of
     # when a person will see it).
     support_hours: str | None = None
+    # Conversations idle this many days are archived in Discord (0: never).
+    archive_after_days: int = Field(default=7, ge=0)
 
     # --- Logging
     log_level: LogLevel = "INFO"

@@ -13,8 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.desk.desk import DeskError, Person, TicketDesk
-from bot.desk.outcomes import OutcomeStats, Prices, outcome_stats
-from bot.desk.ratings import Ratings
+from bot.desk.operations import Operations
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
 from bot.engine.events import EngineEvent, Incoming, Notice
@@ -43,13 +42,11 @@ class SupportEngine:
         context_budget: int,
         limits: CustomerLimits,
         clock: Callable[[], float] = time.monotonic,
-        ratings: Ratings,
-        prices: Prices,
+        operations: Operations,
     ) -> None:
         self.services = services
-        # Satisfaction ratings (when to ask, the answers) and the prices of the cost figures.
-        self.ratings = ratings
-        self.prices = prices
+        # Ratings, prices and archiving: the support lead's side.
+        self.operations = operations
         self.agent = agent
         self.system_prompt = system_prompt
         self.context_budget = context_budget
@@ -193,12 +190,6 @@ class SupportEngine:
     def desk(self) -> TicketDesk:
         """The staff desk: ticket lifecycle, pages and statistics."""
         return self.services.desk
-
-    async def stats(self, days: int) -> OutcomeStats:
-        """The support lead's figures for conversations opened in the last `days` days."""
-        return await outcome_stats(
-            self.services.store, days=days, prices=self.prices, now=self.ratings.clock
-        )
 
     @property
     def help_center(self) -> HelpCenter:

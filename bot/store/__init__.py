@@ -1,7 +1,7 @@
 """Persistence: SQLite (aiosqlite) or PostgreSQL (asyncpg), the only package that speaks SQL."""
 
 from bot.store.outbox import DestinationState, OutboxEntry
-from bot.store.outcomes import ConversationFigures, QuietConversation, RatingRecord
+from bot.store.outcomes import QuietConversation, RatingRecord
 from bot.store.privacy import ForgetReport
 from bot.store.records import (
     Attachment,
@@ -18,6 +18,7 @@ from bot.store.records import (
     format_time,
     parse_time,
 )
+from bot.store.stats import ConversationFigures
 from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.database import Row, Session
+from bot.store.database import Session
 from bot.store.outbox import OutboxQueries
 from bot.store.records import (
     Ticket,
-    TicketEvent,
     TicketStatus,
     format_time,
     from_row,
@@ -56,31 +54,6 @@ class QuietConversation:
     conversation_id: int
     key: str
     channel_id: int | None
-
-
-@dataclass(frozen=True)
-class ConversationFigures:
-    """One conversation's raw figures for `stats`: times, tickets, rating, tokens."""
-
-    conversation_id: int
-    key: str
-    channel_id: int | None
-    customer_id: str | None
-    opened_at: dt.datetime
-    tickets: int
-    turns: int  # the customer's messages
-    rating: int | None  # the newest rating given
-    last_answer_at: dt.datetime | None  # the assistant's last message
-    last_answer_id: int | None
-    last_customer_id: int | None  # the id of the customer's last message
-    input_tokens: int
-    cached_input_tokens: int
-    output_tokens: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "opened_at", parse_time(self.opened_at))
-        if self.last_answer_at is not None:
-            object.__setattr__(self, "last_answer_at", parse_time(self.last_answer_at))
 
 
 class OutcomeQueries(OutboxQueries):
@@ -216,69 +189,31 @@ class OutcomeQueries(OutboxQueries):
         )
         return [QuietConversation(int(r[0]), r[1], r[2]) for r in rows]
 
-    async def conversation_figures(
-        self, since: dt.datetime, until: dt.datetime
-    ) -> list[ConversationFigures]:
-        """Every conversation opened in [since, until), with its figures, oldest first."""
+    async def idle_conversations(
+        self, idle_since: dt.datetime, key_prefix: str = ""
+    ) -> list[QuietConversation]:
+        """Conversations with a thread whose last message is older than `idle_since`, not
+        archived since that message, and with no open or claimed ticket."""
         rows = await self._all(
-            "SELECT c.id, c.key, c.channel_id, c.customer_id, c.created_at,"
-            " (SELECT COUNT(*) FROM tickets t WHERE t.conversation_id = c.id),"
-            " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND m.role = 'user'),"
-            " (SELECT r.rating FROM ratings r WHERE r.conversation_id = c.id"
-            "  AND r.rating IS NOT NULL ORDER BY r.rated_at DESC, r.id DESC LIMIT 1),"
-            " (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND m.role = 'assistant'),"
-            " (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND m.role = 'assistant'),"
-            " (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND m.role = 'user'),"
-            " (SELECT COALESCE(SUM(u.prompt_tokens), 0) FROM usage u"
-            "  WHERE u.conversation_id = c.id),"
-            " (SELECT COALESCE(SUM(u.cached_tokens), 0) FROM usage u"
-            "  WHERE u.conversation_id = c.id),"
-            " (SELECT COALESCE(SUM(u.completion_tokens), 0) FROM usage u"
-            "  WHERE u.conversation_id = c.id)"
-            " FROM conversations c WHERE c.created_at >= ? AND c.created_at < ?"
-            " ORDER BY c.created_at, c.id",
-            (format_time(since), format_time(until)),
+            "SELECT c.id, c.key, c.channel_id FROM conversations c"
+            " JOIN messages m ON m.id ="
+            " (SELECT MAX(id) FROM messages WHERE conversation_id = c.id)"
+            " WHERE m.created_at <= ? AND c.channel_id IS NOT NULL AND c.key LIKE ?"
+            " AND (c.archived_at IS NULL OR c.archived_at < m.created_at)"
+            " AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = c.id"
+            "  AND t.status IN (?, ?))"
+            " ORDER BY c.id",
+            (format_time(idle_since), f"{key_prefix}%", TicketStatus.OPEN, TicketStatus.CLAIMED),
         )
-        return [_figures(row) for row in rows]
+        return [QuietConversation(int(r[0]), r[1], r[2]) for r in rows]
 
-    async def ticket_events_of_conversations_opened(
-        self, since: dt.datetime, until: dt.datetime
-    ) -> list[TicketEvent]:
-        """The status changes of the tickets of conversations opened in [since, until)."""
-        rows = await self._all(
-            "SELECT e.ticket_id, e.status, e.actor_id, e.actor_name, e.created_at"
-            " FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
-            " JOIN conversations c ON c.id = t.conversation_id"
-            " WHERE c.created_at >= ? AND c.created_at < ? ORDER BY e.ticket_id, e.id",
-            (format_time(since), format_time(until)),
-        )
-        return [from_row(TicketEvent, row) for row in rows]
-
-    async def ratings_asked(self, since: dt.datetime, until: dt.datetime) -> list[RatingRecord]:
-        """Rating prompts of conversations opened in [since, until)."""
-        rows = await self._all(
-            f"SELECT {RATING_COLUMNS} FROM ratings r JOIN conversations c"
-            " ON c.id = r.conversation_id WHERE c.created_at >= ? AND c.created_at < ?"
-            " ORDER BY r.id",
-            (format_time(since), format_time(until)),
-        )
-        return [from_row(RatingRecord, row) for row in rows]
-
-
-_COUNTS = ("tickets", "turns", "input_tokens", "cached_input_tokens", "output_tokens")
-
-
-def _figures(row: Row) -> ConversationFigures:
-    """A row of `conversation_figures` (by position: its subqueries have no names)."""
-    names = [f.name for f in dataclasses.fields(ConversationFigures)]
-    values: dict[str, Any] = dict(zip(names, row, strict=True))
-    for name in _COUNTS:
-        values[name] = int(values[name])
-    return ConversationFigures(**values)
+    async def mark_archived(self, conversation_id: int) -> None:
+        """The conversation's thread was archived now (the store's time, as its messages')."""
+        async with self._transaction() as db:
+            await db.execute(
+                f"UPDATE conversations SET archived_at = {self._db.now} WHERE id = ?",
+                (conversation_id,),
+            )
 
 
 def _rating_snapshot(record: RatingRecord) -> dict[str, Any]:

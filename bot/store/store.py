@@ -16,6 +16,7 @@ from bot.store.outcomes import OutcomeQueries
 from bot.store.postgres import PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
+from bot.store.stats import StatsQueries
 from bot.store.tickets import TicketQueries
 from bot.store.turns import TurnQueries
 
@@ -28,6 +29,7 @@ class Store(
     ExportQueries,
     PrivacyQueries,
     OutcomeQueries,
+    StatsQueries,
 ):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
     and a customer's data on request, in SQLite (WAL) or PostgreSQL."""

@@ -23,6 +23,7 @@ EXTENSIONS = (
     "bot.frontends.discord.cogs.customer_commands",
     "bot.frontends.discord.cogs.outcomes",
     "bot.frontends.discord.cogs.support_stats",
+    "bot.frontends.discord.cogs.archiving",
 )
 # Heroku-style platforms allow 30 s between SIGTERM and SIGKILL.
 SHUTDOWN_GRACE_SECONDS = 20.0

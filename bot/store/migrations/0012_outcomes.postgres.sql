@@ -15,3 +15,5 @@ CREATE TABLE ratings (
     UNIQUE (conversation_id, episode)
 );
 CREATE INDEX ratings_by_time ON ratings (asked_at);
+
+ALTER TABLE conversations ADD COLUMN archived_at TEXT;

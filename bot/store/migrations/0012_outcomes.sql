@@ -18,3 +18,7 @@ CREATE TABLE ratings (
     UNIQUE (conversation_id, episode)
 );
 CREATE INDEX ratings_by_time ON ratings (asked_at);
+
+-- When the conversation's thread was last archived for being idle (ARCHIVE_AFTER_DAYS); a
+-- message after it makes the conversation active again.
+ALTER TABLE conversations ADD COLUMN archived_at TEXT;

@@ -28,7 +28,7 @@ def custom_ids(message: dict) -> list[str]:
 
 def move_clock(runner, by: dt.timedelta) -> None:
     """The ratings' clock (and so the quiet period) runs `by` ahead of the wall clock."""
-    runner.bot.engine.ratings.clock = lambda: dt.datetime.now(dt.UTC) + by
+    runner.bot.engine.operations.ratings.clock = lambda: dt.datetime.now(dt.UTC) + by
 
 
 async def sweep(runner) -> int:

@@ -56,7 +56,7 @@ class Outcomes(commands.Cog):
 
     @property
     def ratings(self) -> Ratings:
-        return self.engine.ratings
+        return self.engine.operations.ratings
 
     async def cog_load(self) -> None:
         """Answer the buttons (sent before a restart too); look for due prompts each minute."""

@@ -61,7 +61,7 @@ class SupportStats(commands.GroupCog, group_name="support", group_description="S
     ) -> None:
         """Staff: the figures of the conversations opened in the last `days` days."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        stats = await self.engine.stats(days)
+        stats = await self.engine.operations.stats(days)
         png = await chart_png(stats.days)
         await interaction.followup.send(
             embed=stats_embed(stats, days),
