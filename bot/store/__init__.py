@@ -18,7 +18,7 @@ from bot.store.records import (
     format_time,
     parse_time,
 )
-from bot.store.stats import ConversationFigures
+from bot.store.stats import ConversationFigures, TranscriptLine
 from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
 
@@ -40,6 +40,7 @@ __all__ = [
     "TicketEvent",
     "TicketLimitError",
     "TicketStatus",
+    "TranscriptLine",
     "TurnStart",
     "Usage",
     "format_time",

@@ -38,8 +38,32 @@ class ConversationFigures:
             object.__setattr__(self, "last_answer_at", parse_time(self.last_answer_at))
 
 
+@dataclass(frozen=True)
+class TranscriptLine:
+    """A message as a transcript shows it: who, what, when."""
+
+    role: str
+    content: str | None
+    author_kind: str | None  # 'customer' or 'staff' for user messages
+    author_id: str | None
+    created_at: dt.datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_at", parse_time(self.created_at))
+
+
 class StatsQueries(Database):
-    """Read-only queries over a period, for the support lead's figures."""
+    """Read-only queries for the support lead: figures over a period, transcripts."""
+
+    async def transcript_lines(self, conversation_id: int) -> list[TranscriptLine]:
+        """The conversation's customer, staff and assistant messages with text, in order."""
+        rows = await self._all(
+            "SELECT role, content, author_kind, author_id, created_at FROM messages"
+            " WHERE conversation_id = ? AND role IN ('user', 'assistant')"
+            " AND content IS NOT NULL AND content <> '' ORDER BY id",
+            (conversation_id,),
+        )
+        return [from_row(TranscriptLine, row) for row in rows]
 
     async def conversation_figures(
         self, since: dt.datetime, until: dt.datetime

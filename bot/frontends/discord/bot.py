@@ -24,6 +24,7 @@ EXTENSIONS = (
     "bot.frontends.discord.cogs.outcomes",
     "bot.frontends.discord.cogs.support_stats",
     "bot.frontends.discord.cogs.archiving",
+    "bot.frontends.discord.cogs.transcripts",
 )
 # Heroku-style platforms allow 30 s between SIGTERM and SIGKILL.
 SHUTDOWN_GRACE_SECONDS = 20.0
