@@ -17,6 +17,9 @@ from bot.store.records import (
 )
 from bot.store.tickets import TICKET_COLUMNS
 
+# A message of the customer's (staff messages are user messages too, marked staff).
+CUSTOMER_SAID = "role = 'user' AND COALESCE(author_kind, 'customer') = 'customer'"
+
 RATING_COLUMNS = (
     "r.id, r.conversation_id, r.episode, r.ticket_id, r.reason, r.prompt_message_id, r.rating,"
     " r.comment, r.rated_by, r.asked_at, r.rated_at, c.customer_id, c.channel_id"
@@ -66,7 +69,7 @@ class OutcomeQueries(OutboxQueries):
         last message); None when it was asked already or the customer never wrote."""
         async with self._transaction() as db:
             last = await db.one(
-                "SELECT MAX(id) FROM messages WHERE conversation_id = ? AND role = 'user'",
+                f"SELECT MAX(id) FROM messages WHERE conversation_id = ? AND {CUSTOMER_SAID}",
                 (conversation_id,),
             )
             if last is None or last[0] is None:
@@ -171,13 +174,13 @@ class OutcomeQueries(OutboxQueries):
             " WHERE m.role = 'assistant' AND m.created_at <= ? AND m.created_at >= ?"
             " AND c.key LIKE ?"
             " AND EXISTS (SELECT 1 FROM messages u WHERE u.conversation_id = c.id"
-            "  AND u.role = 'user')"
+            f"  AND {CUSTOMER_SAID})"
             " AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.conversation_id = c.id"
             "  AND t.status IN (?, ?))"
             " AND NOT EXISTS (SELECT 1 FROM turns_in_flight f WHERE f.conversation_id = c.id)"
             " AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.conversation_id = c.id"
             "  AND r.episode = 'after:' || (SELECT MAX(id) FROM messages"
-            "  WHERE conversation_id = c.id AND role = 'user'))"
+            f"  WHERE conversation_id = c.id AND {CUSTOMER_SAID}))"
             " ORDER BY c.id",
             (
                 format_time(quiet_since),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.database import Database, Row
-from bot.store.outcomes import RATING_COLUMNS, RatingRecord
+from bot.store.outcomes import CUSTOMER_SAID, RATING_COLUMNS, RatingRecord
 from bot.store.records import TicketEvent, format_time, from_row, parse_time
 
 
@@ -73,7 +73,7 @@ class StatsQueries(Database):
             "SELECT c.id, c.key, c.channel_id, c.customer_id, c.created_at,"
             " (SELECT COUNT(*) FROM tickets t WHERE t.conversation_id = c.id),"
             " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND m.role = 'user'),"
+            f"  AND {CUSTOMER_SAID}),"
             " (SELECT r.rating FROM ratings r WHERE r.conversation_id = c.id"
             "  AND r.rating IS NOT NULL ORDER BY r.rated_at DESC, r.id DESC LIMIT 1),"
             " (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = c.id"
@@ -81,7 +81,7 @@ class StatsQueries(Database):
             " (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id"
             "  AND m.role = 'assistant'),"
             " (SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id"
-            "  AND m.role = 'user'),"
+            f"  AND {CUSTOMER_SAID}),"
             " (SELECT COALESCE(SUM(u.prompt_tokens), 0) FROM usage u"
             "  WHERE u.conversation_id = c.id),"
             " (SELECT COALESCE(SUM(u.cached_tokens), 0) FROM usage u"

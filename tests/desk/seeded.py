@@ -82,6 +82,10 @@ async def seed(store: Store) -> Seeded:
             actor_name="Sam",
         )
     await rated(store, ticket, 2, ticket_id=opened.id)
+    # Staff words are user messages too: not a turn of the customer's.
+    await store.store_message(
+        ticket, NewMessage(role="user", content="[staff · Sam] Refunded", author_kind="staff")
+    )
 
     waiting = await conversation(store, "dee", channel=None, last="customer")
     rated_two = await conversation(store, "eve", channel=105, last="assistant")

@@ -119,7 +119,12 @@ async def test_every_csv_column(store_location):
     assert float(first["cost_usd"]) == pytest.approx(_cost(1500, 400, 300), abs=1e-6)
     assert float(first["cost_usd"]) == pytest.approx(0.002205, abs=1e-9)
     ticket = rows[seeded.ticket]
-    assert (ticket["outcome"], ticket["rating"], ticket["tickets"]) == ("handed_off", "2", "1")
+    assert (ticket["outcome"], ticket["rating"], ticket["tickets"], ticket["turns"]) == (
+        "handed_off",
+        "2",
+        "1",
+        "1",
+    )
     waiting = rows[seeded.waiting]
     assert (waiting["thread_id"], waiting["rating"], waiting["turns"]) == ("", "", "2")
     assert (waiting["input_tokens"], waiting["cost_usd"]) == ("0", "0.000000")
