@@ -2,6 +2,7 @@
 
 from bot.store.actions import ActionRequest, ActionStatus
 from bot.store.outbox import DestinationState, OutboxEntry
+from bot.store.outcomes import QuietConversation, RatingRecord
 from bot.store.privacy import ForgetReport
 from bot.store.records import (
     Attachment,
@@ -18,6 +19,7 @@ from bot.store.records import (
     format_time,
     parse_time,
 )
+from bot.store.stats import ConversationFigures, TranscriptLine
 from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
 
@@ -26,10 +28,13 @@ __all__ = [
     "ActionStatus",
     "Attachment",
     "Conversation",
+    "ConversationFigures",
     "DestinationState",
     "ForgetReport",
     "NewMessage",
     "OutboxEntry",
+    "QuietConversation",
+    "RatingRecord",
     "ReceiptRecord",
     "Standing",
     "Store",
@@ -38,6 +43,7 @@ __all__ = [
     "TicketEvent",
     "TicketLimitError",
     "TicketStatus",
+    "TranscriptLine",
     "TurnStart",
     "Usage",
     "format_time",
