@@ -29,6 +29,20 @@ RECEIPT = {
 }
 
 
+def script_receipt_photo(llm, tmp_path, data: bytes) -> str:
+    """Save `data` as receipt.jpg and script a receipt turn on it (the tool call with the
+    photo's file URL, the vision model's RECEIPT, the total); return the URL."""
+    photo = tmp_path / "receipt.jpg"
+    photo.write_bytes(data)
+    url = photo.as_uri()
+    llm.script(
+        ToolCalls([Call("analyze_receipt_image", {"image_url": url})]),
+        Structured(RECEIPT),
+        Reply("Your total was 27.24 EUR."),
+    )
+    return url
+
+
 async def run(harness, key: str, text: str, images=(), customer=OMAR):
     """One turn; returns the events."""
     engine = harness.engine
