@@ -111,3 +111,24 @@ async def harness(llm: FakeLLM, store_location: Path | str) -> AsyncIterator[Eng
     """The engine with default settings over a fresh database, of each kind."""
     async with engine_harness(llm, store_location) as running:
         yield running
+
+
+# Tests that measure time (Discord's rate windows, signs within seconds, a lock lost within
+# seconds) or run the real llama.cpp model (it wants the CPU): scripts/test runs them after the
+# parallel part, with the machine to themselves.
+ALONE = (
+    "tests/llm/test_real_server.py",
+    "tests/commands/test_eval_real.py",
+    "tests/frontends/discord/streaming/",
+    "tests/frontends/discord/test_waiting.py",
+    "tests/app/test_standby.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that must run alone (see ALONE)."""
+    root = Path(__file__).resolve().parent.parent
+    for item in items:
+        where = Path(str(item.fspath)).resolve().relative_to(root).as_posix()
+        if where.startswith(ALONE):
+            item.add_marker(pytest.mark.alone)
