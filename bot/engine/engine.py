@@ -20,7 +20,7 @@ from bot.engine.history import request_window
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.engine.limits import CustomerLimits
 from bot.engine.placement import Placement
-from bot.engine.recovery import CutTurn, recover
+from bot.engine.recovery import Backlog, CutTurn, recover
 from bot.engine.state import ConversationState, ConversationStates
 from bot.engine.turn import finish_turn, run_turn
 from bot.helpcenter.index import HelpCenter
@@ -75,14 +75,15 @@ class SupportEngine:
                 message_id = await self.services.store.store_message(
                     standing.conversation.id, decision.keep, decision.images
                 )
+                if message_id is None:
+                    # Stored already (read again after a restart): it was handled then.
+                    return
                 if state.during_turn is not None:
                     state.during_turn.append(message_id)
             answer = decision.verdict is Verdict.ANSWER
             if answer:
+                # Stored due: shutting down, or killed before its turn, the next start answers.
                 state.received += 1
-                if not self._accepting:
-                    # Shutting down: kept, and explained at the next start.
-                    await self.services.store.turn_started(standing.conversation.id)
         for notice in decision.notices:
             yield Notice(notice)
         if decision.verdict is Verdict.HAND_OFF:
@@ -148,36 +149,42 @@ class SupportEngine:
                 async with state.storing:
                     answering = state.received
                     turn = await store.begin_turn(conversation.id)
+                    through = turn.history[-1].id
                     ticket = turn.active_ticket
-                    if ticket is not None and ticket.status == TicketStatus.CLAIMED:
-                        await store.turn_finished(conversation.id)
+                    held = ticket is not None and ticket.status == TicketStatus.CLAIMED
+                    if held or not turn.due:
+                        # Staff hold the conversation (their words, not ours), or nothing is
+                        # left to answer (answered before a restart): no turn.
+                        await finish_turn(store, conversation, None, through)
                         state.answered = answering
                         return
                     messages, new_start = request_window(turn.history, self.context_budget)
                     state.during_turn = []
                 # Named by the newest message it answers: a retry after a crash is the same.
                 context = SupportContext(
-                    self.services, conversation, customer, link, turn=f"turn:{turn.history[-1].id}"
+                    self.services, conversation, customer, link, turn=f"turn:{through}"
                 )
                 try:
-                    async for event in run_turn(self.agent, context, messages):
+                    async for event in run_turn(self.agent, context, messages, answers=through):
                         yield event
                 finally:
-                    await asyncio.shield(self._after_turn(conversation, state, new_start))
+                    await asyncio.shield(self._after_turn(conversation, state, new_start, through))
             state.answered = answering
-        if state.answered < state.received:
-            # Stopped with messages still unanswered: the next start answers them.
-            await store.turn_started(conversation.id)
+        # Stopped with messages unanswered: they are stored due, and the next start answers.
 
     async def _after_turn(
-        self, conversation: Conversation, state: ConversationState, new_start: int | None
+        self,
+        conversation: Conversation,
+        state: ConversationState,
+        new_start: int | None,
+        through: int,
     ) -> None:
         """Messages that arrived during the turn move behind its reply; the turn is over."""
         async with state.storing:
             arrived, state.during_turn = state.during_turn, None
             if arrived:
                 await self.services.store.move_to_end(conversation.id, arrived)
-        await finish_turn(self.services.store, conversation, new_start)
+        await finish_turn(self.services.store, conversation, new_start, through)
 
     # ------------------------------------------------------------------ for frontends
 
@@ -265,19 +272,22 @@ class SupportEngine:
     # ------------------------------------------------------------------ after a crash
 
     async def recover_cut_turn(self, key: str) -> CutTurn | None:
-        """After a crash: this conversation's cut turn, if it had one."""
-        conversation = await self.services.store.get_conversation(key)
-        if conversation is None or not await self.services.store.turn_in_flight(conversation.id):
-            return None
-        return await recover(self.services.store, conversation)
+        """After a stop: this conversation's cut turn or unanswered message, if any."""
+        store = self.services.store
+        found = await store.unfinished(key=key)
+        return await recover(store, found[0]) if found else None
 
     async def recover_cut_turns(self, key_prefix: str = "") -> list[CutTurn]:
-        """After a crash, before any new turn: every conversation whose turn was cut."""
+        """After a stop, before any new turn: every conversation whose turn was cut or whose
+        customer waits for an answer (behind a turn, for the turn pace, for the start)."""
         store = self.services.store
-        return [
-            await recover(store, conversation)
-            for conversation in await store.turns_cut_short(key_prefix)
-        ]
+        recovered = [await recover(store, found) for found in await store.unfinished(key_prefix)]
+        return [turn for turn in recovered if turn is not None]
+
+    @property
+    def backlog(self) -> Backlog:
+        """What a frontend reads to catch up on messages sent while the bot was down."""
+        return Backlog(self.services.store)
 
     async def resume(self, key: str, *, link: str | None = None) -> AsyncIterator[EngineEvent]:
         """Answer what a cut turn left unanswered (`CutTurn.unanswered`), as `receive` would."""

@@ -18,6 +18,7 @@ from bot.store.records import (
     format_time,
     parse_time,
 )
+from bot.store.recovery import OpenThread, Unfinished
 from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
 
@@ -29,6 +30,7 @@ __all__ = [
     "DestinationState",
     "ForgetReport",
     "NewMessage",
+    "OpenThread",
     "OutboxEntry",
     "ReceiptRecord",
     "Standing",
@@ -39,6 +41,7 @@ __all__ = [
     "TicketLimitError",
     "TicketStatus",
     "TurnStart",
+    "Unfinished",
     "Usage",
     "format_time",
     "parse_time",

@@ -16,6 +16,7 @@ from bot.store.knowledge import KnowledgeQueries
 from bot.store.placement import PlacementQueries
 from bot.store.postgres import PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
+from bot.store.recovery import RecoveryQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
 from bot.store.tickets import TicketQueries
 from bot.store.turns import TurnQueries
@@ -23,6 +24,7 @@ from bot.store.turns import TurnQueries
 
 class Store(
     TurnQueries,
+    RecoveryQueries,
     ConversationQueries,
     TicketQueries,
     KnowledgeQueries,
