@@ -24,8 +24,7 @@ async def _get(fake: FakeDiscord, channel_id: int, **query: object) -> tuple[int
 async def _post(fake: FakeDiscord, channel_id: int, count: int) -> list[int]:
     author = fake.add_user("writer")
     return [
-        int((await fake.send_user_message(channel_id, author, f"m{n}"))["id"])
-        for n in range(count)
+        int((await fake.send_user_message(channel_id, author, f"m{n}"))["id"]) for n in range(count)
     ]
 
 

@@ -25,9 +25,7 @@ async def caught_up(fake, caplog: pytest.LogCaptureFixture, starts: int) -> None
     )
 
 
-async def test_thread_messages_sent_while_down_are_answered_once(
-    runner, discord_fake, llm, caplog
-):
+async def test_thread_messages_sent_while_down_are_answered_once(runner, discord_fake, llm, caplog):
     """Written in the thread while the bot was down: the next start reads them and answers
     them in one turn; the start after that answers nothing again."""
     caplog.set_level(logging.INFO, logger="bot.frontends.discord.catchup")

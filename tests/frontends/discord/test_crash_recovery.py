@@ -68,8 +68,9 @@ async def test_sigkill_mid_reply_after_a_tool_round_is_answered_once(discord_fak
     llm.script(Reply("Refunds take 3 to 5 business days."))
     async with bot_process(env, tmp_path, tmp_path / "second.log"):
         await discord_fake.wait_for(
-            lambda: bot_messages(discord_fake, thread_id)[-1:]
-            == ["Refunds take 3 to 5 business days."],
+            lambda: (
+                bot_messages(discord_fake, thread_id)[-1:] == ["Refunds take 3 to 5 business days."]
+            ),
             timeout=20,
         )
         await caught_up(tmp_path / "second.log")

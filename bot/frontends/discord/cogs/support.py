@@ -73,6 +73,12 @@ class SupportCog(commands.Cog):
 
     async def _after_start(self) -> None:
         self.bot.track_work()
+        try:
+            await self._recover_and_catch_up()
+        except Exception:
+            log.exception("could not recover or catch up after the stop")
+
+    async def _recover_and_catch_up(self) -> None:
         cut, self._cut = self._cut, []
         for turn in cut:
             await self._tell_cut(turn)
