@@ -51,6 +51,8 @@ class SupportEngine:
         # The turn budget: a turn over it waits; the messages of the wait share one turn.
         self.turn_pace = SlidingWindowLimiter(limits.turns_per_minute, 60.0, clock)
         self.placement = Placement(services.store)
+        # What a frontend reads to catch up on messages sent while the bot was down.
+        self.backlog = Backlog(services.store)
         self._states = ConversationStates()
         self._accepting = True
 
@@ -283,11 +285,6 @@ class SupportEngine:
         store = self.services.store
         recovered = [await recover(store, found) for found in await store.unfinished(key_prefix)]
         return [turn for turn in recovered if turn is not None]
-
-    @property
-    def backlog(self) -> Backlog:
-        """What a frontend reads to catch up on messages sent while the bot was down."""
-        return Backlog(self.services.store)
 
     async def resume(self, key: str, *, link: str | None = None) -> AsyncIterator[EngineEvent]:
         """Answer what a cut turn left unanswered (`CutTurn.unanswered`), as `receive` would."""

@@ -112,6 +112,18 @@ class CatchUp:
             await self._backlog.advance(support_channel_id, self._newest_first)
         log.info("caught up after the stop with %d Discord request(s)", self.requests)
 
+    async def author(self, message: discord.Message, missed: Missed) -> discord.abc.User | None:
+        """The message's author; someone other than the customer as a member (looked up when
+        not cached), so staff are known as staff; None when that fails."""
+        author: discord.abc.User = message.author
+        if str(author.id) == missed.customer_id or isinstance(author, discord.Member):
+            return author
+        self.requests += 1
+        try:
+            return await missed.thread.guild.fetch_member(author.id)
+        except discord.HTTPException:
+            return None
+
     async def _read(
         self, channel: discord.abc.Messageable, after: int, pages: int
     ) -> list[discord.Message]:

@@ -111,18 +111,12 @@ class SupportCog(commands.Cog):
 
     async def _caught_up(self, message: discord.Message, missed: Missed) -> Incoming | None:
         """A message sent while the bot was down, as the engine takes it: the customer's, or
-        staff's (their member looked up when not cached); anyone else is not heard."""
-        author: discord.abc.User = message.author
-        if str(author.id) != missed.customer_id and not isinstance(author, discord.Member):
-            try:
-                author = await missed.thread.guild.fetch_member(author.id)
-            except discord.HTTPException:
-                return None
-            self.catch_up.requests += 1
-        incoming = self._incoming(message, missed.thread, author=author)
-        if incoming.author_id != missed.customer_id and not incoming.author_is_staff:
-            return None
-        return incoming
+        staff's; anyone else is not heard."""
+        author = await self.catch_up.author(message, missed)
+        incoming = None if author is None else self._incoming(message, missed.thread, author=author)
+        if incoming and (incoming.author_id == missed.customer_id or incoming.author_is_staff):
+            return incoming
+        return None
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
