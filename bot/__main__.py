@@ -1,5 +1,5 @@
 """Entry point: `python -m bot` (Discord), `chat`, `check`, `knowledge`, `forget`, `export`,
-`webhooks retry`, `eval`."""
+`webhooks retry`, `eval`, `stats`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot.commands.check import add_check_commands
 from bot.commands.eval import add_eval_commands
 from bot.commands.knowledge import add_knowledge_commands
 from bot.commands.privacy import add_privacy_commands
+from bot.commands.stats import add_stats_commands
 from bot.commands.webhooks import add_webhooks_commands
 from bot.config import ConfigError, load_settings
 
@@ -24,6 +25,7 @@ COMMANDS = (
     add_webhooks_commands,
     add_privacy_commands,
     add_eval_commands,
+    add_stats_commands,
 )
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.desk.archive import Archive
 from bot.desk.desk import TicketDesk
+from bot.desk.operations import Operations
+from bot.desk.outcomes import Prices
+from bot.desk.ratings import Ratings
 from bot.engine.copy import EMPTY_ANSWER
 from bot.engine.engine import SupportEngine
 from bot.engine.limits import CustomerLimits
@@ -62,7 +66,11 @@ def build_engine(
         actions = action_tools(settings)
     services = Services(
         store=store,
-        desk=TicketDesk(store, tickets_per_hour=settings.tickets_per_conversation_per_hour),
+        desk=TicketDesk(
+            store,
+            tickets_per_hour=settings.tickets_per_conversation_per_hour,
+            hours=settings.hours(),
+        ),
         attachments=attachments,
         vision=llm.structured_model(
             settings.vision_model, max_output_tokens=settings.max_output_tokens
@@ -91,4 +99,14 @@ def build_engine(
             max_message_chars=settings.max_message_chars,
             max_images=settings.max_attachments_per_message,
         ),
+        operations=Operations(
+            ratings=Ratings(store, after_minutes=settings.csat_after_minutes),
+            prices=prices(settings),
+            archive=Archive(store, after_days=settings.archive_after_days),
+        ),
     )
+
+
+def prices(settings: Settings) -> Prices:
+    """The token prices of the cost figures."""
+    return Prices(settings.price_input, settings.price_cached_input, settings.price_output)

@@ -11,6 +11,7 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config.hours import SupportHours, parse_hours
 from bot.config.webhooks import check_webhook_secret, check_webhook_urls, split_urls
 
 DEFAULT_XAI_BASE_URL = "https://api.x.ai/v1"
@@ -117,16 +118,36 @@ class Settings(BaseSettings):
     # Sent as a bearer token on every action request; masked in the logs.
     actions_token: SecretStr | None = None
 
-    # --- Cost: USD per million tokens (fresh input, cached input, output)
-    price_input: float = Field(default=1.25, ge=0)
-    price_cached_input: float = Field(default=0.20, ge=0)
-    price_output: float = Field(default=2.50, ge=0)
-
     # --- The operator's eval: the model that plays the customer (unset: CHAT_MODEL)
     simulator_model: str | None = None
 
+    # --- Outcomes: ratings and cost
+    # Minutes of quiet after an answer before the customer is asked for a rating (decimals
+    # accepted); a ticket's Resolve asks at once.
+    csat_after_minutes: float = Field(default=30.0, gt=0)
+    # USD per million tokens: fresh input, cached input, output (the cost figures of `stats`).
+    price_input: float = Field(default=1.25, ge=0)
+    price_cached_input: float = Field(default=0.20, ge=0)
+    price_output: float = Field(default=2.50, ge=0)
+    # e.g. "Mon-Fri 09:00-18:00 Europe/London"; unset: no hours (a hand-off says nothing of
+    # when a person will see it).
+    support_hours: str | None = None
+    # Conversations idle this many days are archived in Discord (0: never).
+    archive_after_days: int = Field(default=7, ge=0)
+
     # --- Logging
     log_level: LogLevel = "INFO"
+
+    @field_validator("support_hours")
+    @classmethod
+    def _support_hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_hours(value)
+        return value
+
+    def hours(self) -> SupportHours | None:
+        """SUPPORT_HOURS, parsed (validated at start)."""
+        return parse_hours(self.support_hours) if self.support_hours else None
 
     @field_validator("xai_base_url", "discord_api_base")
     @classmethod

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.config.hours import SupportHours
 from bot.desk.ticket_events import STATUS_EVENTS, TICKET_CREATED
 from bot.store import (
     Conversation,
@@ -27,6 +28,10 @@ __all__ = [
     "TicketDesk",
     "TicketStatus",
 ]
+
+
+# On the staff post (in the ticket's issue) of a ticket opened outside SUPPORT_HOURS.
+OUT_OF_HOURS_NOTE = "🌙 Came in out of support hours ({hours})."
 
 
 class DeskError(Exception):
@@ -59,9 +64,33 @@ class TicketDesk:
     worker shows it to staff and to the other systems.
     """
 
-    def __init__(self, store: Store, *, tickets_per_hour: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        tickets_per_hour: int,
+        hours: SupportHours | None = None,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self.store = store
         self.tickets_per_hour = tickets_per_hour
+        self.hours = hours
+        self.clock = clock
+
+    def staff_back_at(self) -> dt.datetime | None:
+        """Outside SUPPORT_HOURS: when staff are next at work (in the hours' zone); None
+        when they are at work now, or no hours are set."""
+        if self.hours is None:
+            return None
+        now = self.clock()
+        return None if self.hours.is_open(now) else self.hours.next_opening(now)
+
+    def when_staff_back(self) -> str | None:
+        """`staff_back_at` as people read it: 'Monday 09:00 (Europe/London)'."""
+        back = self.staff_back_at()
+        if back is None or self.hours is None:
+            return None
+        return f"{back:%A %H:%M} ({self.hours.zone.key})"
 
     async def open_ticket(
         self,
@@ -77,6 +106,8 @@ class TicketDesk:
         """Open a ticket (once per request id in the conversation) for staff; at most a few
         an hour. With `unless_active`, the conversation's open or claimed ticket instead."""
         receipt = await self.store.latest_receipt(conversation.id)
+        if self.hours is not None and self.staff_back_at() is not None:
+            issue = f"{issue}\n\n{OUT_OF_HOURS_NOTE.format(hours=self.hours.text)}"
         try:
             ticket, created = await self.store.create_ticket(
                 conversation.id,

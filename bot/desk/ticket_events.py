@@ -13,6 +13,8 @@ TICKET_CREATED = "ticket.created"
 TICKET_CLAIMED = "ticket.claimed"
 TICKET_RESOLVED = "ticket.resolved"
 TICKET_REOPENED = "ticket.reopened"
+# The customer rated the conversation after the ticket was resolved (or changed the rating).
+TICKET_RATED = "ticket.rated"
 WEBHOOK_TEST = "webhook.test"
 
 # The event a change of status reports.
@@ -56,6 +58,8 @@ def event_payload(entry: OutboxEntry, staff_post_url: str | None = None) -> dict
                 "resolved_by": _person(resolved["id"], resolved["name"]) if resolved else None,
                 "resolved_at": resolved["at"] if resolved else None,
                 "receipt": entry.snapshot.get("receipt"),
+                # The customer's rating, on ticket.rated: {score, comment, rated_at}.
+                "rating": entry.snapshot.get("rating"),
             },
             "actor": _person(entry.actor_id, entry.actor_name),
         },

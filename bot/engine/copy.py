@@ -32,6 +32,7 @@ OVER_DAILY_BUDGET = (
     " it from here: say **person** and I'll hand this conversation to them."
 )
 HANDED_OFF = "A person from our support team will follow up here (ticket #{ticket})."
+OUT_OF_HOURS = "Our team is away right now; a person will see this from {when}."
 ALREADY_WITH_STAFF = (
     "Ticket #{ticket} is already with our support team; a person will follow up here."
 )
@@ -125,3 +126,15 @@ EXPIRED_NOTE = "⌛ No answer within {minutes} minutes: {title} was not done."
 NOT_YOUR_CONFIRMATION = "Only the customer of this conversation can answer this."
 ALREADY_ANSWERED = "This was already answered."
 CONSOLE_CONFIRM = "Confirm: {title}\n{details}\nGo ahead? [y/N] "
+
+# ---------------------------------------------------------------- ratings and the person button
+
+RATING_QUESTION = "How did we do? Rate this conversation from 1 (poor) to 5 (great)."
+RATING_THANKS = "Thank you for rating us {rating}/5!"
+RATING_COMMENT_THANKS = "Thank you, your comment is saved."
+RATING_COMMENT_TITLE = "Anything you'd like to add?"
+RATING_COMMENT_LABEL = "Your comment (optional)"
+NOT_YOUR_RATING = "Only the customer of this conversation can rate it."
+RATING_GONE = "This rating is no longer available."
+TALK_TO_PERSON = "Talk to a person"
+NOT_YOUR_BUTTON = "Only the customer of this conversation can use this button."

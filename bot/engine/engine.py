@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bot.desk.desk import DeskError, Person, TicketDesk
+from bot.desk.operations import Operations
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
 from bot.engine.events import EngineEvent, Incoming, Notice, Waiting
@@ -42,8 +43,11 @@ class SupportEngine:
         context_budget: int,
         limits: CustomerLimits,
         clock: Callable[[], float] = time.monotonic,
+        operations: Operations,
     ) -> None:
         self.services = services
+        # Ratings, prices and archiving: the support lead's side.
+        self.operations = operations
         self.agent = agent
         self.system_prompt = system_prompt
         self.context_budget = context_budget
@@ -251,6 +255,9 @@ class SupportEngine:
             by_staff=person if customer.id != person.id else None,
         )
         text = (copy.HANDED_OFF if created else copy.ALREADY_WITH_STAFF).format(ticket=ticket.id)
+        back = self.services.desk.when_staff_back()
+        if back is not None:
+            text = f"{text} {copy.OUT_OF_HOURS.format(when=back)}"
         await self.record_notice(key, text)
         return text
 

@@ -2,6 +2,7 @@
 
 from bot.store.actions import ActionRequest, ActionStatus
 from bot.store.outbox import DestinationState, OutboxEntry
+from bot.store.outcomes import QuietConversation, RatingRecord
 from bot.store.privacy import ForgetReport
 from bot.store.records import (
     Attachment,
@@ -19,6 +20,7 @@ from bot.store.records import (
     parse_time,
 )
 from bot.store.recovery import OpenThread, Unfinished
+from bot.store.stats import ConversationFigures, TranscriptLine
 from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
 
@@ -27,11 +29,14 @@ __all__ = [
     "ActionStatus",
     "Attachment",
     "Conversation",
+    "ConversationFigures",
     "DestinationState",
     "ForgetReport",
     "NewMessage",
     "OpenThread",
     "OutboxEntry",
+    "QuietConversation",
+    "RatingRecord",
     "ReceiptRecord",
     "Standing",
     "Store",
@@ -40,6 +45,7 @@ __all__ = [
     "TicketEvent",
     "TicketLimitError",
     "TicketStatus",
+    "TranscriptLine",
     "TurnStart",
     "Unfinished",
     "Usage",

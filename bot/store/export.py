@@ -116,6 +116,12 @@ class ExportQueries(Database):
             }
             for a in rows_as_dicts(actions)
         ]
+        ratings = await self._all(
+            "SELECT rating, comment, reason, ticket_id, asked_at, rated_at FROM ratings"
+            " WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        )
+        conversation["ratings"] = rows_as_dicts(ratings)
         return conversation
 
     async def _export_ticket(self, ticket: dict[str, Any]) -> dict[str, Any]:

@@ -82,8 +82,11 @@ class OutboxQueries(Database):
         event_type: str,
         actor_id: str | None,
         actor_name: str | None,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Inside the caller's transaction: the event, the ticket as it now is, its deliveries."""
+        """Inside the caller's transaction: the event, the ticket as it now is (and `extra`
+        facts of the event, such as a rating), its deliveries."""
         receipt = None
         if ticket.receipt_id is not None:
             found = await db.one("SELECT data FROM receipts WHERE id = ?", (ticket.receipt_id,))
@@ -98,6 +101,7 @@ class OutboxQueries(Database):
             if found:
                 resolved = {"id": found[0], "name": found[1], "at": found[2]}
         snapshot = {"ticket": dataclasses.asdict(ticket), "receipt": receipt, "resolved": resolved}
+        snapshot.update(extra or {})
         # Standard Webhooks' message id: random, fixed once written, so retries repeat it.
         webhook_id = f"msg_{secrets.token_hex(16)}"
         outbox_id = await db.insert(

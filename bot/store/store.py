@@ -13,11 +13,13 @@ from bot.store.conversations import ConversationQueries
 from bot.store.database import Backend, StoreStatus
 from bot.store.export import ExportQueries
 from bot.store.knowledge import KnowledgeQueries
+from bot.store.outcomes import OutcomeQueries
 from bot.store.placement import PlacementQueries
 from bot.store.postgres import PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
 from bot.store.recovery import RecoveryQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
+from bot.store.stats import StatsQueries
 from bot.store.tickets import TicketQueries
 from bot.store.turns import TurnQueries
 
@@ -32,6 +34,8 @@ class Store(
     PrivacyQueries,
     PlacementQueries,
     ActionQueries,
+    OutcomeQueries,
+    StatsQueries,
 ):
     """Conversations, history, tickets, receipts, usage, the outbox, the help-center index,
     the requests made to the company's API, and a customer's data on request, in SQLite

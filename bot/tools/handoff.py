@@ -36,4 +36,12 @@ async def request_human(args: RequestHumanArgs, context: SupportContext, call_id
     return (
         f"Ticket #{ticket.id} is {opened}. Tell the customer a person from the support team"
         " will follow up in this conversation."
-    )
+    ) + out_of_hours(context)
+
+
+def out_of_hours(context: SupportContext) -> str:
+    """Outside SUPPORT_HOURS, what the model should tell the customer of when staff see it."""
+    back = context.services.desk.when_staff_back()
+    if back is None:
+        return ""
+    return f" Staff are away now: tell the customer a person will see it from {back}."

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from bot.desk.desk import DeskError
 from bot.llm.tools import ToolError, tool
 from bot.tools.context import SupportContext
+from bot.tools.handoff import out_of_hours
 
 log = logging.getLogger(__name__)
 
@@ -43,4 +44,4 @@ async def create_customer_ticket(
     return (
         f"Ticket #{ticket.id} created for {ticket.customer_name}. The support staff have it and"
         " will follow up in this conversation."
-    )
+    ) + out_of_hours(context)

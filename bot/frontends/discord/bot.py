@@ -22,6 +22,10 @@ EXTENSIONS = (
     "bot.frontends.discord.cogs.staff_desk",
     "bot.frontends.discord.cogs.customer_commands",
     "bot.frontends.discord.cogs.actions",
+    "bot.frontends.discord.cogs.outcomes",
+    "bot.frontends.discord.cogs.support_stats",
+    "bot.frontends.discord.cogs.archiving",
+    "bot.frontends.discord.cogs.transcripts",
 )
 # Heroku-style platforms allow 30 s between SIGTERM and SIGKILL.
 SHUTDOWN_GRACE_SECONDS = 20.0

@@ -11,10 +11,14 @@ import discord
 from bot.engine.copy import INTERRUPTED_NOTICE
 from bot.engine.events import EngineEvent, Notice, ReplyText, TurnEnded, TurnStarted, Waiting
 from bot.frontends.discord.holding import Holding
+from bot.frontends.discord.rating_views import person_view
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
 from bot.frontends.discord.streaming.renderer import NO_MENTIONS, StreamingReply
 
 log = logging.getLogger(__name__)
+
+# Channels whose newest answer's button is remembered (to take it off at the next answer).
+REMEMBERED_ANSWERS = 10_000
 
 
 class Relay:
@@ -22,6 +26,9 @@ class Relay:
 
     def __init__(self, budgets: EditBudgets) -> None:
         self._budgets = budgets
+        # The message carrying the "Talk to a person" button, by channel: only the newest
+        # answer has it.
+        self._with_button: dict[int, discord.Message] = {}
 
     async def __call__(
         self, channel: discord.abc.Messageable, events: AsyncIterator[EngineEvent]
@@ -45,7 +52,9 @@ class Relay:
                     reply.append(event.text)
                 elif isinstance(event, TurnEnded) and reply is not None:
                     await _take_over(holding, reply)
+                    reply.final_view = person_view()
                     await _finish(reply, event.notice)
+                    await self._move_person_button(channel, reply.messages, reply.view_shown)
                     reply = None
         finally:
             if reply is not None:
@@ -53,6 +62,36 @@ class Relay:
                 await asyncio.shield(_take_over(holding, reply))
                 await asyncio.shield(_finish(reply, INTERRUPTED_NOTICE))
             await asyncio.shield(holding.close())
+
+    async def _move_person_button(
+        self, channel: discord.abc.Messageable, messages: list[discord.Message], shown: bool
+    ) -> None:
+        """The finished answer's last message has the button (with its final text, or in an
+        edit of its own when the final text needed none) and the answer before loses it: an
+        edit, within the channel's edit budget."""
+        if not messages:
+            return
+        key = getattr(channel, "id", 0)
+        newest, before = messages[-1], self._with_button.pop(key, None)
+        budget = self._budgets.for_channel(channel)
+        try:
+            if not shown:
+                async with budget.edits.slot():
+                    await newest.edit(view=person_view())
+        except discord.HTTPException:
+            log.exception("could not add the person button to an answer")
+            return
+        self._with_button[key] = newest
+        while len(self._with_button) > REMEMBERED_ANSWERS:
+            # Oldest first: a conversation idle this long keeps its button.
+            del self._with_button[next(iter(self._with_button))]
+        if before is None or before.id == newest.id:
+            return
+        try:
+            async with budget.edits.slot():
+                await before.edit(view=None)
+        except discord.HTTPException:
+            log.warning("could not take the person button off an older answer", exc_info=True)
 
 
 async def _take_over(holding: Holding, reply: StreamingReply) -> None:

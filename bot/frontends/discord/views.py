@@ -20,6 +20,7 @@ Check = Callable[[discord.Interaction[Any]], Awaitable[bool]]
 PressHandler = type[discord.ui.DynamicItem[discord.ui.Button[Any]]]
 
 TICKET_BUTTON = r"ticket:(?P<action>claim|resolve|reopen):(?P<ticket_id>[0-9]+)"
+TRANSCRIPT_BUTTON = r"ticket:transcript:(?P<ticket_id>[0-9]+)"
 PAGE_BUTTON = r"tickets:(?P<status>active|all):(?P<page>[0-9]+):(?P<direction>prev|next)"
 
 _ACTIONS: dict[str, tuple[str, discord.ButtonStyle]] = {
@@ -77,6 +78,15 @@ def ticket_view(ticket: Ticket) -> discord.ui.View:
         label, style = _ACTIONS[action]
         custom_id = f"ticket:{action}:{ticket.id}"
         buttons.append(discord.ui.Button[Any](label=label, style=style, custom_id=custom_id))
+    if ticket.status == TicketStatus.RESOLVED:
+        buttons.append(
+            discord.ui.Button[Any](
+                label="Transcript",
+                emoji="📄",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"ticket:transcript:{ticket.id}",
+            )
+        )
     return shown(*buttons)
 
 

@@ -116,7 +116,7 @@ async def test_slash_commands_are_registered_in_the_guild(runner, discord_fake, 
             lambda: bool(discord_fake.app_commands.get(discord_fake.guild_id))
         )
     names = {c["name"] for c in discord_fake.app_commands[discord_fake.guild_id]}
-    assert names == {"tickets", "ticket", "human"}
+    assert names == {"tickets", "ticket", "human", "support"}
 
 
 async def test_stats_show_events_that_could_not_be_delivered(runner, discord_fake, llm):

@@ -75,10 +75,10 @@ async def test_claim_quiets_the_bot_and_resolve_brings_it_back(runner, discord_f
             )
         )
         await discord_fake.wait_for(
-            lambda: buttons(staff_post(discord_fake)) == ["ticket:reopen:1"]
+            lambda: buttons(staff_post(discord_fake)) == ["ticket:reopen:1", "ticket:transcript:1"]
         )
     assert fields(staff_post(discord_fake))["Status"] == "🟢 Resolved"
-    assert buttons(staff_post(discord_fake)) == ["ticket:reopen:1"]
+    assert buttons(staff_post(discord_fake)) == ["ticket:reopen:1", "ticket:transcript:1"]
     sent = [(m["role"], m["content"]) for m in llm.requests[-1]["messages"]][-6:]
     assert sent == [
         ("assistant", claimed_notice),
@@ -140,7 +140,7 @@ async def test_buttons_still_work_after_a_restart(runner, discord_fake, llm):
         resolve = await discord_fake.click_button(staff_post(discord_fake), "ticket:resolve:1", sam)
         await resolve.wait_for_response()
         await discord_fake.wait_for(
-            lambda: buttons(staff_post(discord_fake)) == ["ticket:reopen:1"]
+            lambda: buttons(staff_post(discord_fake)) == ["ticket:reopen:1", "ticket:transcript:1"]
         )
         reopen = await discord_fake.click_button(staff_post(discord_fake), "ticket:reopen:1", sam)
         await reopen.wait_for_response()

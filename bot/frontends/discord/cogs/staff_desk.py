@@ -165,6 +165,9 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
         if ticket.status == TicketStatus.CLAIMED:
             await self._let_in(ticket, interaction.user)
         await self._tell_customer(ticket, staff)
+        if ticket.status == TicketStatus.RESOLVED:
+            # The outcomes cog asks the customer for a rating.
+            self.bot.dispatch("ticket_resolved", ticket)
 
     async def _let_in(self, ticket: Ticket, user: discord.abc.User) -> None:
         """A staff member who cannot see private threads (staff by STAFF_ROLE_ID alone) is

@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from collections import deque
+from typing import Any
 
 import aiohttp
 import discord
@@ -77,6 +78,9 @@ class StreamingReply:
         self._finish_at: float | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Set before `finish`: the view the last message gets with its final text.
+        self.final_view: discord.ui.View | None = None
+        self.view_shown = False
 
     @property
     def text(self) -> str:
@@ -185,8 +189,9 @@ class StreamingReply:
                     slot.used = request.used = False
                     return True
                 shown_upto = len(self._text) if index == len(displays) - 1 else None
+                view = self.final_view if final and index == len(displays) - 1 else None
                 try:
-                    await self._request(index, display, sending=sending)
+                    await self._request(index, display, sending=sending, view=view)
                 except discord.Forbidden as exc:
                     self._report_forbidden(exc)
                     # A second refusal, or one of the final text, is the end of this reply.
@@ -216,6 +221,7 @@ class StreamingReply:
                 else:
                     self._shown[index] = display
                     self._edited_at[index] = time.monotonic()
+                    self.view_shown = self.view_shown or view is not None
                     if shown_upto is not None:
                         self._shown_upto = max(self._shown_upto, shown_upto)
                     return True
@@ -237,15 +243,18 @@ class StreamingReply:
             return self._unshown[0][1]
         return self._finish_at if self._finish_at is not None else time.monotonic()
 
-    async def _request(self, index: int, display: str, *, sending: bool) -> None:
+    async def _request(
+        self, index: int, display: str, *, sending: bool, view: discord.ui.View | None
+    ) -> None:
+        extra: dict[str, Any] = {} if view is None else {"view": view}
         if sending:
             # Discord keeps the first message per nonce: a retried send cannot post twice.
             nonce = self._nonces.setdefault(index, secrets.randbits(63))
             self._messages[index] = await self._channel.send(
-                display, allowed_mentions=NO_MENTIONS, nonce=nonce
+                display, allowed_mentions=NO_MENTIONS, nonce=nonce, **extra
             )
         else:
-            await self._messages[index].edit(content=display, allowed_mentions=NO_MENTIONS)
+            await self._messages[index].edit(content=display, allowed_mentions=NO_MENTIONS, **extra)
 
     def _report_forbidden(self, exc: discord.Forbidden) -> None:
         """Log a refusal once per channel and permission: it needs a person, not retries."""

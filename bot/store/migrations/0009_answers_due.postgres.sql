@@ -1,4 +1,4 @@
--- PostgreSQL's spelling of 0008_answers_due.sql (Discord snowflakes in BIGINT).
+-- PostgreSQL's spelling of 0009_answers_due.sql (Discord snowflakes in BIGINT).
 
 ALTER TABLE messages ADD COLUMN answer_due INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_answer_due ON messages (conversation_id) WHERE answer_due = 1;

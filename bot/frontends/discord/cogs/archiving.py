@@ -1,0 +1,81 @@
+"""Archiving idle conversations' threads (ARCHIVE_AFTER_DAYS): fewer active threads, which
+Discord caps per server. The customer's next message in the thread unarchives it (Discord
+does that for a message in an unlocked archived thread) and the conversation goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.desk.archive import Archive
+from bot.engine.engine import SupportEngine
+from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot
+
+log = logging.getLogger(__name__)
+
+# How often idle threads are looked for (idleness is read from the store: restart-safe).
+SWEEP_SECONDS = 600.0
+
+
+class Archiving(commands.Cog):
+    """Archives the threads of idle conversations, every few minutes."""
+
+    def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
+        self.bot = bot
+        self.engine = engine
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def archive(self) -> Archive:
+        return self.engine.operations.archive
+
+    async def cog_load(self) -> None:
+        """Start looking for idle threads once connected."""
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="archiving")
+
+    async def cog_unload(self) -> None:
+        """Stop looking."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    async def _sweep_forever(self) -> None:
+        await self.bot.wait_until_ready()
+        while not self.bot.is_closed():
+            try:
+                await self.archive_idle()
+            except Exception:
+                log.exception("could not archive idle threads")
+            await asyncio.sleep(SWEEP_SECONDS)
+
+    async def archive_idle(self) -> int:
+        """Archive every idle conversation's thread; how many were archived."""
+        archived = 0
+        for idle in await self.archive.due(DISCORD_KEY_PREFIX):
+            if idle.channel_id is None:
+                continue
+            try:
+                thread = self.bot.get_channel(idle.channel_id) or await self.bot.fetch_channel(
+                    idle.channel_id
+                )
+                if isinstance(thread, discord.Thread) and not thread.archived:
+                    await thread.edit(archived=True)
+                    archived += 1
+            except discord.NotFound:
+                log.info("the thread of conversation %d is gone", idle.conversation_id)
+            except discord.HTTPException:
+                log.exception("could not archive thread %d", idle.channel_id)
+                continue
+            await self.archive.archived(idle.conversation_id)
+        return archived
+
+
+async def setup(bot: commands.Bot) -> None:
+    """Add the archiving cog, with the engine."""
+    assert isinstance(bot, SupportBot)
+    await bot.add_cog(Archiving(bot, bot.engine))
