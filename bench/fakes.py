@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from fakes.openai_server import JSON, FakeLLM, Reply, Structured, ToolCalls, _chunks
+from fakes.openai_server import JSON, FakeLLM, Reply, Structured, ToolCalls
+from fakes.openai_server.script import _chunks
 
 
 @dataclass

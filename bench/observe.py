@@ -26,6 +26,19 @@ class Conversation:
 
 
 @dataclass
+class Measured:
+    """What the run cost: CPU of the bot and of the fakes, the bot's peak memory, time."""
+
+    bot_cpu: float
+    bot_peak_kib: int
+    fakes_cpu: float
+    wall: float
+    # how late the fakes' event loop woke, sample by sample
+    fake_lag: list[float]
+    timed_out: bool
+
+
+@dataclass
 class RunResult:
     """Raw observations of one run, reduced by `bench.metrics`."""
 
@@ -42,12 +55,7 @@ class RunResult:
     statuses: list[int]
     typing_requests: int
     thread_creations: int
-    bot_cpu: float
-    bot_peak_kib: int
-    fakes_cpu: float
-    wall: float
-    fake_lag: list[float]
-    timed_out: bool
+    measured: Measured
     violations: list[str] = field(default_factory=list)
 
 
@@ -86,12 +94,7 @@ def collect(
     llm: TimedLLM,
     first_request: int,
     *,
-    bot_cpu: float,
-    peak: int,
-    fakes_cpu: float,
-    wall: float,
-    lags: list[float],
-    timed_out: bool,
+    measured: Measured,
 ) -> RunResult:
     """The raw result of a run, from the requests after `first_request`."""
     from bot.frontends.discord.streaming.renderer import CURSOR
@@ -129,11 +132,6 @@ def collect(
         statuses=[r.status for r in requests],
         typing_requests=sum(r.route == TYPING_ROUTE for r in requests),
         thread_creations=sum(r.route in THREAD_ROUTES for r in requests),
-        bot_cpu=bot_cpu,
-        bot_peak_kib=peak,
-        fakes_cpu=fakes_cpu,
-        wall=wall,
-        fake_lag=lags,
-        timed_out=timed_out,
+        measured=measured,
         violations=[*discord_fake.violations, *discord_fake.unexpected, *llm.unexpected],
     )

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench.fakes import TimedLLM
-from bench.observe import Conversation, RunResult, collect, find_threads, writes_done
+from bench.observe import Conversation, Measured, RunResult, collect, find_threads, writes_done
 from bench.probes import proc_cpu, proc_peak_kib, start_profiler, watch_lag
 from bench.replies import (
     CHARS_PER_TOKEN,
@@ -20,7 +20,7 @@ from bench.replies import (
     reply_text,
 )
 from fakes.discord_limits import LimitedDiscord
-from fakes.openai_server import JSON, Reply
+from fakes.openai_server import JSON, FakeLLM, Reply
 from fakes.process import bot_process, fake_bot_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,17 +29,25 @@ API_KEY = "xai-bench-key"
 _CUSTOMER = re.compile(r"customer (\d+)")
 
 
-def bot_env(discord_fake: LimitedDiscord, llm: TimedLLM, workdir: Path) -> dict[str, str]:
-    """The bot's environment: both fakes on loopback, a fresh database, no developer .env."""
+def bot_env(
+    discord_fake: LimitedDiscord,
+    llm: FakeLLM,
+    database: Path,
+    *,
+    model: str = MODEL,
+    api_key: str = API_KEY,
+) -> dict[str, str]:
+    """The measured bot's environment: both fakes on loopback, one model for chat and vision,
+    a fresh database, no developer .env (the soak's bot runs in it too)."""
     return fake_bot_env(
         discord_fake,
         llm,
         # The bot measured is the one in this tree, whatever is installed in the venv.
         pythonpath=REPO_ROOT,
-        xai_api_key=API_KEY,
-        chat_model=MODEL,
-        vision_model=MODEL,
-        database_path=workdir / "bot.sqlite3",
+        xai_api_key=api_key,
+        chat_model=model,
+        vision_model=model,
+        database_path=database,
         log_level="WARNING",
         # Nothing else is set: customers get the defaults, and so does the benchmark.
     )
@@ -69,7 +77,7 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
             llm.set_responder(respond)
             discord_fake.warm_up()
             users = [discord_fake.add_user(f"customer{k:03d}") for k in range(size)]
-            env = bot_env(discord_fake, llm, workdir)
+            env = bot_env(discord_fake, llm, workdir / "bot.sqlite3")
             async with bot_process(env, workdir, workdir / "bot.log") as process:
                 await discord_fake.wait_until_identified(timeout=60)
                 # Ready once on_ready has registered the slash commands.
@@ -119,16 +127,5 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
                 if profiler is not None:
                     profiler.send_signal(signal.SIGINT)
                     await profiler.wait()
-            return collect(
-                size,
-                conversations,
-                discord_fake,
-                llm,
-                first_request,
-                bot_cpu=bot_cpu,
-                peak=peak,
-                fakes_cpu=fakes_cpu,
-                wall=wall,
-                lags=lags,
-                timed_out=timed_out,
-            )
+            measured = Measured(bot_cpu, peak, fakes_cpu, wall, lags, timed_out)
+            return collect(size, conversations, discord_fake, llm, first_request, measured=measured)

@@ -18,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from fakes.discord_server import FakeDiscord, RecordedRequest, UploadedFile
+from fakes.discord_server import FakeDiscord, RecordedRequest
+from fakes.discord_server.models import ReadBody
 
 MESSAGES_ROUTE = "/channels/{channel_id}/messages"
 MESSAGE_ROUTE = "/channels/{channel_id}/messages/{message_id}"
@@ -76,12 +77,7 @@ class LimitedDiscord(FakeDiscord):
             self._validate_body(method, template, {"content": "warm up", "name": "warm up"})
 
     async def _dispatch_api(
-        self,
-        request: web.Request,
-        recorded: RecordedRequest,
-        body: Any,
-        files: list[UploadedFile],
-        body_error: str | None,
+        self, request: web.Request, recorded: RecordedRequest, read: ReadBody
     ) -> web.StreamResponse:
         if counts_globally(recorded.path):
             # A sliding window over arrivals: at most `global_limit` in any `global_period`.
@@ -94,7 +90,7 @@ class LimitedDiscord(FakeDiscord):
                 retry_after = self._admitted[0] + self.global_period - now
                 return self._rate_limited_response(retry_after, True, {}, "global")
             self._admitted.append(now)
-        response = await super()._dispatch_api(request, recorded, body, files, body_error)
+        response = await super()._dispatch_api(request, recorded, read)
         if response.status == 429:
             self.bucket_429s += 1
         return response

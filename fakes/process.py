@@ -34,21 +34,19 @@ class Finished:
     stderr: str
 
 
+async def start_bot(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """Start `python -m bot ARGS` with its standard input, output and error piped."""
+    pipe = asyncio.subprocess.PIPE
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, cwd=cwd, stdin=pipe, stdout=pipe, stderr=pipe
+    )
+
+
 async def run_bot(
     *args: str, env: dict[str, str], cwd: Path, stdin: str = "", timeout: float = 30
 ) -> Finished:
     """Run `python -m bot ARGS` to completion."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_bot(*args, env=env, cwd=cwd)
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout)
     assert process.returncode is not None
     return Finished(process.returncode, out.decode(), err.decode())

@@ -10,16 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.replies import _WORDS
-from fakes.openai_server import (
-    JSON,
-    BrokenStream,
-    Call,
-    Fault,
-    MalformedStream,
-    Reply,
-    ToolCalls,
-)
-from fakes.openai_server.script import Response
+from fakes.openai_server import script
 
 # Every customer message carries a reference the model (and the figures) can see.
 TOKEN = re.compile(r"\(ref (m\d+)\)")
@@ -54,7 +45,7 @@ class SoakModel:
     ticket_calls: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def __call__(self, body: JSON) -> Response:
+    def __call__(self, body: script.JSON) -> script.Response:
         """Answer one chat request (the fake calls it when its script is empty)."""
         self.requests += 1
         messages: list[dict[str, Any]] = body.get("messages") or []
@@ -70,10 +61,14 @@ class SoakModel:
         if asked and body.get("tools"):
             self.ticket_calls += 1
             issue = f"The customer asks for a person about their order (request {' '.join(asked)})."
-            return ToolCalls([Call("create_customer_ticket", {"name": "Sam", "issue": issue})])
+            return script.ToolCalls(
+                [script.Call("create_customer_ticket", {"name": "Sam", "issue": issue})]
+            )
         return self._reply(carried)
 
-    def _reply(self, carried: frozenset[str], *, slow: bool = False, finish: str = "stop") -> Reply:
+    def _reply(
+        self, carried: frozenset[str], *, slow: bool = False, finish: str = "stop"
+    ) -> script.Reply:
         number = len(self.answers) + 1
         size = self.rng.randint(40, 200) * CHARS_PER_TOKEN
         text = f"Answer {number}: thanks for waiting."
@@ -81,7 +76,7 @@ class SoakModel:
             text += " " + self.rng.choice(_WORDS)
         text = text[:size].rstrip() + "."
         self.answers[number] = Answer(number, text, carried)
-        return Reply(
+        return script.Reply(
             text,
             chunk_size=CHARS_PER_TOKEN,
             delay=1 / (TOKENS_PER_SECOND / 3 if slow else TOKENS_PER_SECOND),
@@ -90,20 +85,20 @@ class SoakModel:
             finish_reason=finish,
         )
 
-    def _fault(self, carried: frozenset[str]) -> Response | None:
+    def _fault(self, carried: frozenset[str]) -> script.Response | None:
         kind = self.rng.choice(FAULT_KINDS)
         self.faults[kind] += 1
         partial = "Let me check that for you, one moment while I look at your order"
         if kind == "http_500":
-            return Fault(
+            return script.Fault(
                 500,
                 "The server had an error processing your request.",
                 headers={"retry-after-ms": "500"},
             )
         if kind == "broken_stream":
-            return BrokenStream(partial, chunk_size=CHARS_PER_TOKEN)
+            return script.BrokenStream(partial, chunk_size=CHARS_PER_TOKEN)
         if kind == "malformed_stream":
-            return MalformedStream(partial, chunk_size=CHARS_PER_TOKEN)
+            return script.MalformedStream(partial, chunk_size=CHARS_PER_TOKEN)
         if kind == "slow_stream":
             return self._reply(carried, slow=True)
         return self._reply(carried, finish="length")

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.scenario import bot_env
 from bench.soak.customers import Customer, Sent, Traffic, find_thread
 from bench.soak.figures import Figures, Outcomes, outcomes, percentile, stored
 from bench.soak.model import SoakModel
 from fakes.discord_limits import LimitedDiscord
 from fakes.openai_server import FakeLLM
-from fakes.process import bot_process, fake_bot_env
+from fakes.process import bot_process
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MODEL = "grok-soak"
 API_KEY = "xai-soak-key"
 # Discord faults: one every 3 to 12 s on a route the bot uses, as (method, path pattern).
@@ -99,16 +99,7 @@ async def soak(options: Options) -> Figures:
                 for k in range(options.customers)
             ]
             # Default settings: only what points the bot at the fakes and its database.
-            env = fake_bot_env(
-                discord_fake,
-                llm,
-                pythonpath=REPO_ROOT,
-                xai_api_key=API_KEY,
-                chat_model=MODEL,
-                vision_model=MODEL,
-                database_path=database,
-                log_level="WARNING",
-            )
+            env = bot_env(discord_fake, llm, database, model=MODEL, api_key=API_KEY)
             log = workdir / "bot.log"
             async with contextlib.AsyncExitStack() as processes:
                 first = await processes.enter_async_context(bot_process(env, workdir, log))

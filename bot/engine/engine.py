@@ -16,21 +16,22 @@ from bot.desk.desk import DeskError, Person, TicketDesk
 from bot.desk.operations import Operations
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
-from bot.engine.events import EngineEvent, Incoming, Notice, Waiting
+from bot.engine.events import EngineEvent, Incoming, Notice, TurnEnded, Waiting
 from bot.engine.history import request_window
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.engine.limits import CustomerLimits
+from bot.engine.lookups import Lookups
 from bot.engine.placement import Placement
 from bot.engine.recovery import Backlog, CutTurn, recover
 from bot.engine.state import ConversationState, ConversationStates
 from bot.engine.turn import finish_turn, run_turn
 from bot.helpcenter.index import HelpCenter
 from bot.llm.agent import Agent
-from bot.store import Conversation, NewMessage, Standing, Ticket, TicketStatus
+from bot.store import Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.context import Customer, Services, SupportContext
 
 
-class SupportEngine:
+class SupportEngine(Lookups):
     """Receives messages of stored conversations and answers them; knows nothing of Discord
     or the terminal."""
 
@@ -143,8 +144,9 @@ class SupportEngine:
         """Turns until every stored message is answered, at the customer's turn pace."""
         store = self.services.store
         customer = Customer(conversation.customer_id or "", conversation.customer_name or "")
+        retried = False
         while state.answered < state.received and self._accepting:
-            wait = self.turn_pace.hit(customer.id)
+            wait = None if retried else self.turn_pace.hit(customer.id)
             if wait is not None:
                 # Over the turn budget: more messages may gather; one turn answers them all.
                 # Said first, so the frontend shows the customer the answer is coming.
@@ -170,11 +172,21 @@ class SupportEngine:
                 context = SupportContext(
                     self.services, conversation, customer, link, turn=f"turn:{through}"
                 )
+                retry = False
                 try:
-                    async for event in run_turn(self.agent, context, messages, answers=through):
+                    async for event in run_turn(
+                        self.agent, context, messages, answers=through, last_try=retried
+                    ):
+                        retry = isinstance(event, TurnEnded) and event.retrying
                         yield event
                 finally:
-                    await asyncio.shield(self._after_turn(conversation, state, new_start, through))
+                    # A turn tried again leaves its messages due (a crash meanwhile answers them).
+                    answered = None if retry else through
+                    await asyncio.shield(self._after_turn(conversation, state, new_start, answered))
+            if retry:
+                retried = True
+                continue
+            retried = False
             state.answered = answering
         # Stopped with messages unanswered: they are stored due, and the next start answers.
 
@@ -183,9 +195,10 @@ class SupportEngine:
         conversation: Conversation,
         state: ConversationState,
         new_start: int | None,
-        through: int,
+        through: int | None,
     ) -> None:
-        """Messages that arrived during the turn move behind its reply; the turn is over."""
+        """Messages that arrived during the turn move behind its reply; the turn is over
+        (and what it read answered, unless `through` is None: the turn is tried again)."""
         async with state.storing:
             arrived, state.during_turn = state.during_turn, None
             if arrived:
@@ -210,26 +223,6 @@ class SupportEngine:
         if self.services.help_center is None:
             raise RuntimeError("this engine has no help center")
         return self.services.help_center
-
-    async def customer_id(self, key: str) -> str | None:
-        """The id of the conversation's customer, if the conversation exists."""
-        conversation = await self.services.store.get_conversation(key)
-        return conversation.customer_id if conversation else None
-
-    async def user_messages(self, key: str) -> int:
-        """How many user messages the conversation holds (0 if there is none)."""
-        conversation = await self.services.store.get_conversation(key)
-        if conversation is None:
-            return 0
-        history = await self.services.store.load_history(conversation.id)
-        return sum(1 for m in history if m.role == "user")
-
-    async def tickets(self, key: str) -> list[Ticket]:
-        """The conversation's tickets, oldest first."""
-        conversation = await self.services.store.get_conversation(key)
-        if conversation is None:
-            return []
-        return await self.services.store.tickets_for_conversation(conversation.id)
 
     async def hand_off(
         self, key: str, person: Person, *, reason: str, request_id: str, link: str | None

@@ -39,6 +39,7 @@ async def run_turn(
     messages: list[dict[str, Any]],
     *,
     answers: int | None = None,
+    last_try: bool = True,
 ) -> AsyncIterator[EngineEvent]:
     """Run the agent over `messages` for the context's conversation; store each round and
     the turn's usage; yield what the customer should see.
@@ -92,7 +93,10 @@ async def run_turn(
     except LLMError as exc:
         log.warning("turn failed in conversation %d: %s", conversation.id, exc)
         await keep_interrupted(store, conversation, pending_text)
-        yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=exc.user_message))
+        if exc.passing and not last_try:
+            yield TurnEnded(shown, copy.RETRYING_NOTICE.format(reason=exc.user_message), True)
+        else:
+            yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=exc.user_message))
     except Exception:
         log.exception("turn failed in conversation %d", conversation.id)
         await keep_interrupted(store, conversation, pending_text)

@@ -45,20 +45,17 @@ def draw(
     image.save(HERE / name, optimize=True)
 
 
+# (file, shop, date, [(quantity, item, cents)], the total printed, in cents)
+RECEIPTS = [
+    ("receipt-adds-up.png", "Pizzeria Luna", "2025-03-14",
+     [(1, "Pizza Margherita", 950), (1, "Tiramisu", 520), (1, "Cola 0.5 l", 280),
+      (1, "Delivery fee", 199)], 1949),
+    ("receipt-does-not-add-up.png", "Bangkok Garden", "2025-03-15",
+     [(1, "Pad Thai", 1290), (1, "Green curry", 1150), (1, "Spring rolls", 450),
+      (1, "Mango lassi", 350)], 3540),
+]  # fmt: skip
+
+
 if __name__ == "__main__":
-    draw(
-        "receipt-adds-up.png",
-        "Pizzeria Luna",
-        "2025-03-14",
-        [(1, "Pizza Margherita", 950), (1, "Tiramisu", 520), (1, "Cola 0.5 l", 280),
-         (1, "Delivery fee", 199)],
-        1949,
-    )  # fmt: skip
-    draw(
-        "receipt-does-not-add-up.png",
-        "Bangkok Garden",
-        "2025-03-15",
-        [(1, "Pad Thai", 1290), (1, "Green curry", 1150), (1, "Spring rolls", 450),
-         (1, "Mango lassi", 350)],
-        3540,
-    )  # fmt: skip
+    for receipt in RECEIPTS:
+        draw(*receipt)

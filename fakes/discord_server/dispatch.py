@@ -62,7 +62,7 @@ class Dispatch:
         """Send the events queued by sync helpers, in order."""
         pending, self._pending_events = self._pending_events, []
         for event, data, intent in pending:
-            await self._broadcast_now(event, data, intent)
+            await self._broadcast(event, data, intent, flush=False)
 
     async def _ws_send(self, ws: web.WebSocketResponse, payload: JSON) -> bool:
         """Send one JSON object as a text frame; return False if the socket is gone."""
@@ -96,20 +96,13 @@ class Dispatch:
         data: JSON,
         intent: int,
         transform: Callable[[_Session, JSON], JSON] | None = None,
+        *,
+        flush: bool = True,
     ) -> None:
-        """Dispatch an event to every live session subscribed to ``intent`` (0: none needed)."""
-        if self._pending_events:
+        """Dispatch an event to every live session subscribed to ``intent`` (0: none needed),
+        after the events queued by sync helpers unless ``flush`` is False."""
+        if flush and self._pending_events:
             await self._flush_pending()
-        await self._broadcast_now(event, data, intent, transform)
-
-    async def _broadcast_now(
-        self,
-        event: str,
-        data: JSON,
-        intent: int,
-        transform: Callable[[_Session, JSON], JSON] | None = None,
-    ) -> None:
-        """Send an event to the subscribed live sessions without flushing queued events."""
         for session in list(self._sessions.values()):
             if not session.alive or (intent and not session.intents & intent):
                 continue

@@ -8,7 +8,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -62,6 +62,14 @@ class UploadedFile:
     filename: str
     data: bytes
     content_type: str
+
+
+class ReadBody(NamedTuple):
+    """A request's body as read: the JSON (or form), the files, what was wrong with it."""
+
+    json: Any
+    files: list[UploadedFile]
+    error: str | None
 
 
 @dataclass

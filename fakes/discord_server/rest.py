@@ -19,8 +19,8 @@ from fakes.discord_server.modals import check_modal
 from fakes.discord_server.models import (
     ApiCall,
     ApiError,
+    ReadBody,
     RecordedRequest,
-    UploadedFile,
     _Route,
     json_response,
 )
@@ -61,21 +61,17 @@ class Rest:
             query=dict(request.query),
         )
         self.requests.append(recorded)
-        body, files, body_error = await self._read_body(request, recorded)
-        recorded.json = body
-        response = await self._dispatch_api(request, recorded, body, files, body_error)
+        read = await self._read_body(request, recorded)
+        recorded.json = read.json
+        response = await self._dispatch_api(request, recorded, read)
         recorded.status = response.status
         return response
 
     async def _dispatch_api(
-        self,
-        request: web.Request,
-        recorded: RecordedRequest,
-        body: Any,
-        files: list[UploadedFile],
-        body_error: str | None,
+        self, request: web.Request, recorded: RecordedRequest, read: ReadBody
     ) -> web.StreamResponse:
         """Route, authenticate, apply injections/rate limits, validate and run the handler."""
+        body, files, body_error = read
         method, path = recorded.method, recorded.path
         route, params, path_known = self._match_route(method, path)
         template = route.template if route is not None else path

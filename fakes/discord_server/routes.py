@@ -8,7 +8,13 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from fakes.discord_server.constants import JSON, Handler
-from fakes.discord_server.models import RecordedRequest, UploadedFile, _compile_template, _Route
+from fakes.discord_server.models import (
+    ReadBody,
+    RecordedRequest,
+    UploadedFile,
+    _compile_template,
+    _Route,
+)
 
 
 class Routes:
@@ -86,19 +92,17 @@ class Routes:
             r("PATCH", template, self._webhook_edit_message, auth=False)
             r("DELETE", template, self._webhook_delete_message, auth=False)
 
-    async def _read_body(
-        self, request: web.Request, recorded: RecordedRequest
-    ) -> tuple[Any, list[UploadedFile], str | None]:
-        """Parse a JSON or multipart body; return (body, files, error description)."""
+    async def _read_body(self, request: web.Request, recorded: RecordedRequest) -> ReadBody:
+        """Parse a JSON or multipart body."""
         content_type = request.content_type
         if not request.body_exists:
-            return None, [], None
+            return ReadBody(None, [], None)
         if content_type == "application/json":
             raw = await request.read()
             try:
-                return json.loads(raw), [], None
+                return ReadBody(json.loads(raw), [], None)
             except ValueError as exc:
-                return None, [], f"invalid JSON body: {exc}"
+                return ReadBody(None, [], f"invalid JSON body: {exc}")
         if content_type == "multipart/form-data":
             body: Any = None
             files: list[UploadedFile] = []
@@ -113,7 +117,7 @@ class Routes:
                     try:
                         body = json.loads(data)
                     except ValueError as exc:
-                        return None, files, f"invalid payload_json: {exc}"
+                        return ReadBody(None, files, f"invalid payload_json: {exc}")
                 elif part.filename is not None:
                     files.append(
                         UploadedFile(
@@ -130,8 +134,8 @@ class Routes:
             recorded.files = [(f.filename, f.data) for f in files]
             if body is None and form:
                 body = form
-            return body, files, None
+            return ReadBody(body, files, None)
         raw = await request.read()
         if raw:
-            return None, [], f"unsupported Content-Type {content_type!r}"
-        return None, [], None
+            return ReadBody(None, [], f"unsupported Content-Type {content_type!r}")
+        return ReadBody(None, [], None)

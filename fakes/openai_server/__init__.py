@@ -13,7 +13,6 @@ from fakes.openai_server.script import (
     Reply,
     Structured,
     ToolCalls,
-    _chunks,
 )
 from fakes.openai_server.server import FakeLLM
 
@@ -31,5 +30,4 @@ __all__ = [
     "Reply",
     "Structured",
     "ToolCalls",
-    "_chunks",
 ]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
-import sys
 
 from standardwebhooks import Webhook
 
 from bot.store import Store
 from fakes.openai_server import Call, Reply, ToolCalls
-from fakes.process import clean_env, run_bot
+from fakes.process import clean_env, run_bot, start_bot
 from fakes.webhook_receiver import HANG, WebhookReceiver
 from tests.commands.helpers import llm_env
 from tests.desk.test_webhooks import SECRET, settings_for
@@ -104,19 +102,7 @@ async def test_a_killed_chat_process_delivers_after_restart_with_the_same_id(tmp
     async with WebhookReceiver() as receiver:
         receiver.script = [HANG]
         env = _env(llm, tmp_path, receiver.url)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "chat",
-            "--thread",
-            "omar",
-            env=env,
-            cwd=tmp_path,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        process = await start_bot("chat", "--thread", "omar", env=env, cwd=tmp_path)
         assert process.stdin is not None
         process.stdin.write(b"I cannot log in\n")
         await process.stdin.drain()

@@ -15,9 +15,9 @@ from bot.engine.turn import INTERRUPTED_MARK
 from bot.store import Attachment
 from bot.tools.context import Customer
 from bot.tools.images import MAX_IMAGE_BYTES, to_data_url
-from fakes.openai_server import Call, MalformedStream, Reply, Structured, ToolCalls
+from fakes.openai_server import Call, MalformedStream, Reply, ToolCalls
 from tests.conftest import engine_harness
-from tests.engine.test_engine import RECEIPT, run, shown_text, stored
+from tests.engine.test_engine import run, script_receipt_photo, shown_text, stored
 
 OMAR = Customer(id="1001", display_name="omar_k")
 LENA = Customer(id="2002", display_name="lena_p")
@@ -175,14 +175,7 @@ async def test_a_huge_photo_is_read_off_the_event_loop(harness, llm, tmp_path):
     started = time.perf_counter()
     to_data_url(data)
     decode_seconds = time.perf_counter() - started
-    photo = tmp_path / "receipt.jpg"
-    photo.write_bytes(data)
-    url = photo.as_uri()
-    llm.script(
-        ToolCalls([Call("analyze_receipt_image", {"image_url": url})]),
-        Structured(RECEIPT),
-        Reply("Your total was 27.24 EUR."),
-    )
+    url = script_receipt_photo(llm, tmp_path, data)
     lags: list[float] = []
 
     async def probe() -> None:

@@ -9,21 +9,14 @@ from bot.engine.events import ToolFinished
 from bot.store import Attachment
 from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.conftest import CHAT_MODEL, VISION_MODEL, engine_harness
-from tests.engine.test_engine import RECEIPT, run
+from tests.engine.test_engine import RECEIPT, run, script_receipt_photo
 from tests.tools.test_images import image_bytes
 
 
 async def test_receipt_goes_to_the_vision_model_as_a_data_url_and_back(harness, llm, tmp_path):
     """The attachment's bytes travel base64; the validated receipt is stored and returned."""
     data = image_bytes("JPEG")
-    photo = tmp_path / "receipt.jpg"
-    photo.write_bytes(data)
-    url = photo.as_uri()
-    llm.script(
-        ToolCalls([Call("analyze_receipt_image", {"image_url": url})]),
-        Structured(RECEIPT),
-        Reply("Your total was 27.24 EUR."),
-    )
+    url = script_receipt_photo(llm, tmp_path, data)
     attachment = Attachment(url, "receipt.jpg", "image/jpeg", len(data))
     conversation, events = await run(harness, "console:receipt", "Here", images=[attachment])
     vision = llm.requests[1]

@@ -68,13 +68,22 @@ async def wait_for_reply(
         raise AssertionError(f"bot messages: {shown!r}, expected {expected!r}") from None
 
 
+async def opened_thread(
+    fake: FakeDiscord, author: dict, content: str, **kwargs
+) -> tuple[dict, int]:
+    """Write in the support channel; return the message written and the id of the one thread
+    the bot opens for it, as soon as it exists."""
+    before = set(fake.threads)
+    original = await fake.send_user_message(fake.support_channel_id, author, content, **kwargs)
+    await fake.wait_for(lambda: set(fake.threads) - before, timeout=10)
+    (thread_id,) = set(fake.threads) - before
+    return original, thread_id
+
+
 async def open_thread(fake: FakeDiscord, author: dict, content: str, **kwargs) -> int:
     """Write in the support channel and return the id of the thread the bot opens (a
     private one by default: the customer is added to it)."""
-    before = set(fake.threads)
-    await fake.send_user_message(fake.support_channel_id, author, content, **kwargs)
-    await fake.wait_for(lambda: set(fake.threads) - before, timeout=10)
-    (thread_id,) = set(fake.threads) - before
+    _, thread_id = await opened_thread(fake, author, content, **kwargs)
     if fake.threads[thread_id]["type"] == PRIVATE_THREAD:
         await fake.wait_for(lambda: int(author["id"]) in fake.thread_members(thread_id))
     return thread_id

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bot.app.compose import action_tools
-from bot.engine.copy import ALREADY_ANSWERED, NOT_YOUR_CONFIRMATION
+from bot.engine.copy import ALREADY_ANSWERED, CONFIRM, NOT_YOUR_CONFIRMATION
 from fakes.openai_server import Call, Reply, ToolCalls
 from fakes.orders_api import SPEC, TOKEN, FakeOrdersAPI
 from tests.frontends.discord.helpers import bot_messages, open_thread
@@ -41,8 +41,17 @@ def _token():
 
 
 def questions(fake, thread_id):
-    """The bot's messages in the thread that carry buttons (the confirmation questions)."""
-    return [m for m in fake.messages(thread_id) if m.get("components")]
+    """The bot's messages in the thread that carry Confirm and Cancel buttons (the
+    confirmation questions; answers carry a "Talk to a person" button of their own)."""
+    return [
+        m
+        for m in fake.messages(thread_id)
+        if any(
+            button.get("label") == CONFIRM
+            for row in m.get("components") or []
+            for button in row.get("components", [])
+        )
+    ]
 
 
 async def ask_to_cancel(fake, llm, customer) -> tuple[int, dict]:

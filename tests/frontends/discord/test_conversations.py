@@ -13,6 +13,7 @@ from tests.frontends.discord.helpers import (
     carried_over,
     message_writes,
     open_thread,
+    opened_thread,
     wait_for_reply,
 )
 
@@ -26,12 +27,7 @@ async def test_greeting_opens_a_private_thread_and_streams_the_answer(runner, di
     omar = discord_fake.add_user("omar")
     llm.script(Reply(GREETING, chunk_size=6, delay=0.02))
     async with runner.running():
-        before = set(discord_fake.threads)
-        original = await discord_fake.send_user_message(
-            discord_fake.support_channel_id, omar, "Hi!"
-        )
-        await discord_fake.wait_for(lambda: set(discord_fake.threads) - before)
-        (thread_id,) = set(discord_fake.threads) - before
+        original, thread_id = await opened_thread(discord_fake, omar, "Hi!")
         await wait_for_reply(discord_fake, thread_id, [GREETING])
     thread = discord_fake.threads[thread_id]
     assert thread["parent_id"] == str(discord_fake.support_channel_id)

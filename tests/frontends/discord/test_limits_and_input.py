@@ -7,16 +7,7 @@ import asyncio
 from bot.engine.admission import OVER_LONG_PLACEHOLDER
 from bot.engine.copy import EMPTY_MESSAGE_REPLY
 from fakes.openai_server import Call, Reply, ToolCalls
-from tests.frontends.discord.helpers import (
-    answer_in_order,
-    answered_thread,
-    attached,
-    bot_messages,
-    carried_over,
-    open_thread,
-    stored_user_messages,
-    wait_for_reply,
-)
+from tests.frontends.discord import helpers as h
 from tests.tools.test_images import image_bytes
 
 
@@ -30,24 +21,24 @@ async def test_six_quick_messages_are_all_answered_without_a_resend(runner, disc
     llm.set_responder(lambda body: Reply("Got all of that: a cold pizza, a missing cola."))
     parts = ["my order", "is cold", "the pizza", "and the cola", "is missing", "order 5521"]
     async with runner.running():
-        thread_id = await open_thread(discord_fake, writer, "hi, problem")
-        await discord_fake.wait_for(lambda: bool(bot_messages(discord_fake, thread_id)))
+        thread_id = await h.open_thread(discord_fake, writer, "hi, problem")
+        await discord_fake.wait_for(lambda: bool(h.bot_messages(discord_fake, thread_id)))
         for part in parts:
             await discord_fake.send_user_message(thread_id, writer, part)
             await asyncio.sleep(0.7)
         await discord_fake.wait_for(
             lambda: (
-                bot_messages(discord_fake, thread_id)[-1:]
+                h.bot_messages(discord_fake, thread_id)[-1:]
                 == ["Got all of that: a cold pizza, a missing cola."]
             ),
             timeout=20,
         )
-        stored = await stored_user_messages(runner, thread_id)
+        stored = await h.stored_user_messages(runner, thread_id)
     assert stored == ["hi, problem", *parts]
     assert len(llm.requests) <= 3
     sent = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "user"]
     assert sent == stored  # each message exactly once, in order
-    shown = " ".join(bot_messages(discord_fake, thread_id))
+    shown = " ".join(h.bot_messages(discord_fake, thread_id))
     assert "again" not in shown
     assert "wait" not in shown.lower()
 
@@ -58,11 +49,11 @@ async def test_a_10000_character_message_is_kept_and_explained(runner, discord_f
     writer = discord_fake.add_user("novelist")
     long_text = "My order story. " * 625
     async with runner.running():
-        thread_id = await answered_thread(discord_fake, llm, writer, "hi", "Hello!")
+        thread_id = await h.answered_thread(discord_fake, llm, writer, "hi", "Hello!")
         await discord_fake.send_user_message(thread_id, writer, long_text)
-        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
-        stored = await stored_user_messages(runner, thread_id)
-    assert bot_messages(discord_fake, thread_id)[-1] == (
+        await discord_fake.wait_for(lambda: len(h.bot_messages(discord_fake, thread_id)) == 2)
+        stored = await h.stored_user_messages(runner, thread_id)
+    assert h.bot_messages(discord_fake, thread_id)[-1] == (
         "That message is 10,000 characters long; I can read up to 4,000. Please shorten it"
         " or send it in a few parts."
     )
@@ -78,15 +69,15 @@ async def test_images_beyond_the_per_message_cap_get_a_note(runner, discord_fake
     ]
     llm.script(Reply("Got your receipt."))
     async with runner.running():
-        thread_id = await open_thread(
+        thread_id = await h.open_thread(
             discord_fake, discord_fake.add_user("ana"), "receipts", attachments=photos
         )
-        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
+        await discord_fake.wait_for(lambda: len(h.bot_messages(discord_fake, thread_id)) == 2)
     assert (
         "r1.png was not read: I read up to 1 images a message."
-        in bot_messages(discord_fake, thread_id)[0]
+        in h.bot_messages(discord_fake, thread_id)[0]
     )
-    (copy,) = carried_over(discord_fake, thread_id)
+    (copy,) = h.carried_over(discord_fake, thread_id)
     first, second = copy["attachments"]
     turn = llm.requests[0]["messages"][1]["content"]
     assert f"Attached image: {first['url']}" in turn
@@ -98,16 +89,16 @@ async def test_a_corrupt_image_is_reported_to_the_model(runner, discord_fake, ll
     broken = discord_fake.add_attachment(
         "receipt.jpg", b"\xff\xd8\xff\xe0 not a jpeg", "image/jpeg"
     )
-    answer_in_order(
+    h.answer_in_order(
         llm,
-        lambda body: ToolCalls([Call("analyze_receipt_image", {"image_url": attached(body)})]),
+        lambda body: ToolCalls([Call("analyze_receipt_image", {"image_url": h.attached(body)})]),
         Reply("I couldn't read that photo. Could you send a clearer one?"),
     )
     async with runner.running():
-        thread_id = await open_thread(
+        thread_id = await h.open_thread(
             discord_fake, discord_fake.add_user("ana"), "receipt", attachments=[broken]
         )
-        await wait_for_reply(
+        await h.wait_for_reply(
             discord_fake, thread_id, ["I couldn't read that photo. Could you send a clearer one?"]
         )
     result = llm.requests[1]["messages"][-1]["content"]
@@ -122,10 +113,12 @@ async def test_empty_and_odd_unicode_messages(runner, discord_fake, llm):
     llm.script(Reply("Hello! 👋"), Reply("Noted."))
     customer = discord_fake.add_user("uni")
     async with runner.running():
-        thread_id = await open_thread(discord_fake, customer, "hi")
-        await wait_for_reply(discord_fake, thread_id, ["Hello! 👋"])
+        thread_id = await h.open_thread(discord_fake, customer, "hi")
+        await h.wait_for_reply(discord_fake, thread_id, ["Hello! 👋"])
         await discord_fake.send_user_message(thread_id, customer, "")
-        await discord_fake.wait_for(lambda: len(bot_messages(discord_fake, thread_id)) == 2)
+        await discord_fake.wait_for(lambda: len(h.bot_messages(discord_fake, thread_id)) == 2)
         await discord_fake.send_user_message(thread_id, customer, odd)
-        await wait_for_reply(discord_fake, thread_id, ["Hello! 👋", EMPTY_MESSAGE_REPLY, "Noted."])
+        await h.wait_for_reply(
+            discord_fake, thread_id, ["Hello! 👋", EMPTY_MESSAGE_REPLY, "Noted."]
+        )
     assert llm.requests[-1]["messages"][-1]["content"] == odd

@@ -9,13 +9,7 @@ from bot.engine.copy import OPENING_SOON
 from bot.engine.limiter import SlidingWindowLimiter
 from fakes.discord_server import P_MANAGE_MESSAGES
 from fakes.openai_server import Reply
-from tests.frontends.discord.helpers import (
-    answered_thread,
-    bot_messages,
-    carried_over,
-    message_writes,
-    wait_for_reply,
-)
+from tests.frontends.discord import helpers as h
 
 
 async def test_the_original_is_removed_before_the_answer_streams(runner, discord_fake, llm):
@@ -23,16 +17,11 @@ async def test_the_original_is_removed_before_the_answer_streams(runner, discord
     omar = discord_fake.add_user("omar")
     llm.script(Reply("Hello Omar!", chunk_size=3, delay=0.05))
     async with runner.running():
-        before = set(discord_fake.threads)
-        original = await discord_fake.send_user_message(
-            discord_fake.support_channel_id, omar, "hi, my order is late"
-        )
-        await discord_fake.wait_for(lambda: set(discord_fake.threads) - before)
-        (thread_id,) = set(discord_fake.threads) - before
-        await wait_for_reply(discord_fake, thread_id, ["Hello Omar!"])
+        original, thread_id = await h.opened_thread(discord_fake, omar, "hi, my order is late")
+        await h.wait_for_reply(discord_fake, thread_id, ["Hello Omar!"])
     path = f"/channels/{discord_fake.support_channel_id}/messages/{original['id']}"
     (delete,) = discord_fake.requests_matching("DELETE", f"^{path}$")
-    first_write = message_writes(discord_fake, thread_id)[0]
+    first_write = h.message_writes(discord_fake, thread_id)[0]
     assert delete.at < first_write.at
     assert discord_fake.get_message(discord_fake.support_channel_id, int(original["id"])) is None
 
@@ -51,7 +40,7 @@ async def test_an_original_left_by_a_crash_is_removed_at_start(runner, discord_f
     # caught up and moved into their threads), just someone else's message in the channel.
     kept = await discord_fake.send_user_message(discord_fake.support_channel_id, lena, "hello?")
     async with runner.running():
-        await answered_thread(discord_fake, llm, omar, "my order is late", "Sorry Omar!")
+        await h.answered_thread(discord_fake, llm, omar, "my order is late", "Sorry Omar!")
     (left,) = [
         m for m in discord_fake.messages(discord_fake.support_channel_id) if m["id"] != kept["id"]
     ]
@@ -74,16 +63,18 @@ async def test_a_customer_under_way_joins_their_conversation(runner, discord_fak
     to it."""
     omar = discord_fake.add_user("omar")
     async with runner.running():
-        thread_id = await answered_thread(discord_fake, llm, omar, "order 55 is late", "Sorry!")
+        thread_id = await h.answered_thread(discord_fake, llm, omar, "order 55 is late", "Sorry!")
         llm.script(Reply("Order 55 arrives in 10 minutes."))
         threads = set(discord_fake.threads)
         second = await discord_fake.send_user_message(
             discord_fake.support_channel_id, omar, "any news on order 55?"
         )
-        await wait_for_reply(discord_fake, thread_id, ["Sorry!", "Order 55 arrives in 10 minutes."])
+        await h.wait_for_reply(
+            discord_fake, thread_id, ["Sorry!", "Order 55 arrives in 10 minutes."]
+        )
         support = discord_fake.messages(discord_fake.support_channel_id)
     assert set(discord_fake.threads) == threads
-    assert [c["content"].splitlines()[1] for c in carried_over(discord_fake, thread_id)] == [
+    assert [c["content"].splitlines()[1] for c in h.carried_over(discord_fake, thread_id)] == [
         "> order 55 is late",
         "> any news on order 55?",
     ]
@@ -118,14 +109,14 @@ async def test_threads_per_minute_are_capped_and_the_one_over_waits(runner, disc
         )
         await discord_fake.wait_for(lambda: len(discord_fake.threads) == 2, timeout=15)
         for thread_id in discord_fake.threads:
-            await wait_for_reply(discord_fake, thread_id, ["Hello!"])
+            await h.wait_for_reply(discord_fake, thread_id, ["Hello!"])
         await discord_fake.wait_for(
             lambda: not discord_fake.messages(discord_fake.support_channel_id)
         )
     words = sorted(
         c["content"].splitlines()[1]
         for t in discord_fake.threads
-        for c in carried_over(discord_fake, t)
+        for c in h.carried_over(discord_fake, t)
     )
     assert words == ["> help, I am ana", "> help, I am ben"]
-    assert all(bot_messages(discord_fake, t) == ["Hello!"] for t in discord_fake.threads)
+    assert all(h.bot_messages(discord_fake, t) == ["Hello!"] for t in discord_fake.threads)

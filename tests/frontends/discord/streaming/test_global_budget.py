@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
 from bot.frontends.discord.streaming.global_budget import GlobalBudget, Lane
 from bot.frontends.discord.streaming.renderer import CURSOR, StreamingReply
+from fakes.loopback import serve
 
 
 def most_in_window(times: list[float], period: float) -> int:
@@ -179,11 +180,7 @@ async def api_server(monkeypatch) -> AsyncIterator[list[tuple[str, float]]]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, port = await serve(app)
     monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
     try:
         yield seen
