@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.engine import copy
 from bot.engine.events import Incoming
@@ -99,7 +99,7 @@ def admit(standing: Standing, incoming: Incoming, limits: CustomerLimits) -> Dec
         if ASKS_FOR_PERSON.search(incoming.text):
             return Decision(Verdict.HAND_OFF, keep, images, notes)
         return Decision(Verdict.REFUSE, keep, images, (*notes, copy.OVER_DAILY_BUDGET))
-    return Decision(Verdict.ANSWER, keep, images, notes)
+    return Decision(Verdict.ANSWER, replace(keep, answer_due=True), images, notes)
 
 
 def _message(incoming: Incoming, content: str, author_kind: str) -> NewMessage:

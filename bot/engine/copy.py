@@ -13,6 +13,7 @@ CUT_BY_RESTART = (
 )
 RESUMING = "⚠️ I was restarted while answering your last message. Here is my answer:"
 FAILED_NOTICE = "⚠️ {reason} Your message is saved; please try again in a moment."
+RETRYING_NOTICE = "⚠️ {reason} Trying again…"
 OUR_FAULT = "Something went wrong on our side."
 CUT_NOTICES = {
     "length": "⚠️ My answer was cut off because it got too long. Ask me to go on, or to be brief.",

@@ -16,21 +16,22 @@ from bot.desk.desk import DeskError, Person, TicketDesk
 from bot.desk.operations import Operations
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
-from bot.engine.events import EngineEvent, Incoming, Notice, Waiting
+from bot.engine.events import EngineEvent, Incoming, Notice, TurnEnded, Waiting
 from bot.engine.history import request_window
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.engine.limits import CustomerLimits
+from bot.engine.lookups import Lookups
 from bot.engine.placement import Placement
-from bot.engine.recovery import CutTurn, recover
+from bot.engine.recovery import Backlog, CutTurn, recover
 from bot.engine.state import ConversationState, ConversationStates
 from bot.engine.turn import finish_turn, run_turn
 from bot.helpcenter.index import HelpCenter
 from bot.llm.agent import Agent
-from bot.store import Conversation, NewMessage, Standing, Ticket, TicketStatus
+from bot.store import Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.context import Customer, Services, SupportContext
 
 
-class SupportEngine:
+class SupportEngine(Lookups):
     """Receives messages of stored conversations and answers them; knows nothing of Discord
     or the terminal."""
 
@@ -55,6 +56,8 @@ class SupportEngine:
         # The turn budget: a turn over it waits; the messages of the wait share one turn.
         self.turn_pace = SlidingWindowLimiter(limits.turns_per_minute, 60.0, clock)
         self.placement = Placement(services.store)
+        # What a frontend reads to catch up on messages sent while the bot was down.
+        self.backlog = Backlog(services.store)
         self._states = ConversationStates()
         self._accepting = True
 
@@ -79,14 +82,15 @@ class SupportEngine:
                 message_id = await self.services.store.store_message(
                     standing.conversation.id, decision.keep, decision.images
                 )
+                if message_id is None:
+                    # Stored already (read again after a restart): it was handled then.
+                    return
                 if state.during_turn is not None:
                     state.during_turn.append(message_id)
             answer = decision.verdict is Verdict.ANSWER
             if answer:
+                # Stored due: shutting down, or killed before its turn, the next start answers.
                 state.received += 1
-                if not self._accepting:
-                    # Shutting down: kept, and explained at the next start.
-                    await self.services.store.turn_started(standing.conversation.id)
         for notice in decision.notices:
             yield Notice(notice)
         if decision.verdict is Verdict.HAND_OFF:
@@ -140,8 +144,9 @@ class SupportEngine:
         """Turns until every stored message is answered, at the customer's turn pace."""
         store = self.services.store
         customer = Customer(conversation.customer_id or "", conversation.customer_name or "")
+        retried = False
         while state.answered < state.received and self._accepting:
-            wait = self.turn_pace.hit(customer.id)
+            wait = None if retried else self.turn_pace.hit(customer.id)
             if wait is not None:
                 # Over the turn budget: more messages may gather; one turn answers them all.
                 # Said first, so the frontend shows the customer the answer is coming.
@@ -152,36 +157,53 @@ class SupportEngine:
                 async with state.storing:
                     answering = state.received
                     turn = await store.begin_turn(conversation.id)
+                    through = turn.history[-1].id
                     ticket = turn.active_ticket
-                    if ticket is not None and ticket.status == TicketStatus.CLAIMED:
-                        await store.turn_finished(conversation.id)
+                    held = ticket is not None and ticket.status == TicketStatus.CLAIMED
+                    if held or not turn.due:
+                        # Staff hold the conversation (their words, not ours), or nothing is
+                        # left to answer (answered before a restart): no turn.
+                        await finish_turn(store, conversation, None, through)
                         state.answered = answering
                         return
                     messages, new_start = request_window(turn.history, self.context_budget)
                     state.during_turn = []
                 # Named by the newest message it answers: a retry after a crash is the same.
                 context = SupportContext(
-                    self.services, conversation, customer, link, turn=f"turn:{turn.history[-1].id}"
+                    self.services, conversation, customer, link, turn=f"turn:{through}"
                 )
+                retry = False
                 try:
-                    async for event in run_turn(self.agent, context, messages):
+                    async for event in run_turn(
+                        self.agent, context, messages, answers=through, last_try=retried
+                    ):
+                        retry = isinstance(event, TurnEnded) and event.retrying
                         yield event
                 finally:
-                    await asyncio.shield(self._after_turn(conversation, state, new_start))
+                    # A turn tried again leaves its messages due (a crash meanwhile answers them).
+                    answered = None if retry else through
+                    await asyncio.shield(self._after_turn(conversation, state, new_start, answered))
+            if retry:
+                retried = True
+                continue
+            retried = False
             state.answered = answering
-        if state.answered < state.received:
-            # Stopped with messages still unanswered: the next start answers them.
-            await store.turn_started(conversation.id)
+        # Stopped with messages unanswered: they are stored due, and the next start answers.
 
     async def _after_turn(
-        self, conversation: Conversation, state: ConversationState, new_start: int | None
+        self,
+        conversation: Conversation,
+        state: ConversationState,
+        new_start: int | None,
+        through: int | None,
     ) -> None:
-        """Messages that arrived during the turn move behind its reply; the turn is over."""
+        """Messages that arrived during the turn move behind its reply; the turn is over
+        (and what it read answered, unless `through` is None: the turn is tried again)."""
         async with state.storing:
             arrived, state.during_turn = state.during_turn, None
             if arrived:
                 await self.services.store.move_to_end(conversation.id, arrived)
-        await finish_turn(self.services.store, conversation, new_start)
+        await finish_turn(self.services.store, conversation, new_start, through)
 
     # ------------------------------------------------------------------ for frontends
 
@@ -201,26 +223,6 @@ class SupportEngine:
         if self.services.help_center is None:
             raise RuntimeError("this engine has no help center")
         return self.services.help_center
-
-    async def customer_id(self, key: str) -> str | None:
-        """The id of the conversation's customer, if the conversation exists."""
-        conversation = await self.services.store.get_conversation(key)
-        return conversation.customer_id if conversation else None
-
-    async def user_messages(self, key: str) -> int:
-        """How many user messages the conversation holds (0 if there is none)."""
-        conversation = await self.services.store.get_conversation(key)
-        if conversation is None:
-            return 0
-        history = await self.services.store.load_history(conversation.id)
-        return sum(1 for m in history if m.role == "user")
-
-    async def tickets(self, key: str) -> list[Ticket]:
-        """The conversation's tickets, oldest first."""
-        conversation = await self.services.store.get_conversation(key)
-        if conversation is None:
-            return []
-        return await self.services.store.tickets_for_conversation(conversation.id)
 
     async def hand_off(
         self, key: str, person: Person, *, reason: str, request_id: str, link: str | None
@@ -272,19 +274,17 @@ class SupportEngine:
     # ------------------------------------------------------------------ after a crash
 
     async def recover_cut_turn(self, key: str) -> CutTurn | None:
-        """After a crash: this conversation's cut turn, if it had one."""
-        conversation = await self.services.store.get_conversation(key)
-        if conversation is None or not await self.services.store.turn_in_flight(conversation.id):
-            return None
-        return await recover(self.services.store, conversation)
+        """After a stop: this conversation's cut turn or unanswered message, if any."""
+        store = self.services.store
+        found = await store.unfinished(key=key)
+        return await recover(store, found[0]) if found else None
 
     async def recover_cut_turns(self, key_prefix: str = "") -> list[CutTurn]:
-        """After a crash, before any new turn: every conversation whose turn was cut."""
+        """After a stop, before any new turn: every conversation whose turn was cut or whose
+        customer waits for an answer (behind a turn, for the turn pace, for the start)."""
         store = self.services.store
-        return [
-            await recover(store, conversation)
-            for conversation in await store.turns_cut_short(key_prefix)
-        ]
+        recovered = [await recover(store, found) for found in await store.unfinished(key_prefix)]
+        return [turn for turn in recovered if turn is not None]
 
     async def resume(self, key: str, *, link: str | None = None) -> AsyncIterator[EngineEvent]:
         """Answer what a cut turn left unanswered (`CutTurn.unanswered`), as `receive` would."""

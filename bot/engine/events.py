@@ -105,6 +105,9 @@ class TurnEnded:
 
     text: str
     notice: str = ""
+    # The turn failed for a passing reason and the engine tries once more at once: the
+    # notice says so, and another turn follows.
+    retrying: bool = False
 
 
 EngineEvent = Notice | Waiting | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded

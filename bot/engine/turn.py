@@ -37,9 +37,17 @@ async def run_turn(
     agent: Agent[SupportContext],
     context: SupportContext,
     messages: list[dict[str, Any]],
+    *,
+    answers: int | None = None,
+    last_try: bool = True,
 ) -> AsyncIterator[EngineEvent]:
     """Run the agent over `messages` for the context's conversation; store each round and
-    the turn's usage; yield what the customer should see."""
+    the turn's usage; yield what the customer should see.
+
+    `answers` is the id of the newest stored message the turn read: the final round (the
+    answer in words) is stored together with the note that everything up to it is answered,
+    so a crash either leaves the question due or the answer stored, never both or neither.
+    """
     store = context.services.store
     conversation = context.conversation
     shown = ""
@@ -58,8 +66,11 @@ async def run_turn(
             elif isinstance(event, agent_events.ToolFinished):
                 yield ToolFinished(event.call.name, event.ok, event.content)
             elif isinstance(event, agent_events.RoundCompleted):
+                final = not event.messages[0].get("tool_calls")
                 await store.append_messages(
-                    conversation.id, [NewMessage.from_chat(m) for m in event.messages]
+                    conversation.id,
+                    [NewMessage.from_chat(m) for m in event.messages],
+                    answered_through=answers if final else None,
                 )
                 pending_text = ""
             elif isinstance(event, agent_events.TurnDone):
@@ -82,7 +93,10 @@ async def run_turn(
     except LLMError as exc:
         log.warning("turn failed in conversation %d: %s", conversation.id, exc)
         await keep_interrupted(store, conversation, pending_text)
-        yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=exc.user_message))
+        if exc.passing and not last_try:
+            yield TurnEnded(shown, copy.RETRYING_NOTICE.format(reason=exc.user_message), True)
+        else:
+            yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=exc.user_message))
     except Exception:
         log.exception("turn failed in conversation %d", conversation.id)
         await keep_interrupted(store, conversation, pending_text)
@@ -112,10 +126,15 @@ async def keep_interrupted(store: Store, conversation: Conversation, text: str) 
         log.exception("could not store the interrupted reply of conversation %d", conversation.id)
 
 
-async def finish_turn(store: Store, conversation: Conversation, context_start: int | None) -> None:
+async def finish_turn(
+    store: Store, conversation: Conversation, context_start: int | None, answered: int | None
+) -> None:
     """The turn is over (a crash skips this: the mark left tells the next start to explain);
+    what it read is answered, or was told it failed (`answered`: the newest message it read);
     the context start moves where the turn's window began."""
     try:
+        if answered is not None:
+            await store.answered(conversation.id, answered)
         if context_start is not None:
             await store.move_context_start(conversation.id, context_start)
         await store.turn_finished(conversation.id)

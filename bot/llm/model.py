@@ -172,7 +172,7 @@ class OpenAIChatModel:
                 if not is_api_failure(exc):
                     raise
                 if folder.text or folder.tool_calls:
-                    raise LLMError(CUT_OFF, repr(exc)) from exc
+                    raise LLMError(CUT_OFF, repr(exc), passing=True) from exc
                 if is_transport_failure(exc) and retries < budget:
                     retries += 1
                     delay = backoff_delay(retries)

@@ -19,6 +19,7 @@ from bot.store.records import (
     format_time,
     parse_time,
 )
+from bot.store.recovery import OpenThread, Unfinished
 from bot.store.stats import ConversationFigures, TranscriptLine
 from bot.store.store import Store
 from bot.store.tickets import TicketLimitError
@@ -32,6 +33,7 @@ __all__ = [
     "DestinationState",
     "ForgetReport",
     "NewMessage",
+    "OpenThread",
     "OutboxEntry",
     "QuietConversation",
     "RatingRecord",
@@ -45,6 +47,7 @@ __all__ = [
     "TicketStatus",
     "TranscriptLine",
     "TurnStart",
+    "Unfinished",
     "Usage",
     "format_time",
     "parse_time",

@@ -50,6 +50,15 @@ async def history_in(
     ]
 
 
+async def answered_in(db: Session, conversation_id: int, through: int) -> None:
+    """The conversation's messages up to `through` are answered (or told they failed)."""
+    await db.execute(
+        "UPDATE messages SET answer_due = 0"
+        " WHERE conversation_id = ? AND answer_due = 1 AND id <= ?",
+        (conversation_id, through),
+    )
+
+
 async def append_in(
     now: str, db: Session, conversation_id: int, messages: Sequence[NewMessage]
 ) -> list[int]:
@@ -58,8 +67,8 @@ async def append_in(
     for message in messages:
         new_id = await db.insert(
             "INSERT INTO messages (conversation_id, role, content, tool_calls,"
-            " tool_call_id, author_id, discord_message_id, status, author_kind)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " tool_call_id, author_id, discord_message_id, status, author_kind, answer_due)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 conversation_id,
                 message.role,
@@ -70,6 +79,7 @@ async def append_in(
                 message.discord_message_id,
                 message.status,
                 message.author_kind,
+                int(message.answer_due),
             ),
         )
         assert new_id is not None
@@ -135,11 +145,23 @@ class ConversationQueries(Database):
             )
 
     async def append_messages(
-        self, conversation_id: int, messages: Sequence[NewMessage]
+        self,
+        conversation_id: int,
+        messages: Sequence[NewMessage],
+        *,
+        answered_through: int | None = None,
     ) -> list[int]:
-        """Append messages atomically (an assistant's tool calls land with their results)."""
+        """Append messages atomically (an assistant's tool calls land with their results).
+
+        With `answered_through`, they are the answer to every message up to that id: those
+        are no longer due, in the same transaction (a crash cannot leave an answer stored and
+        its question due, which would answer it twice).
+        """
         async with self._transaction() as db:
-            return await append_in(self._db.now, db, conversation_id, messages)
+            ids = await append_in(self._db.now, db, conversation_id, messages)
+            if answered_through is not None:
+                await answered_in(db, conversation_id, answered_through)
+            return ids
 
     async def move_to_end(self, conversation_id: int, message_ids: Sequence[int]) -> None:
         """Move messages, in this order, behind everything else in the conversation.
@@ -152,9 +174,9 @@ class ConversationQueries(Database):
                 await db.execute(
                     "INSERT INTO messages (conversation_id, role, content, tool_calls,"
                     " tool_call_id, author_id, discord_message_id, status, author_kind,"
-                    " created_at)"
+                    " answer_due, created_at)"
                     " SELECT conversation_id, role, content, tool_calls, tool_call_id, author_id,"
-                    " discord_message_id, status, author_kind, created_at FROM messages"
+                    " discord_message_id, status, author_kind, answer_due, created_at FROM messages"
                     " WHERE id = ? AND conversation_id = ?",
                     (message_id, conversation_id),
                 )
@@ -187,16 +209,6 @@ class ConversationQueries(Database):
             "SELECT 1 FROM turns_in_flight WHERE conversation_id = ?", (conversation_id,)
         )
         return row is not None
-
-    async def turns_cut_short(self, key_prefix: str = "") -> list[Conversation]:
-        """Conversations (keys starting with the prefix) whose reply a crash cut short."""
-        rows = await self._all(
-            "SELECT c.id, c.key, c.channel_id, c.customer_id, c.customer_name"
-            " FROM turns_in_flight t JOIN conversations c ON c.id = t.conversation_id"
-            " WHERE substr(c.key, 1, length(CAST(? AS TEXT))) = ? ORDER BY t.started_at",
-            (key_prefix, key_prefix),
-        )
-        return [from_row(Conversation, row) for row in rows]
 
     # Attachments
 

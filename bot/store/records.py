@@ -85,6 +85,9 @@ class NewMessage:
     discord_message_id: int | None = None
     status: str = "complete"
     author_kind: str | None = None
+    # A customer message a turn is to answer: due until the answer (or a failure notice) is
+    # stored, so a crash in between leaves it due for the next start.
+    answer_due: bool = False
 
     @classmethod
     def from_chat(cls, message: dict[str, Any], *, status: str = "complete") -> NewMessage:
@@ -195,3 +198,5 @@ class TurnStart:
 
     history: list[StoredMessage]
     active_ticket: Ticket | None
+    # Whether any message of the conversation still waits for an answer.
+    due: bool = True

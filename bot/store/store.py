@@ -17,6 +17,7 @@ from bot.store.outcomes import OutcomeQueries
 from bot.store.placement import PlacementQueries
 from bot.store.postgres import PostgresBackend, is_postgres_url, postgres_status
 from bot.store.privacy import PrivacyQueries
+from bot.store.recovery import RecoveryQueries
 from bot.store.sqlite import SQLiteBackend, sqlite_status
 from bot.store.stats import StatsQueries
 from bot.store.tickets import TicketQueries
@@ -25,6 +26,7 @@ from bot.store.turns import TurnQueries
 
 class Store(
     TurnQueries,
+    RecoveryQueries,
     ConversationQueries,
     TicketQueries,
     KnowledgeQueries,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.store.conversations import append_in, history_in
+from bot.store.conversations import answered_in, append_in, history_in
 from bot.store.database import Database, Session
 from bot.store.records import (
     Attachment,
@@ -96,9 +96,15 @@ class TurnQueries(Database):
         conversation_id: int,
         message: NewMessage,
         attachments: Sequence[Attachment] = (),
-    ) -> int:
-        """Store a message and the attachments it delivered; the message's id."""
+    ) -> int | None:
+        """Store a message and the attachments it delivered; the message's id, or None when
+        the conversation already holds the Discord message (it is never stored twice)."""
         async with self._transaction() as db:
+            if message.discord_message_id is not None and await db.one(
+                "SELECT 1 FROM messages WHERE discord_message_id = ? AND conversation_id = ?",
+                (message.discord_message_id, conversation_id),
+            ):
+                return None
             if attachments:
                 await db.execute_many(
                     "INSERT INTO attachments (conversation_id, url, filename, content_type,"
@@ -130,4 +136,14 @@ class TurnQueries(Database):
             )
             history = await history_in(db, conversation_id, from_context_start=True)
             ticket = await _active_ticket_in(db, conversation_id)
-        return TurnStart(history, ticket)
+            due = await db.one(
+                "SELECT 1 FROM messages WHERE conversation_id = ? AND answer_due = 1 LIMIT 1",
+                (conversation_id,),
+            )
+        return TurnStart(history, ticket, due is not None)
+
+    async def answered(self, conversation_id: int, through: int) -> None:
+        """Messages up to `through` need no answer any more (a failure notice was shown, or
+        staff hold the conversation)."""
+        async with self._transaction() as db:
+            await answered_in(db, conversation_id, through)

@@ -49,29 +49,6 @@ class MessageRoutes:
             await self._broadcast("CHANNEL_UPDATE", copy.deepcopy(channel), INTENT_GUILDS)
         return self._ok(channel)
 
-    async def _list_messages(self, call: ApiCall) -> web.StreamResponse:
-        """GET /channels/{channel_id}/messages (newest first, like Discord)."""
-        channel_id, _ = self._require_channel(call)
-        query = call.recorded.query
-        try:
-            limit = int(query.get("limit", "50"))
-        except ValueError:
-            limit = -1
-        if not 1 <= limit <= 100:
-            raise ApiError(400, 50035, "Invalid Form Body", violation=f"bad limit {limit}")
-        items = list(self._messages[channel_id].values())
-        if "before" in query:
-            items = [m for m in items if int(m["id"]) < int(query["before"])]
-        if "after" in query:
-            items = [m for m in items if int(m["id"]) > int(query["after"])]
-            items = items[:limit]
-        if "around" in query:
-            pivot = int(query["around"])
-            items.sort(key=lambda m: abs(int(m["id"]) - pivot))
-            items = sorted(items[:limit], key=lambda m: int(m["id"]))
-        newest_first = sorted(items, key=lambda m: int(m["id"]), reverse=True)[:limit]
-        return self._ok([self._rest_view(m) for m in newest_first])
-
     async def _get_message(self, call: ApiCall) -> web.StreamResponse:
         """GET /channels/{channel_id}/messages/{message_id}."""
         _, message = self._require_message(call)

@@ -26,6 +26,7 @@ from fakes.discord_server.faults import Faults
 from fakes.discord_server.gateway import Gateway
 from fakes.discord_server.guild import GuildSetup
 from fakes.discord_server.guild_routes import GuildRoutes
+from fakes.discord_server.history import History
 from fakes.discord_server.inspection import Inspection
 from fakes.discord_server.interaction import Interaction
 from fakes.discord_server.interaction_routes import InteractionRoutes
@@ -66,6 +67,7 @@ class FakeDiscord(
     Rest,
     GuildRoutes,
     MessageRoutes,
+    History,
     Threads,
     ThreadMembers,
     InteractionRoutes,

@@ -227,29 +227,56 @@ async def test_a_repeated_tool_call_id_makes_one_ticket(harness, llm):
 
 
 async def test_an_api_failure_keeps_the_message_and_the_next_turn_works(harness, llm):
-    """After a failed request the user's message is stored and sent with the next turn."""
-    llm.script(Fault(500, times=4), Reply("Back now. How can I help?"))
+    """A failure that persists (the SDK's retries, then the engine's one more try) ends with
+    a notice; the user's message is stored and sent with the next turn."""
+    llm.script(Fault(500, times=8), Reply("Back now. How can I help?"))
     _conversation, events = await run(harness, "console:fail", "Where is my order?")
-    assert events[-1] == TurnEnded(
-        "",
-        "⚠️ The assistant had an error (HTTP 500). Your message is saved; please try again"
-        " in a moment.",
-    )
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert ended == [
+        TurnEnded("", "⚠️ The assistant had an error (HTTP 500). Trying again…", retrying=True),
+        TurnEnded(
+            "",
+            "⚠️ The assistant had an error (HTTP 500). Your message is saved; please try again"
+            " in a moment.",
+        ),
+    ]
     _conversation, events = await run(harness, "console:fail", "Hello?")
     sent = [m["content"] for m in llm.last_messages() if m["role"] == "user"]
     assert sent == ["Where is my order?", "Hello?"]
     assert shown_text(events) == "Back now. How can I help?"
 
 
+async def test_a_passing_failure_is_tried_again_at_once(harness, llm):
+    """A stream cut short is not the customer's problem: the engine tries once more, and the
+    answer follows without the customer writing again."""
+    llm.script(BrokenStream("Your order is"), Reply("Your order is on its way."))
+    _conversation, events = await run(harness, "console:retry", "Where is my order?")
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    assert [e.retrying for e in ended] == [True, False]
+    assert ended[0].notice.endswith("Trying again…")
+    assert ended[-1] == TurnEnded("Your order is on its way.")
+    sent = [m["content"] for m in llm.last_messages() if m["role"] == "user"]
+    assert sent == ["Where is my order?"]
+
+
 async def test_a_broken_stream_keeps_the_shown_text_marked_interrupted(harness, llm):
-    """Text already streamed is stored as an interrupted assistant message."""
-    llm.script(BrokenStream("Your order is on its way and should"), Reply("Sorry, as I said..."))
+    """Text already streamed is stored as an interrupted assistant message; the engine's
+    second try, and every later request, carries it."""
+    llm.script(
+        BrokenStream("Your order is on its way and should"),
+        Reply("Sorry, as I said: it arrives at 7."),
+        Reply("Yes, sorry about that."),
+    )
     _conversation, events = await run(harness, "console:broken", "Where is it?")
-    assert events[-1].text == "Your order is on its way and should"
-    assert "cut off" in events[-1].notice
+    first, second = [e for e in events if isinstance(e, TurnEnded)]
+    assert first.text == "Your order is on its way and should"
+    assert "cut off" in first.notice
+    assert second == TurnEnded("Sorry, as I said: it arrives at 7.")
     conversation, _ = await run(harness, "console:broken", "You were cut off")
     history = await stored(harness, conversation)
-    assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant"]
+    roles = ["system", "user", "assistant", "assistant", "user", "assistant"]
+    assert [m["role"] for m in history] == roles
     assert history[2]["content"].startswith("Your order is on its way and should")
     assert history[2]["content"].endswith(INTERRUPTED_MARK)
+    assert llm.requests[1]["messages"][2]["content"] == history[2]["content"]
     assert llm.requests[-1]["messages"][2]["content"] == history[2]["content"]

@@ -161,7 +161,7 @@ async def test_over_the_daily_token_budget_a_person_is_offered(llm, tmp_path):
 
 async def test_shutdown_starts_no_new_turn_and_keeps_the_queued_message(harness, llm):
     """Stopping: the turn under way finishes; a message queued behind it is stored, not
-    answered, and marked so the next start tells the customer."""
+    answered, and left due so the next start answers it."""
     llm.script(Reply("Almost done with your answer.", chunk_size=4, delay=0.1))
     first = asyncio.create_task(receive(harness, message("first")))
     await asyncio.sleep(0.3)
@@ -174,8 +174,8 @@ async def test_shutdown_starts_no_new_turn_and_keeps_the_queued_message(harness,
     assert len(llm.requests) == 1
     assert await receive(harness, message("third")) == []
     assert (await users(harness))[-2:] == ["second", "third"]
-    conversation = await harness.store.get_conversation(KEY)
-    assert await harness.store.turn_in_flight(conversation.id)
+    (left,) = await harness.store.unfinished(key=KEY)
+    assert left.due
 
 
 async def test_a_message_left_unanswered_by_a_stop_is_answered_after_the_restart(llm, tmp_path):

@@ -52,6 +52,10 @@ async def test_a_turn_retried_after_a_crash_makes_no_second_ticket(llm, store_lo
             "DELETE FROM messages WHERE conversation_id = ? AND id > ?",
             (conversation.id, newest_user),
         )
+        # Its answer was never stored, so the message is still due.
+        await harness.store._db.execute(
+            "UPDATE messages SET answer_due = 1 WHERE id = ?", (newest_user,)
+        )
         await harness.store.turn_started(conversation.id)
         (cut,) = await harness.engine.recover_cut_turns()
         assert cut.unanswered

@@ -257,28 +257,32 @@ async def test_a_stream_that_stalls_after_text_is_cut_off_not_a_hang(llm, client
 async def test_the_engine_keeps_text_shown_before_a_stall(llm, tmp_path: Path):
     """Through the engine: the shown part is stored, marked interrupted; the next turn works."""
     llm.script(
-        Reply("Your order is on its way", chunk_size=5, delay=5.0), Reply("It arrives at 7.")
+        Reply("Your order is on its way", chunk_size=5, delay=5.0),
+        Reply("It arrives at 7."),
+        Reply("Hello again."),
     )
     settings = make_settings(llm, tmp_path / "bot.sqlite3", llm_read_timeout=READ_TIMEOUT)
     async with Store.open(settings.database_path) as store, endpoint(settings) as llm_endpoint:
         engine = build_engine(settings, store=store, llm=llm_endpoint, attachments=LocalFiles())
         customer = Customer(id="1001", display_name="omar_k", mention="<@1001>")
 
-        async def turn(text: str) -> TurnEnded:
+        async def turn(text: str) -> list[TurnEnded]:
             incoming = Incoming(
                 "console:stall", customer.id, customer.display_name, text, opens=True
             )
             async with asyncio.timeout(10):
                 events = [e async for e in engine.receive(incoming)]
-            assert isinstance(events[-1], TurnEnded)
-            return events[-1]
+            return [e for e in events if isinstance(e, TurnEnded)]
 
-        stalled = await turn("Where is my food?")
+        stalled, answered = await turn("Where is my food?")
         assert stalled.text == "Your "
         assert "cut off" in stalled.notice
-        assert await turn("Hello?") == TurnEnded("It arrives at 7.")
+        assert stalled.retrying  # the engine tries once more at once
+        assert answered == TurnEnded("It arrives at 7.")
+        assert await turn("Hello?") == [TurnEnded("Hello again.")]
         conversation = await store.get_conversation("console:stall")
         history = [m.to_chat() for m in await store.load_history(conversation.id)]
-    assert [m["role"] for m in history] == ["system", "user", "assistant", "user", "assistant"]
+    roles = ["system", "user", "assistant", "assistant", "user", "assistant"]
+    assert [m["role"] for m in history] == roles
     assert history[2]["content"] == f"Your\n{INTERRUPTED_MARK}"
     assert llm.requests[-1]["messages"][2]["content"] == history[2]["content"]

@@ -36,7 +36,7 @@ async def sweep(runner) -> int:
     under way has ended: the answer shows before its turn is marked done)."""
     store = runner.bot.engine.services.store
     for _ in range(500):
-        if not await store.turns_cut_short():
+        if not await store.unfinished():
             break
         await asyncio.sleep(0.01)
     # discord.py loads each extension as a module of its own: the cog is found by name.

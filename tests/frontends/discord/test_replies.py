@@ -70,18 +70,22 @@ async def test_mentions_in_model_output_never_ping(runner, discord_fake, llm):
 
 
 async def test_a_failing_model_is_told_to_the_customer(runner, discord_fake, llm):
-    """When the endpoint fails the customer reads why; the next message works."""
+    """When the endpoint keeps failing (the engine tried once more) the customer reads why;
+    the next message works."""
     customer = discord_fake.add_user("lee")
-    llm.script(Fault(503, times=4), Reply("I'm back. How can I help?"))
+    llm.script(Fault(503, times=8), Reply("I'm back. How can I help?"))
     async with runner.running():
         thread_id = await open_thread(discord_fake, customer, "Where is my food?")
+        retrying = "⚠️ The assistant had an error (HTTP 503). Trying again…"
         notice = (
             "⚠️ The assistant had an error (HTTP 503). Your message is saved; please try again"
             " in a moment."
         )
-        await wait_for_reply(discord_fake, thread_id, [notice])
+        await wait_for_reply(discord_fake, thread_id, [retrying, notice])
         await discord_fake.send_user_message(thread_id, customer, "Hello?")
-        await wait_for_reply(discord_fake, thread_id, [notice, "I'm back. How can I help?"])
+        await wait_for_reply(
+            discord_fake, thread_id, [retrying, notice, "I'm back. How can I help?"]
+        )
     users = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "user"]
     assert users == ["Where is my food?", "Hello?"]
 

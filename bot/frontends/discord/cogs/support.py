@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 import discord
@@ -18,6 +19,7 @@ from bot.engine import CutTurn, Incoming, SupportEngine
 from bot.engine.copy import JOINED_THREAD, NO_THREAD, OPENED_FOR_YOU, OPENING_SOON, ORDER_LINE
 from bot.frontends.discord.attachments import is_image_attachment, to_attachments
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
+from bot.frontends.discord.catchup import CatchUp, Missed
 from bot.frontends.discord.opening import ThreadOpener, thread_name
 from bot.frontends.discord.originals import remove_left_originals, removing_first
 from bot.frontends.discord.panel import help_button
@@ -42,15 +44,19 @@ class SupportCog(commands.Cog):
         self.relay = relay
         self._help_button = help_button(self.open_from_form)
         self._cut: list[CutTurn] = []
+        self._started = False
+        self.catch_up = CatchUp(bot, engine.backlog, DISCORD_KEY_PREFIX)
         self._resumed: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
 
     async def cog_load(self) -> None:
-        """Before the gateway connects (so before any new turn): note the turns a crash
-        of the previous process cut short; answer the panel's button (after restarts too)."""
+        """Before the gateway connects (so before any new message or turn): note what the
+        previous process left unfinished (a cut turn, a message due an answer) and where each
+        open conversation was read to; answer the panel's button (after restarts too)."""
         self.bot.add_dynamic_items(self._help_button)
         self._cut = await self.engine.recover_cut_turns(key_prefix=DISCORD_KEY_PREFIX)
         support = self.bot.get_partial_messageable(self.bot.support_channel_id)
         await remove_left_originals(support, self.engine, DISCORD_KEY_PREFIX)
+        await self.catch_up.note(self.bot.support_channel_id)
 
     async def cog_unload(self) -> None:
         """Stop answering the panel's button."""
@@ -58,27 +64,68 @@ class SupportCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Once per process: tell each thread whose turn a crash cut short, and answer what
-        was left without an answer."""
+        """Once per process: tell each thread whose turn a stop cut short and answer what was
+        left without an answer; then catch up on what was sent while the bot was down."""
+        if self._started:
+            return
+        self._started = True
+        self._spawn(self._after_start())
+
+    async def _after_start(self) -> None:
+        self.bot.track_work()
+        try:
+            await self._recover_and_catch_up()
+        except Exception:
+            log.exception("could not recover or catch up after the stop")
+
+    async def _recover_and_catch_up(self) -> None:
         cut, self._cut = self._cut, []
         for turn in cut:
-            channel_id = turn.channel_id
-            if channel_id is None:
-                continue
-            try:
-                thread = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(
-                    channel_id
-                )
-            except discord.HTTPException:
-                log.warning("thread %d of a cut reply is gone", channel_id)
-                continue
-            if not isinstance(thread, discord.Thread):
-                continue
-            await send_quietly(thread, turn.notice)
-            if turn.unanswered:
-                task = asyncio.create_task(self._resume(thread))
-                self._resumed.add(task)
-                task.add_done_callback(self._resumed.discard)
+            await self._tell_cut(turn)
+        async for missed in self.catch_up.threads():
+            for message in missed.messages:
+                # Spawned in order: the engine stores them in that order, one turn answers.
+                incoming = await self._caught_up(message, missed)
+                if incoming is not None:
+                    self._spawn(self._relayed(missed.thread, incoming))
+        channel = self.bot.get_channel(self.bot.support_channel_id)
+        if isinstance(channel, discord.TextChannel):
+            firsts = await self.catch_up.first_messages(channel)
+            await asyncio.gather(*(self._open_conversation(m) for m in firsts))
+            await self.catch_up.finish(channel.id)
+
+    async def _tell_cut(self, turn: CutTurn) -> None:
+        channel_id = turn.channel_id
+        if channel_id is None:
+            return
+        try:
+            thread = self.bot.get_channel(channel_id) or await self.bot.fetch_channel(channel_id)
+        except discord.HTTPException:
+            log.warning("thread %d of a cut reply is gone", channel_id)
+            return
+        if not isinstance(thread, discord.Thread):
+            return
+        await send_quietly(thread, turn.notice)
+        if turn.unanswered:
+            self._spawn(self._resume(thread))
+
+    async def _caught_up(self, message: discord.Message, missed: Missed) -> Incoming | None:
+        """A message sent while the bot was down, as the engine takes it: the customer's, or
+        staff's; anyone else is not heard."""
+        author = await self.catch_up.author(message, missed)
+        incoming = None if author is None else self._incoming(message, missed.thread, author=author)
+        if incoming and (incoming.author_id == missed.customer_id or incoming.author_is_staff):
+            return incoming
+        return None
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._resumed.add(task)
+        task.add_done_callback(self._resumed.discard)
+
+    async def _relayed(self, thread: discord.Thread, incoming: Incoming) -> None:
+        self.bot.track_work()
+        await self.relay(thread, self.engine.receive(incoming))
 
     async def _resume(self, thread: discord.Thread) -> None:
         self.bot.track_work()
@@ -101,7 +148,15 @@ class SupportCog(commands.Cog):
         await self.relay(message.channel, self.engine.receive(incoming))
 
     async def _open_conversation(self, message: discord.Message) -> None:
-        """A message in the support channel opens the customer's thread and is its first."""
+        """A message in the support channel opens the customer's thread and is its first;
+        once handled, the channel's mark moves past it (a start reads only newer ones)."""
+        await self._open(message)
+        try:
+            await self.engine.backlog.advance(message.channel.id, message.id)
+        except Exception:
+            log.exception("could not note message %d as handled", message.id)
+
+    async def _open(self, message: discord.Message) -> None:
         if not self.bot.private_threads:
             try:
                 public = await message.create_thread(
@@ -213,9 +268,10 @@ class SupportCog(commands.Cog):
         *,
         opens: bool = False,
         attachments: list[discord.Attachment] | None = None,
+        author: discord.abc.User | None = None,
     ) -> Incoming:
         """The message as the engine takes it: who wrote what, where, and their standing."""
-        author = message.author
+        author = author or message.author
         staff = False
         if isinstance(author, discord.Member) and isinstance(
             channel, discord.Thread | discord.TextChannel
