@@ -10,34 +10,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from discord.ext import commands
 
+log = logging.getLogger(__name__)
 
+
+@dataclass
 class Sweeper:
-    """Runs `sweep` every `seconds` (`failure` is what the log says when one fails)."""
+    """Runs `sweep` every `seconds` once the bot is ready; `failure` is what the log says of a
+    sweep that failed."""
 
-    def __init__(
-        self,
-        bot: commands.Bot,
-        sweep: Callable[[], Awaitable[object]],
-        *,
-        seconds: float,
-        name: str,
-        failure: str,
-        log: logging.Logger,
-    ) -> None:
-        self._bot = bot
-        self._sweep = sweep
-        self._seconds = seconds
-        self._name = name
-        self._failure = failure
-        self._log = log
-        self._task: asyncio.Task[None] | None = None
+    bot: commands.Bot
+    sweep: Callable[[], Awaitable[object]]
+    seconds: float
+    failure: str
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def start(self) -> None:
         """Start sweeping (from the cog's `cog_load`)."""
-        self._task = asyncio.create_task(self._forever(), name=self._name)
+        self._task = asyncio.create_task(self._forever(), name=f"sweeper every {self.seconds:g}s")
 
     async def stop(self) -> None:
         """Stop sweeping (from the cog's `cog_unload`); a sweep under way is cancelled."""
@@ -47,10 +40,10 @@ class Sweeper:
                 await self._task
 
     async def _forever(self) -> None:
-        await self._bot.wait_until_ready()
-        while not self._bot.is_closed():
+        await self.bot.wait_until_ready()
+        while not self.bot.is_closed():
             try:
-                await self._sweep()
+                await self.sweep()
             except Exception:
-                self._log.exception(self._failure)
-            await asyncio.sleep(self._seconds)
+                log.exception(self.failure)
+            await asyncio.sleep(self.seconds)

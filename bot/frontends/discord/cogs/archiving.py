@@ -27,12 +27,7 @@ class Archiving(commands.Cog):
         self.bot = bot
         self.engine = engine
         self._sweeper = Sweeper(
-            bot,
-            self.archive_idle,
-            seconds=SWEEP_SECONDS,
-            name="archiving",
-            failure="could not archive idle threads",
-            log=log,
+            bot, self.archive_idle, SWEEP_SECONDS, "could not archive idle threads"
         )
 
     @property

@@ -53,12 +53,7 @@ class Outcomes(commands.Cog):
             pressable(re.escape(PERSON_BUTTON), self.on_person),
         )
         self._sweeper = Sweeper(
-            bot,
-            self.ask_due,
-            seconds=SWEEP_SECONDS,
-            name="rating-prompts",
-            failure="could not look for due rating prompts",
-            log=log,
+            bot, self.ask_due, SWEEP_SECONDS, "could not look for due rating prompts"
         )
 
     @property
