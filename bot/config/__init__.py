@@ -220,11 +220,13 @@ class Settings(BaseSettings):
             values += _url_passwords(self.database_url.get_secret_value())
         return values
 
-    @field_validator("actions_spec")
+    @field_validator("actions_spec", "knowledge_dir")
     @classmethod
-    def _file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"{value} is not a file")
+    def _existing(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """ACTIONS_SPEC names a file, KNOWLEDGE_DIR a folder."""
+        folder = info.field_name == "knowledge_dir"
+        if value is not None and not (value.is_dir() if folder else value.is_file()):
+            raise ValueError(f"{value} is not a {'folder' if folder else 'file'}")
         return value
 
     @field_validator("actions_base_url")
@@ -244,13 +246,6 @@ class Settings(BaseSettings):
         for password in sorted(set(_url_passwords(url)), key=len, reverse=True):
             url = url.replace(password, SECRET_MASK)
         return url
-
-    @field_validator("knowledge_dir")
-    @classmethod
-    def _folder(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise ValueError(f"{value} is not a folder")
-        return value
 
     @field_validator("webhook_urls")
     @classmethod

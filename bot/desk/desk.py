@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.config.hours import SupportHours
+from bot.desk import durations
 from bot.desk.ticket_events import STATUS_EVENTS, TICKET_CREATED
 from bot.store import (
     Conversation,
@@ -185,10 +185,16 @@ class TicketDesk:
         by_ticket: dict[int, list[TicketEvent]] = {}
         for event in await self.store.all_ticket_events():
             by_ticket.setdefault(event.ticket_id, []).append(event)
-        first_responses = [_time_to(events, TicketStatus.CLAIMED) for events in by_ticket.values()]
-        resolutions = [_time_to(events, TicketStatus.RESOLVED) for events in by_ticket.values()]
+        first_responses = [
+            durations.time_to(events, TicketStatus.CLAIMED) for events in by_ticket.values()
+        ]
+        resolutions = [
+            durations.time_to(events, TicketStatus.RESOLVED) for events in by_ticket.values()
+        ]
         dead = (await self.store.delivery_counts())["dead"]
-        return DeskStats(counts, _median(first_responses), _median(resolutions), dead)
+        return DeskStats(
+            counts, durations.median(first_responses), durations.median(resolutions), dead
+        )
 
     async def _move(
         self,
@@ -224,16 +230,3 @@ class TicketDesk:
         if ticket is None:
             raise DeskError(f"There is no ticket #{ticket_id}.")
         return ticket
-
-
-def _time_to(events: Sequence[TicketEvent], status: str) -> dt.timedelta | None:
-    """From the ticket's creation to its first change to `status`."""
-    reached = next((e for e in events if e.status == status), None)
-    if reached is None or not events:
-        return None
-    return reached.created_at - events[0].created_at
-
-
-def _median(values: Sequence[dt.timedelta | None]) -> dt.timedelta | None:
-    known = [v.total_seconds() for v in values if v is not None]
-    return dt.timedelta(seconds=statistics.median(known)) if known else None

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from bot.desk import durations
 from bot.store import ConversationFigures, Store, TicketEvent, TicketStatus
 
 RESOLVED = "resolved"
@@ -161,11 +162,11 @@ async def outcome_stats(
         rows=rows,
         ratings_asked=len(asked),
         ratings=[r.rating for r in asked if r.rating is not None],
-        median_first_response=_median(
-            [_time_to(events, TicketStatus.CLAIMED) for events in by_ticket.values()]
+        median_first_response=durations.median(
+            [durations.time_to(events, TicketStatus.CLAIMED) for events in by_ticket.values()]
         ),
-        median_resolution=_median(
-            [_time_to(events, TicketStatus.RESOLVED) for events in by_ticket.values()]
+        median_resolution=durations.median(
+            [durations.time_to(events, TicketStatus.RESOLVED) for events in by_ticket.values()]
         ),
         days=_days(rows, moment.date(), days),
     )
@@ -180,19 +181,6 @@ def _days(rows: Sequence[ConversationRow], last: dt.date, days: int) -> list[Day
         resolved[date] += row.outcome == RESOLVED
     dates = [last - dt.timedelta(days=back) for back in range(max(days, 1) - 1, -1, -1)]
     return [Day(date, opened[date], resolved[date]) for date in dates]
-
-
-def _time_to(events: Sequence[TicketEvent], status: str) -> dt.timedelta | None:
-    """From the ticket's creation to its first change to `status`."""
-    reached = next((e for e in events if e.status == status), None)
-    if reached is None or not events:
-        return None
-    return reached.created_at - events[0].created_at
-
-
-def _median(values: Sequence[dt.timedelta | None]) -> dt.timedelta | None:
-    known = [v.total_seconds() for v in values if v is not None]
-    return dt.timedelta(seconds=statistics.median(known)) if known else None
 
 
 def _utc_now() -> dt.datetime:

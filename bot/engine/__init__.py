@@ -1,29 +1,8 @@
-"""The engine: the one entry every frontend calls, and what it says back."""
+"""The engine: the one entry every frontend calls, and what it says back (`events`)."""
 
+from bot.engine import events
 from bot.engine.engine import SupportEngine
-from bot.engine.events import (
-    EngineEvent,
-    Incoming,
-    Notice,
-    ReplyText,
-    ToolFinished,
-    ToolStarted,
-    TurnEnded,
-    TurnStarted,
-    Waiting,
-)
+from bot.engine.events import EngineEvent, Incoming, Notice, TurnEnded
 from bot.engine.recovery import CutTurn
 
-__all__ = [
-    "CutTurn",
-    "EngineEvent",
-    "Incoming",
-    "Notice",
-    "ReplyText",
-    "SupportEngine",
-    "ToolFinished",
-    "ToolStarted",
-    "TurnEnded",
-    "TurnStarted",
-    "Waiting",
-]
+__all__ = ["CutTurn", "EngineEvent", "Incoming", "Notice", "SupportEngine", "TurnEnded", "events"]

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.desk.desk import ReceiptRecord, Ticket
 from bot.desk.destinations import StaffPost
+from bot.engine import events
 from bot.engine.copy import (
     CONFIRM_DETAIL,
     CONSOLE_BYE,
@@ -24,18 +25,6 @@ from bot.engine.copy import (
     HOLDING,
 )
 from bot.engine.engine import SupportEngine
-from bot.engine.events import (
-    Attachment,
-    EngineEvent,
-    Incoming,
-    Notice,
-    ReplyText,
-    ToolFinished,
-    ToolStarted,
-    TurnEnded,
-    TurnStarted,
-    Waiting,
-)
 from bot.tools.actions import (
     CONFIRM_SECONDS,
     ConfirmationPrompt,
@@ -135,10 +124,10 @@ class LocalFiles:
         return await asyncio.to_thread(Path(url.removeprefix("file://")).read_bytes)
 
 
-def local_attachment(path_text: str) -> Attachment:
+def local_attachment(path_text: str) -> events.Attachment:
     """An attachment for a local file, as if Discord had delivered it."""
     path = Path(path_text).expanduser().resolve()
-    return Attachment(path.as_uri(), path.name, None, path.stat().st_size)
+    return events.Attachment(path.as_uri(), path.name, None, path.stat().st_size)
 
 
 async def chat(
@@ -176,9 +165,9 @@ async def chat(
     out.write(f"\n{CONSOLE_BYE}\n")
 
 
-def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
+def _incoming(key: str, text: str, out: TextIO) -> events.Incoming | None:
     """The typed line as the engine takes it; `/attach PATH text` attaches a local image."""
-    attachments: list[Attachment] = []
+    attachments: list[events.Attachment] = []
     if text.startswith(ATTACH_PREFIX):
         path, _, text = text.removeprefix(ATTACH_PREFIX).partition(" ")
         try:
@@ -186,7 +175,7 @@ def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
         except OSError as exc:
             out.write(CONSOLE_CANNOT_ATTACH.format(path=path, reason=exc.strerror) + "\n")
             return None
-    return Incoming(
+    return events.Incoming(
         conversation=key,
         author_id=CONSOLE_CUSTOMER_ID,
         author_name=CONSOLE_CUSTOMER_NAME,
@@ -196,25 +185,25 @@ def _incoming(key: str, text: str, out: TextIO) -> Incoming | None:
     )
 
 
-async def _show(events: AsyncIterator[EngineEvent], out: TextIO) -> None:
+async def _show(stream: AsyncIterator[events.EngineEvent], out: TextIO) -> None:
     """Print the engine's events: notices, and each turn streamed as it comes."""
     holding = False  # the holding line is said once per wait for an answer
-    async for event in events:
-        if isinstance(event, Notice):
+    async for event in stream:
+        if isinstance(event, events.Notice):
             out.write(f"{event.text}\n")
-        elif isinstance(event, Waiting):
+        elif isinstance(event, events.Waiting):
             if not holding:
                 out.write(f"{HOLDING}\n")
                 holding = True
-        elif isinstance(event, TurnStarted):
+        elif isinstance(event, events.TurnStarted):
             out.write("Assistant: ")
-        elif isinstance(event, ReplyText):
+        elif isinstance(event, events.ReplyText):
             out.write(event.text)
-        elif isinstance(event, ToolStarted):
+        elif isinstance(event, events.ToolStarted):
             out.write(f"\n[calling {event.name}]\n")
-        elif isinstance(event, ToolFinished) and not event.ok:
+        elif isinstance(event, events.ToolFinished) and not event.ok:
             out.write(f"[{event.name}: {event.result}]\n")
-        elif isinstance(event, TurnEnded):
+        elif isinstance(event, events.TurnEnded):
             out.write(f"\n{event.notice}\n" if event.notice else "\n")
             holding = False
         out.flush()

@@ -11,6 +11,10 @@ A stream that fails after its headers arrived is not retried by the SDK: see
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
+
 from openai import AsyncOpenAI, Timeout
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -45,3 +49,27 @@ def make_client(
         timeout=make_timeout(connect_timeout, read_timeout),
         max_retries=max_retries,
     )
+
+
+class ModelCaller:
+    """What every kind of call to one model holds: the client, the model's name, the cap on
+    calls in flight shared by the whole process (optional) and the cap on output tokens."""
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        name: str,
+        *,
+        slots: asyncio.Semaphore | None = None,
+        max_output_tokens: int | None = None,
+    ) -> None:
+        self._client = client
+        self.name = name
+        self._slots = slots
+        # `max_completion_tokens`, not the older `max_tokens`: OpenAI refuses `max_tokens`
+        # for its reasoning models; xAI and llama.cpp's server take both.
+        self._max_output_tokens = max_output_tokens
+
+    def _slot(self) -> AbstractAsyncContextManager[object]:
+        """A call slot (waited for when every one is taken), or nothing when there is no cap."""
+        return self._slots or contextlib.nullcontext()

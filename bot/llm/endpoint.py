@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from types import TracebackType
 from typing import Self
 
 import openai
@@ -100,10 +99,5 @@ class Endpoint:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

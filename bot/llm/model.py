@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from openai.types.chat import (
     ChatCompletionToolUnionParam,
 )
 
+from bot.llm.client import ModelCaller
 from bot.llm.errors import CUT_OFF, LLMError, is_api_failure, is_transport_failure, translate
 from bot.llm.stream import StreamFolder, TokenUsage, ToolCallRequest
 
@@ -78,7 +78,7 @@ class ChatModel(Protocol):
         ...
 
 
-class OpenAIChatModel:
+class OpenAIChatModel(ModelCaller):
     """A ChatModel over any OpenAI-compatible chat completions endpoint."""
 
     def __init__(
@@ -90,15 +90,9 @@ class OpenAIChatModel:
         reasoning_effort: str = "",
         max_output_tokens: int | None = None,
     ) -> None:
-        self._client = client
-        self.name = name
-        # Optional, shared by every model call of the process: a cap on requests in flight.
-        self._slots = slots
+        super().__init__(client, name, slots=slots, max_output_tokens=max_output_tokens)
         # Empty: not sent, for endpoints that do not know the parameter.
         self._reasoning_effort = reasoning_effort
-        # `max_completion_tokens`, not the older `max_tokens`: OpenAI refuses `max_tokens`
-        # for its reasoning models; xAI and llama.cpp's server take both.
-        self._max_output_tokens = max_output_tokens
 
     async def respond(
         self,
@@ -112,7 +106,7 @@ class OpenAIChatModel:
         first when every slot is taken."""
         if self._slots is not None and self._slots.locked():
             yield ModelQueued()
-        async with self._slots or contextlib.nullcontext():
+        async with self._slot():
             async for piece in self._stream(
                 messages, tools, allow_tools=allow_tools, conversation=conversation
             ):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 import openai
-from openai import AsyncOpenAI, omit
+from openai import omit
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
+from bot.llm.client import ModelCaller
 from bot.llm.errors import LLMError, translate
 from bot.llm.stream import TokenUsage
 
@@ -20,21 +19,8 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 UsageSink = Callable[[TokenUsage], Awaitable[None]]
 
 
-class StructuredModel:
+class StructuredModel(ModelCaller):
     """Asks a model for JSON matching a pydantic model's schema (`response_format`)."""
-
-    def __init__(
-        self,
-        client: AsyncOpenAI,
-        name: str,
-        *,
-        slots: asyncio.Semaphore | None = None,
-        max_output_tokens: int | None = None,
-    ) -> None:
-        self._client = client
-        self.name = name
-        self._slots = slots
-        self._max_output_tokens = max_output_tokens
 
     async def parse(
         self,
@@ -48,7 +34,7 @@ class StructuredModel:
         `on_usage` is told the tokens of every response that came back, a refusal or an
         answer cut at the length limit included: they are spent all the same.
         """
-        async with self._slots or contextlib.nullcontext():
+        async with self._slot():
             return await self._parse(messages, schema, on_usage)
 
     async def _parse(

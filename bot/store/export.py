@@ -10,6 +10,43 @@ from bot.store.database import Database
 from bot.store.privacy import marks, rows_as_dicts
 from bot.store.records import format_time
 
+# A conversation's export besides its own row, in this order: each key's SELECT, and what
+# its WHERE adds to `conversation_id = ?`.
+_PARTS = (
+    (
+        "messages",
+        "SELECT id, role, content, tool_calls, tool_call_id, author_id, author_kind,"
+        " discord_message_id, status, created_at FROM messages",
+        " AND role != 'system'",
+    ),
+    (
+        "attachments",
+        "SELECT url, filename, content_type, size, discord_message_id, created_at FROM attachments",
+        "",
+    ),
+    ("receipts", "SELECT id, image_url, data, created_at FROM receipts", ""),
+    ("tickets", "SELECT * FROM tickets", ""),
+    ("unanswered_questions", "SELECT query, created_at FROM help_gaps", ""),
+    (
+        "usage",
+        "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds,"
+        " cached_tokens, created_at FROM usage",
+        "",
+    ),
+    (
+        "action_requests",
+        "SELECT operation, method, arguments, consequential, idempotency_key, status,"
+        " confirmed_by, http_status, result, duration_ms, created_at, decided_at,"
+        " finished_at FROM action_requests",
+        "",
+    ),
+    (
+        "ratings",
+        "SELECT rating, comment, reason, ticket_id, asked_at, rated_at FROM ratings",
+        "",
+    ),
+)
+
 
 class ExportQueries(Database):
     """The export behind `python -m bot export`."""
@@ -63,65 +100,19 @@ class ExportQueries(Database):
         )
         assert row is not None
         conversation = dict(row)
-        messages = await self._all(
-            "SELECT id, role, content, tool_calls, tool_call_id, author_id, author_kind,"
-            " discord_message_id, status, created_at FROM messages"
-            " WHERE conversation_id = ? AND role != 'system' ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["messages"] = [
-            {**m, "tool_calls": json.loads(m["tool_calls"]) if m["tool_calls"] else None}
-            for m in rows_as_dicts(messages)
-        ]
-        attachments = await self._all(
-            "SELECT url, filename, content_type, size, discord_message_id, created_at"
-            " FROM attachments WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["attachments"] = rows_as_dicts(attachments)
-        receipts = await self._all(
-            "SELECT id, image_url, data, created_at FROM receipts"
-            " WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["receipts"] = [
-            {**r, "data": json.loads(r["data"])} for r in rows_as_dicts(receipts)
-        ]
-        tickets = await self._all(
-            "SELECT * FROM tickets WHERE conversation_id = ? ORDER BY id", (conversation_id,)
-        )
-        conversation["tickets"] = [await self._export_ticket(dict(t)) for t in tickets]
-        gaps = await self._all(
-            "SELECT query, created_at FROM help_gaps WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["unanswered_questions"] = rows_as_dicts(gaps)
-        usage = await self._all(
-            "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds,"
-            " cached_tokens, created_at FROM usage WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["usage"] = rows_as_dicts(usage)
-        actions = await self._all(
-            "SELECT operation, method, arguments, consequential, idempotency_key, status,"
-            " confirmed_by, http_status, result, duration_ms, created_at, decided_at,"
-            " finished_at FROM action_requests WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["action_requests"] = [
-            {
-                **a,
-                "arguments": json.loads(a["arguments"]),
-                "consequential": bool(a["consequential"]),
-            }
-            for a in rows_as_dicts(actions)
-        ]
-        ratings = await self._all(
-            "SELECT rating, comment, reason, ticket_id, asked_at, rated_at FROM ratings"
-            " WHERE conversation_id = ? ORDER BY id",
-            (conversation_id,),
-        )
-        conversation["ratings"] = rows_as_dicts(ratings)
+        for key, select, also in _PARTS:
+            rows = await self._all(
+                f"{select} WHERE conversation_id = ?{also} ORDER BY id", (conversation_id,)
+            )
+            conversation[key] = rows_as_dicts(rows)
+        for m in conversation["messages"]:
+            m["tool_calls"] = json.loads(m["tool_calls"]) if m["tool_calls"] else None
+        for r in conversation["receipts"]:
+            r["data"] = json.loads(r["data"])
+        conversation["tickets"] = [await self._export_ticket(t) for t in conversation["tickets"]]
+        for a in conversation["action_requests"]:
+            a["arguments"] = json.loads(a["arguments"])
+            a["consequential"] = bool(a["consequential"])
         return conversation
 
     async def _export_ticket(self, ticket: dict[str, Any]) -> dict[str, Any]:

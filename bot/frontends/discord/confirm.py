@@ -29,17 +29,8 @@ from bot.engine.copy import (
 )
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, conversation_key
 from bot.frontends.discord.views import PressHandler, pressable, shown
-from bot.tools.actions import (
-    CONFIRM_SECONDS,
-    ActionStore,
-    ConfirmationPrompt,
-    Decision,
-    Decisions,
-    Press,
-    Verdict,
-    plain_arguments,
-    press,
-)
+from bot.tools.actions import CONFIRM_SECONDS, ActionStore, Decision, Decisions, Press, Verdict
+from bot.tools.actions.confirm import ConfirmationPrompt, plain_arguments, press
 
 log = logging.getLogger(__name__)
 

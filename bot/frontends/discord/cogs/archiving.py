@@ -4,8 +4,6 @@ does that for a message in an unlocked archived thread) and the conversation goe
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import discord
@@ -14,6 +12,7 @@ from discord.ext import commands
 from bot.desk.archive import Archive
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot
+from bot.frontends.discord.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,9 @@ class Archiving(commands.Cog):
     def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
         self.bot = bot
         self.engine = engine
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = Sweeper(
+            bot, self.archive_idle, SWEEP_SECONDS, "could not archive idle threads"
+        )
 
     @property
     def archive(self) -> Archive:
@@ -35,23 +36,11 @@ class Archiving(commands.Cog):
 
     async def cog_load(self) -> None:
         """Start looking for idle threads once connected."""
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="archiving")
+        self._sweeper.start()
 
     async def cog_unload(self) -> None:
         """Stop looking."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-
-    async def _sweep_forever(self) -> None:
-        await self.bot.wait_until_ready()
-        while not self.bot.is_closed():
-            try:
-                await self.archive_idle()
-            except Exception:
-                log.exception("could not archive idle threads")
-            await asyncio.sleep(SWEEP_SECONDS)
+        await self._sweeper.stop()
 
     async def archive_idle(self) -> int:
         """Archive every idle conversation's thread; how many were archived."""

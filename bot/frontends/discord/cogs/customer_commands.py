@@ -8,12 +8,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.desk.desk import DeskError, Person
 from bot.engine.copy import NO_TICKET_YET, NOT_A_THREAD, NOT_YOUR_COMMAND, TICKET_LINE
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.handoff import hand_off
 from bot.frontends.discord.permissions import is_staff
-from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
+from bot.frontends.discord.staff import STATUS_LABELS, staff_safe
 
 
 class CustomerCommands(commands.Cog):
@@ -58,25 +58,7 @@ class CustomerCommands(commands.Cog):
     @app_commands.describe(reason="What you need help with (optional)")
     async def human(self, interaction: discord.Interaction[Any], reason: str = "") -> None:
         """Hand the conversation to staff: a ticket is opened if there is none."""
-        await interaction.response.defer(thinking=True)
-        user = interaction.user
-        link = (
-            interaction.channel.jump_url
-            if isinstance(interaction.channel, discord.Thread)
-            else None
-        )
-        try:
-            text = await self.engine.hand_off(
-                conversation_key(interaction.channel_id or 0),
-                Person(str(user.id), user.display_name),
-                reason=reason[:500],
-                request_id=f"interaction:{interaction.id}",
-                link=link,
-            )
-        except DeskError as exc:
-            await interaction.followup.send(str(exc), ephemeral=True)
-            return
-        await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
+        await hand_off(self.engine, interaction, reason[:500])
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -3,8 +3,6 @@ period), its buttons and comment form, and the "Talk to a person" button on answ
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from typing import Any
@@ -12,7 +10,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.desk.desk import DeskError, Person, Ticket
+from bot.desk.desk import Ticket
 from bot.desk.ratings import NotTheCustomerError, RatingError, Ratings
 from bot.engine.copy import (
     NOT_YOUR_BUTTON,
@@ -24,6 +22,7 @@ from bot.engine.copy import (
 )
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
+from bot.frontends.discord.handoff import hand_off
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.rating_views import (
     PERSON_BUTTON,
@@ -32,6 +31,7 @@ from bot.frontends.discord.rating_views import (
     rating_view,
 )
 from bot.frontends.discord.staff import NO_MENTIONS
+from bot.frontends.discord.sweeper import Sweeper
 from bot.frontends.discord.views import pressable
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ class Outcomes(commands.Cog):
             pressable(RATING_BUTTON, self.on_rating),
             pressable(re.escape(PERSON_BUTTON), self.on_person),
         )
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = Sweeper(
+            bot, self.ask_due, SWEEP_SECONDS, "could not look for due rating prompts"
+        )
 
     @property
     def ratings(self) -> Ratings:
@@ -61,26 +63,14 @@ class Outcomes(commands.Cog):
     async def cog_load(self) -> None:
         """Answer the buttons (sent before a restart too); look for due prompts each minute."""
         self.bot.add_dynamic_items(*self._buttons)
-        self._sweeper = asyncio.create_task(self._sweep_forever(), name="rating-prompts")
+        self._sweeper.start()
 
     async def cog_unload(self) -> None:
         """Stop answering the buttons and looking for due prompts."""
         self.bot.remove_dynamic_items(*self._buttons)
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await self._sweeper.stop()
 
     # ------------------------------------------------------------------ asking
-
-    async def _sweep_forever(self) -> None:
-        await self.bot.wait_until_ready()
-        while not self.bot.is_closed():
-            try:
-                await self.ask_due()
-            except Exception:
-                log.exception("could not look for due rating prompts")
-            await asyncio.sleep(SWEEP_SECONDS)
 
     async def ask_due(self) -> int:
         """Ask every conversation whose quiet period after an answer is over; how many."""
@@ -125,11 +115,8 @@ class Outcomes(commands.Cog):
         rating_id = int(pressed["rating_id"])
         try:
             await self.ratings.rate(rating_id, str(interaction.user.id), int(pressed["score"]))
-        except NotTheCustomerError:
-            await interaction.response.send_message(NOT_YOUR_RATING, ephemeral=True)
-            return
-        except RatingError:
-            await interaction.response.send_message(RATING_GONE, ephemeral=True)
+        except RatingError as exc:
+            await interaction.response.send_message(_refusal(exc), ephemeral=True)
             return
         await interaction.response.send_modal(CommentForm(rating_id, self.on_comment))
 
@@ -140,11 +127,8 @@ class Outcomes(commands.Cog):
         self.bot.track_work()
         try:
             rated = await self.ratings.comment(rating_id, str(interaction.user.id), text)
-        except NotTheCustomerError:
-            await interaction.response.send_message(NOT_YOUR_RATING, ephemeral=True)
-            return
-        except RatingError:
-            await interaction.response.send_message(RATING_GONE, ephemeral=True)
+        except RatingError as exc:
+            await interaction.response.send_message(_refusal(exc), ephemeral=True)
             return
         thanks = (
             RATING_COMMENT_THANKS if rated.comment else RATING_THANKS.format(rating=rated.rating)
@@ -164,24 +148,12 @@ class Outcomes(commands.Cog):
         if customer_id is None or (customer_id != str(user.id) and not staff):
             await interaction.response.send_message(NOT_YOUR_BUTTON, ephemeral=True)
             return
-        await interaction.response.defer(thinking=True)
-        link = (
-            interaction.channel.jump_url
-            if isinstance(interaction.channel, discord.Thread)
-            else None
-        )
-        try:
-            text = await self.engine.hand_off(
-                key,
-                Person(str(user.id), user.display_name),
-                reason="",
-                request_id=f"interaction:{interaction.id}",
-                link=link,
-            )
-        except DeskError as exc:
-            await interaction.followup.send(str(exc), ephemeral=True)
-            return
-        await interaction.followup.send(text, allowed_mentions=NO_MENTIONS)
+        await hand_off(self.engine, interaction, "")
+
+
+def _refusal(exc: RatingError) -> str:
+    """What a press or comment the store refused is told: not theirs, or gone."""
+    return NOT_YOUR_RATING if isinstance(exc, NotTheCustomerError) else RATING_GONE
 
 
 async def setup(bot: commands.Bot) -> None:

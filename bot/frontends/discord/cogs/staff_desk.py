@@ -12,11 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.desk.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
-from bot.engine.copy import PANEL_TEXT, STAFF_ONLY, TICKET_CLAIMED, TICKET_RESOLVED
+from bot.engine.copy import PANEL_TEXT, TICKET_CLAIMED, TICKET_RESOLVED
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot, conversation_key
 from bot.frontends.discord.panel import panel_view
-from bot.frontends.discord.permissions import is_staff
+from bot.frontends.discord.permissions import staff_or_refused
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
 from bot.frontends.discord.views import PAGE_BUTTON, TICKET_BUTTON, pages_view, pressable
 from bot.helpcenter.index import HelpGap
@@ -138,10 +138,7 @@ class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """Every command and button of the desk is for staff; others get a short refusal."""
         self.bot.track_work()
-        if is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id):
-            return True
-        await interaction.response.send_message(STAFF_ONLY, ephemeral=True)
-        return False
+        return await staff_or_refused(interaction, self.bot.staff_role_id)
 
     async def on_ticket_button(
         self, interaction: discord.Interaction[Any], pressed: re.Match[str]

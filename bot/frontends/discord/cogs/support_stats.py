@@ -11,11 +11,10 @@ from discord.ext import commands
 
 from bot.desk.outcome_report import figures
 from bot.desk.outcomes import OutcomeStats
-from bot.engine.copy import STAFF_ONLY
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot
 from bot.frontends.discord.chart import CHART_FILE, chart_png
-from bot.frontends.discord.permissions import is_staff
+from bot.frontends.discord.permissions import staff_or_refused
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -47,10 +46,7 @@ class SupportStats(commands.GroupCog, group_name="support", group_description="S
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         """For staff; others get a short refusal."""
         self.bot.track_work()
-        if is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id):
-            return True
-        await interaction.response.send_message(STAFF_ONLY, ephemeral=True)
-        return False
+        return await staff_or_refused(interaction, self.bot.staff_role_id)
 
     @app_commands.command(name="stats", description="Outcomes, satisfaction, response times, cost")
     @app_commands.describe(days=f"The last N days (default {DEFAULT_DAYS})")

@@ -11,10 +11,9 @@ import discord
 from discord.ext import commands
 
 from bot.desk.transcripts import transcript
-from bot.engine.copy import STAFF_ONLY
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot
-from bot.frontends.discord.permissions import is_staff
+from bot.frontends.discord.permissions import staff_or_refused
 from bot.frontends.discord.views import TRANSCRIPT_BUTTON, pressable
 
 
@@ -37,10 +36,7 @@ class Transcripts(commands.Cog):
     async def staff_only(self, interaction: discord.Interaction[Any]) -> bool:
         """Staff may press it; others get a short refusal."""
         self.bot.track_work()
-        if is_staff(interaction.user, interaction.permissions, self.bot.staff_role_id):
-            return True
-        await interaction.response.send_message(STAFF_ONLY, ephemeral=True)
-        return False
+        return await staff_or_refused(interaction, self.bot.staff_role_id)
 
     async def on_transcript(
         self, interaction: discord.Interaction[Any], pressed: re.Match[str]
