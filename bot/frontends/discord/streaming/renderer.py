@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.frontends.discord.permissions import missing_permission
 from bot.frontends.discord.streaming.edit_budget import ChannelBudget
 from bot.frontends.discord.streaming.global_budget import Lane
 from bot.frontends.discord.streaming.splitter import DISCORD_LIMIT, split_message
@@ -267,38 +268,6 @@ class StreamingReply:
                 exc.text or exc,
                 exc.code,
             )
-
-
-def missing_permission(channel: discord.abc.Messageable, exc: discord.Forbidden) -> str:
-    """The permission a refused message write most likely lacks, by Discord's name for it."""
-    in_thread = isinstance(channel, discord.Thread)
-    send = "Send Messages in Threads" if in_thread else "Send Messages"
-    if exc.code == 50001:  # Missing Access
-        return "View Channel"
-    needed = [("view_channel", "View Channel")]
-    needed.append(("send_messages_in_threads", send) if in_thread else ("send_messages", send))
-    if isinstance(channel, discord.Thread) and channel.locked:
-        needed.append(("manage_threads", "Manage Threads"))
-    permissions = _own_permissions(channel)
-    if permissions is not None:
-        for attribute, name in needed:
-            if not getattr(permissions, attribute):
-                return name
-    # The cache may be stale or the refusal come from elsewhere: name the usual suspect.
-    return send
-
-
-def _own_permissions(channel: discord.abc.Messageable) -> discord.Permissions | None:
-    """The bot's permissions in a guild channel or thread, as far as the cache knows."""
-    if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
-        return None
-    me = channel.guild.me
-    if me is None:
-        return None
-    try:
-        return channel.permissions_for(me)
-    except discord.ClientException:  # a thread whose parent is not cached
-        return None
 
 
 def _channel_id(channel: discord.abc.Messageable) -> object:
