@@ -94,9 +94,11 @@ async def test_webhooks_retry_requeues_dead_events(tmp_path):
 
 
 async def test_a_killed_chat_process_delivers_after_restart_with_the_same_id(tmp_path, llm):
-    """SIGKILL while the receiver holds the request: the next start sends the same event."""
+    """SIGKILL while the receiver holds the request: the next start sends the same event
+    (and answers the customer's message if the kill came before its answer was stored)."""
     llm.script(
         ToolCalls([Call("create_customer_ticket", {"name": "Omar", "issue": "Cannot log in"})]),
+        Reply("Ticket #1 is open."),
         Reply("Ticket #1 is open."),
     )
     async with WebhookReceiver() as receiver:
