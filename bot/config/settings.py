@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # --- Limits: what one customer and one conversation get
     # Messages are never refused for pace: over this, the next turn waits a moment and then
     # answers every message that arrived meanwhile.
-    turns_per_minute: int = Field(default=6, ge=1)
+    turns_per_minute: int = Field(default=12, ge=1)
     # The cost cap: model tokens one customer's conversations may use in 24 hours; 0 = none.
     daily_tokens_per_customer: int = Field(default=500_000, ge=0)
     max_message_chars: int = Field(default=4000, ge=100)
