@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.store.database import Database
-from bot.store.records import format_time, from_row, parse_time
+from bot.store.records import format_time, from_row, parse_times
 
 
 class ActionStatus(StrEnum):
@@ -67,11 +67,7 @@ class ActionRequest:
             object.__setattr__(self, "arguments", json.loads(self.arguments))
         object.__setattr__(self, "consequential", bool(self.consequential))
         object.__setattr__(self, "status", ActionStatus(self.status))
-        object.__setattr__(self, "created_at", parse_time(self.created_at))
-        for name in ("decided_at", "finished_at"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, parse_time(value))
+        parse_times(self, "created_at", "decided_at", "finished_at")
 
 
 def _now() -> str:

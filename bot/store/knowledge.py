@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.store.database import Database
-from bot.store.records import from_row, parse_time
+from bot.store.records import from_row, parse_times
 
 # The terms of the caller's FTS5 expression: each is quoted ("refund" OR "late").
 _TERM = re.compile(r'"([^"]+)"')
@@ -59,7 +59,7 @@ class HelpGap:
     created_at: dt.datetime
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "created_at", parse_time(self.created_at))
+        parse_times(self, "created_at")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.database import Backend, Database, Session
-from bot.store.records import Ticket, TicketStatus, format_time, from_row, parse_time
+from bot.store.records import Ticket, TicketStatus, format_time, from_row, parse_times
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -42,7 +42,7 @@ class OutboxEntry:
     attempts: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "created_at", parse_time(self.created_at))
+        parse_times(self, "created_at")
 
     def ticket(self) -> Ticket:
         """The ticket as the event left it."""

@@ -13,7 +13,7 @@ from bot.store.records import (
     TicketStatus,
     format_time,
     from_row,
-    parse_time,
+    parse_times,
 )
 from bot.store.tickets import TICKET_COLUMNS
 
@@ -45,9 +45,7 @@ class RatingRecord:
     channel_id: int | None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "asked_at", parse_time(self.asked_at))
-        if self.rated_at is not None:
-            object.__setattr__(self, "rated_at", parse_time(self.rated_at))
+        parse_times(self, "asked_at", "rated_at")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,15 @@ def parse_time(stamp: str | dt.datetime) -> dt.datetime:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
+def parse_times(record: object, *names: str) -> None:
+    """In a frozen record's `__post_init__`: each named field (None stays None) as a
+    datetime, whatever the row handed over."""
+    for name in names:
+        value = getattr(record, name)
+        if value is not None:
+            object.__setattr__(record, name, parse_time(value))
+
+
 def format_time(moment: dt.datetime) -> str:
     """A moment as the store writes and compares timestamps (ISO 8601, UTC, milliseconds)."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -150,9 +159,7 @@ class Ticket:
     def __post_init__(self) -> None:
         # A row hands the status and the times over as text.
         object.__setattr__(self, "status", TicketStatus(self.status))
-        object.__setattr__(self, "created_at", parse_time(self.created_at))
-        if self.claimed_at is not None:
-            object.__setattr__(self, "claimed_at", parse_time(self.claimed_at))
+        parse_times(self, "created_at", "claimed_at")
 
 
 @dataclass(frozen=True)
@@ -178,7 +185,7 @@ class TicketEvent:
     created_at: dt.datetime
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "created_at", parse_time(self.created_at))
+        parse_times(self, "created_at")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.store.database import Database, Row
 from bot.store.outcomes import CUSTOMER_SAID, RATING_COLUMNS, RatingRecord
-from bot.store.records import TicketEvent, format_time, from_row, parse_time
+from bot.store.records import TicketEvent, format_time, from_row, parse_times
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,7 @@ class ConversationFigures:
     output_tokens: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "opened_at", parse_time(self.opened_at))
-        if self.last_answer_at is not None:
-            object.__setattr__(self, "last_answer_at", parse_time(self.last_answer_at))
+        parse_times(self, "opened_at", "last_answer_at")
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class TranscriptLine:
     created_at: dt.datetime
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "created_at", parse_time(self.created_at))
+        parse_times(self, "created_at")
 
 
 class StatsQueries(Database):
