@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# A file delivered with a message: defined with the store's records, which keep it as it
+# came, and a part of what a frontend hands the engine.
+from bot.store import Attachment
+
 __all__ = [
     "Attachment",
     "EngineEvent",
@@ -17,16 +21,6 @@ __all__ = [
     "TurnStarted",
     "Waiting",
 ]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file delivered with a message, as the platform describes it."""
-
-    url: str
-    filename: str
-    content_type: str | None
-    size: int
 
 
 @dataclass(frozen=True)
