@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import KW_ONLY, InitVar, dataclass
 
 from bot.desk.desk import DeskError, Person, TicketDesk
 from bot.desk.operations import Operations
@@ -31,33 +32,27 @@ from bot.store import Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.context import Customer, Services, SupportContext
 
 
+@dataclass(eq=False, repr=False)
 class SupportEngine(Lookups):
     """Receives messages of stored conversations and answers them; knows nothing of Discord
     or the terminal."""
 
-    def __init__(
-        self,
-        services: Services,
-        agent: Agent[SupportContext],
-        system_prompt: str,
-        *,
-        context_budget: int,
-        limits: CustomerLimits,
-        clock: Callable[[], float] = time.monotonic,
-        operations: Operations,
-    ) -> None:
-        self.services = services
-        # Ratings, prices and archiving: the support lead's side.
-        self.operations = operations
-        self.agent = agent
-        self.system_prompt = system_prompt
-        self.context_budget = context_budget
-        self.limits = limits
+    services: Services
+    agent: Agent[SupportContext]
+    system_prompt: str
+    _: KW_ONLY
+    context_budget: int
+    limits: CustomerLimits
+    # Ratings, prices and archiving: the support lead's side.
+    operations: Operations
+    clock: InitVar[Callable[[], float]] = time.monotonic
+
+    def __post_init__(self, clock: Callable[[], float]) -> None:
         # The turn budget: a turn over it waits; the messages of the wait share one turn.
-        self.turn_pace = SlidingWindowLimiter(limits.turns_per_minute, 60.0, clock)
-        self.placement = Placement(services.store)
+        self.turn_pace = SlidingWindowLimiter(self.limits.turns_per_minute, 60.0, clock)
+        self.placement = Placement(self.services.store)
         # What a frontend reads to catch up on messages sent while the bot was down.
-        self.backlog = Backlog(services.store)
+        self.backlog = Backlog(self.services.store)
         self._states = ConversationStates()
         self._accepting = True
 

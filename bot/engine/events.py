@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# What the agent loop yields of the reply and its tool calls, passed on as it is.
+from bot.llm.agent import ReplyText, ToolFinished, ToolStarted
+
+# A file delivered with a message: defined with the store's records, which keep it as it
+# came, and a part of what a frontend hands the engine.
+from bot.store import Attachment
+
 __all__ = [
     "Attachment",
     "EngineEvent",
@@ -17,16 +24,6 @@ __all__ = [
     "TurnStarted",
     "Waiting",
 ]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file delivered with a message, as the platform describes it."""
-
-    url: str
-    filename: str
-    content_type: str | None
-    size: int
 
 
 @dataclass(frozen=True)
@@ -71,29 +68,6 @@ class Waiting:
 @dataclass(frozen=True)
 class TurnStarted:
     """The assistant starts answering: a reply follows, ended by a TurnEnded."""
-
-
-@dataclass(frozen=True)
-class ReplyText:
-    """A piece of the reply, to show as it comes."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolStarted:
-    """The assistant called a tool (by its name)."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class ToolFinished:
-    """A tool call finished; `result` is what the assistant got back."""
-
-    name: str
-    ok: bool
-    result: str
 
 
 @dataclass(frozen=True)

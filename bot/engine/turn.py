@@ -57,14 +57,12 @@ async def run_turn(
         async for event in agent.run_turn(messages, context, conversation=conversation.key):
             if isinstance(event, agent_events.Queued):
                 yield Waiting()
-            elif isinstance(event, agent_events.TextDelta):
+            elif isinstance(event, ReplyText):
                 pending_text += event.text
                 shown += event.text
-                yield ReplyText(event.text)
-            elif isinstance(event, agent_events.ToolStarted):
-                yield ToolStarted(event.call.name)
-            elif isinstance(event, agent_events.ToolFinished):
-                yield ToolFinished(event.call.name, event.ok, event.content)
+                yield event
+            elif isinstance(event, ToolStarted | ToolFinished):
+                yield event
             elif isinstance(event, agent_events.RoundCompleted):
                 final = not event.messages[0].get("tool_calls")
                 await store.append_messages(

@@ -116,7 +116,8 @@ class NewMessage:
 
 @dataclass(frozen=True)
 class Attachment:
-    """An attachment Discord delivered with a customer's message."""
+    """A file delivered with a message, as the platform describes it (the engine takes it
+    in `Incoming` and the store keeps it as it is)."""
 
     url: str
     filename: str
