@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
 from bot.store.database import Database, Session
@@ -37,17 +36,7 @@ async def history_in(
         " ORDER BY id",
         (conversation_id, start, conversation_id),
     )
-    return [
-        StoredMessage(
-            id=row[0],
-            role=row[1],
-            content=row[2],
-            tool_calls=json.loads(row[3]) if row[3] else None,
-            tool_call_id=row[4],
-            status=row[5],
-        )
-        for row in rows
-    ]
+    return [from_row(StoredMessage, row) for row in rows]
 
 
 async def answered_in(db: Session, conversation_id: int, through: int) -> None:

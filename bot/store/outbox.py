@@ -42,6 +42,9 @@ class OutboxEntry:
     attempts: int
 
     def __post_init__(self) -> None:
+        # A row hands the snapshot over as JSON text.
+        if isinstance(self.snapshot, str):
+            object.__setattr__(self, "snapshot", json.loads(self.snapshot))
         parse_times(self, "created_at")
 
     def ticket(self) -> Ticket:
@@ -150,21 +153,7 @@ class OutboxQueries(Database):
             f" AND {_HEAD_OF_TICKET} ORDER BY o.id LIMIT ?",
             (destination, now, limit),
         )
-        return [
-            OutboxEntry(
-                id=row[0],
-                webhook_id=row[1],
-                ticket_id=row[2],
-                type=row[3],
-                actor_id=row[4],
-                actor_name=row[5],
-                snapshot=json.loads(row[6]),
-                created_at=row[7],
-                destination=row[8],
-                attempts=int(row[9]),
-            )
-            for row in rows
-        ]
+        return [from_row(OutboxEntry, row) for row in rows]
 
     async def next_delivery_at(self, destination: str) -> float | None:
         """When the earliest event first in line for its ticket is due, if any waits."""

@@ -72,6 +72,12 @@ class StoredMessage:
     tool_call_id: str | None
     status: str
 
+    def __post_init__(self) -> None:
+        # A row hands the tool calls over as JSON text (NULL or empty when there are none).
+        if isinstance(self.tool_calls, str):
+            calls = json.loads(self.tool_calls) if self.tool_calls else None
+            object.__setattr__(self, "tool_calls", calls)
+
     def to_chat(self) -> dict[str, Any]:
         """The message as the chat completions API takes it."""
         message: dict[str, Any] = {"role": self.role, "content": self.content}
