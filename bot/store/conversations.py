@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.store.database import Database, Session
+from bot.store.database import Database, Session, from_row
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -13,7 +13,6 @@ from bot.store.records import (
     StoredMessage,
     Usage,
     format_time,
-    from_row,
 )
 
 
@@ -260,10 +259,10 @@ class ConversationQueries(Database):
 
     async def usage_for_conversation(self, conversation_id: int) -> list[Usage]:
         """Token usage of each turn of the conversation, oldest first."""
-        rows = await self._all(
+        return await self._records(
+            Usage,
             "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds, cached_tokens"
             " FROM usage"
             " WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
-        return [from_row(Usage, row) for row in rows]

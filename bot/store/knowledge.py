@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.store.database import Database, Row
-from bot.store.records import from_row, parse_times
+from bot.store.database import Database, Row, from_row
+from bot.store.records import parse_times
 
 # The terms of the caller's FTS5 expression: each is quoted ("refund" OR "late").
 _TERM = re.compile(r'"([^"]+)"')
@@ -180,11 +180,11 @@ class KnowledgeQueries(Database):
 
     async def recent_help_gaps(self, limit: int) -> list[HelpGap]:
         """The newest unanswered questions first."""
-        rows = await self._all(
+        return await self._records(
+            HelpGap,
             "SELECT id, conversation_id, query, created_at FROM help_gaps ORDER BY id DESC LIMIT ?",
             (limit,),
         )
-        return [from_row(HelpGap, row) for row in rows]
 
 
 def _passage(row: Row) -> HelpPassage:

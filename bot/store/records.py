@@ -6,19 +6,9 @@ import datetime as dt
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
-
-from bot.store.database import Row
+from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
-
-
-RecordT = TypeVar("RecordT")
-
-
-def from_row(record: type[RecordT], row: Row) -> RecordT:
-    """A record from a row, each field by its column's name (the SELECT names every field)."""
-    return record(**{key: row[key] for key in row.keys()})  # noqa: SIM118 - Row has no iter
 
 
 def parse_time(stamp: str | dt.datetime) -> dt.datetime:

@@ -8,9 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.database import Database, Row
+from bot.store.database import Database, Row, from_row
 from bot.store.outcomes import CUSTOMER_SAID, RATING_COLUMNS, RatingRecord
-from bot.store.records import TicketEvent, format_time, from_row, parse_times
+from bot.store.records import TicketEvent, format_time, parse_times
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,13 @@ class StatsQueries(Database):
 
     async def transcript_lines(self, conversation_id: int) -> list[TranscriptLine]:
         """The conversation's customer, staff and assistant messages with text, in order."""
-        rows = await self._all(
+        return await self._records(
+            TranscriptLine,
             "SELECT role, content, author_kind, author_id, created_at FROM messages"
             " WHERE conversation_id = ? AND role IN ('user', 'assistant')"
             " AND content IS NOT NULL AND content <> '' ORDER BY id",
             (conversation_id,),
         )
-        return [from_row(TranscriptLine, row) for row in rows]
 
     async def conversation_figures(
         self, since: dt.datetime, until: dt.datetime
