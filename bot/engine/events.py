@@ -82,6 +82,9 @@ class TurnEnded:
     # The turn failed for a passing reason and the engine tries once more at once: the
     # notice says so, and another turn follows.
     retrying: bool = False
+    # The customer wrote again before the reply got far: it is dropped (never stored) and
+    # the next turn, which reads the new message too, writes over what it showed.
+    replaced: bool = False
 
 
 EngineEvent = Notice | Waiting | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded

@@ -7,7 +7,7 @@ re-export them); the engine stores and translates the rest.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -84,7 +84,7 @@ class Agent(Generic[ContextT]):
 
     async def run_turn(
         self, history: list[dict[str, Any]], context: ContextT, *, conversation: str | None = None
-    ) -> AsyncIterator[AgentEvent]:
+    ) -> AsyncGenerator[AgentEvent, None]:
         """Answer the last user message of `history`; yield events as the turn goes.
 
         Every RoundCompleted holds an assistant message together with a result for each of
