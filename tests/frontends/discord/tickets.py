@@ -20,6 +20,16 @@ def staff_post(fake: FakeDiscord, ticket_id: int = 1) -> dict:
     )
 
 
+async def click(fake: FakeDiscord, action: str, user: dict, ticket_id: int = 1):
+    """`user` presses the `action` button (claim, resolve, ...) of a ticket's staff post;
+    returns the interaction once it is answered."""
+    interaction = await fake.click_button(
+        staff_post(fake, ticket_id), f"ticket:{action}:{ticket_id}", user
+    )
+    await interaction.wait_for_response()
+    return interaction
+
+
 def fields(post: dict) -> dict[str, str]:
     return {f["name"]: f["value"] for f in post["embeds"][0]["fields"]}
 
