@@ -62,3 +62,12 @@ async def tickets_command(fake: FakeDiscord, user: dict, subcommand: str):
     )
     await interaction.wait_for_response()
     return interaction
+
+
+async def human_command(fake: FakeDiscord, user: dict, thread_id: int, reason: str | None = None):
+    """`/human` (with `reason`, if given) run by `user` in a thread, once its followup came."""
+    options = {"reason": reason} if reason is not None else None
+    interaction = await fake.run_command("human", user, thread_id, options=options)
+    await interaction.wait_for_response()
+    await fake.wait_for(lambda: bool(interaction.followups))
+    return interaction
