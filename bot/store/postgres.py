@@ -102,13 +102,10 @@ class PostgresBackend(Backend):
     @asynccontextmanager
     async def open(cls, url: str) -> AsyncIterator[PostgresBackend]:
         """Connect, migrate, and close the pool on exit."""
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=8)
-        try:
+        async with asyncpg.create_pool(url, min_size=1, max_size=8) as pool:
             async with pool.acquire() as db:
                 await migrate_postgres(db)
             yield cls(pool)
-        finally:
-            await pool.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:

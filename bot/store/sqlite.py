@@ -58,8 +58,7 @@ class SQLiteBackend(_Connection, Backend):
         """Open (creating and migrating) the file and close it on exit."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
-        try:
+        async with aiosqlite.connect(path, isolation_level=None) as db:
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
@@ -67,8 +66,6 @@ class SQLiteBackend(_Connection, Backend):
             await db.execute("PRAGMA busy_timeout = 5000")
             await migrate_sqlite(db)
             yield cls(db)
-        finally:
-            await db.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
