@@ -169,7 +169,8 @@ class Answers:
             usage = _usage(response.usage, self.cached_tokens[-1])
             await self._send(resp, {**env, "choices": [], "usage": usage})
         await self._send(resp, "[DONE]")
-        await resp.write_eof()
+        with contextlib.suppress(ConnectionResetError):  # the client may have gone
+            await resp.write_eof()
         return resp
 
     def _tool_call_deltas(self, response: ToolCalls) -> Iterator[JSON]:

@@ -30,9 +30,12 @@ async def test_six_quick_messages_are_all_answered_without_a_resend(runner, disc
         for part in parts:
             await discord_fake.send_user_message(thread_id, writer, part)
             await asyncio.sleep(0.7)
+        # Every answer has the same words: done when the newest request read every message
+        # and its answer is shown.
         await discord_fake.wait_for(
             lambda: (
-                h.bot_messages(discord_fake, thread_id)[-1:]
+                _users(llm.requests[-1]) == ["hi, problem", *parts]
+                and h.bot_messages(discord_fake, thread_id)[-1:]
                 == ["Got all of that: a cold pizza, a missing cola."]
             ),
             timeout=20,
@@ -42,11 +45,14 @@ async def test_six_quick_messages_are_all_answered_without_a_resend(runner, disc
     # A request either answers at least one new message or is started over by one (a young
     # reply, at most twice an answer): never two requests for the same words.
     assert len(llm.requests) < 2 * len(stored)
-    sent = [m["content"] for m in llm.requests[-1]["messages"] if m["role"] == "user"]
-    assert sent == stored  # each message exactly once, in order
+    assert _users(llm.requests[-1]) == stored  # each message exactly once, in order
     shown = " ".join(h.bot_messages(discord_fake, thread_id))
     assert "again" not in shown
     assert "wait" not in shown.lower()
+
+
+def _users(request: dict) -> list[str]:
+    return [m["content"] for m in request["messages"] if m["role"] == "user"]
 
 
 async def test_a_10000_character_message_is_kept_and_explained(runner, discord_fake, llm):
