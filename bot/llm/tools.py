@@ -102,7 +102,8 @@ def tool(function: Handler[ContextT]) -> FunctionTool[ContextT]:
     Its name and docstring describe it to the model; the parameters after the context and
     the call id are the arguments, each typed as pydantic would type a field (constraints
     and description in `Annotated[..., Field(...)]`, a default when optional). They make
-    the arguments model, and so the JSON schema the model is offered.
+    the arguments model, and so the JSON schema the model is offered. The annotations are
+    evaluated when the tool is declared, so their names must be imported at run time.
     """
     name = function.__name__
     description = getdoc(function)
