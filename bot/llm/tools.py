@@ -1,9 +1,9 @@
 """Tool registry: what the model may call, each call's arguments checked before it runs.
 
 A tool is anything with a name, a JSON schema, a way to check arguments and a way to run:
-`FunctionTool` makes one of a typed async function and a pydantic model (its schema comes
-from the model); tools built at start from a description (an OpenAPI document) fit the
-same `Tool` protocol with a schema of their own.
+`@tool` makes one of a plain typed async function, its arguments model (and so its schema)
+built from the function's own parameters; tools built at start from a description (an
+OpenAPI document) fit the same `Tool` protocol with a schema of their own.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from inspect import getdoc
-from typing import Any, Generic, Protocol, TypeVar
+from inspect import Parameter, getdoc, signature
+from typing import Any, Concatenate, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from bot.llm.stream import ToolCallRequest
 
@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 
 ContextT = TypeVar("ContextT")
 ContextT_contra = TypeVar("ContextT_contra", contravariant=True)
-ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
-Handler = Callable[[Any, ContextT, str], Awaitable[str]]
+# A tool's function: the turn's context, the call's id, then the model's arguments.
+Handler = Callable[Concatenate[ContextT, str, ...], Awaitable[str]]
 
 
 class ToolError(Exception):
@@ -92,22 +92,45 @@ class FunctionTool(Generic[ContextT]):
             ) from None
 
     async def run(self, arguments: Any, context: ContextT, call_id: str) -> str:
-        """Call the function."""
-        return await self.handler(arguments, context, call_id)
+        """Call the function with the checked arguments as its keyword arguments."""
+        return await self.handler(context, call_id, **dict(arguments))
 
 
-def tool(
-    arguments: type[ArgsT],
-) -> Callable[[Callable[[ArgsT, ContextT, str], Awaitable[str]]], FunctionTool[ContextT]]:
-    """Make a tool of an async function; its name and docstring describe it to the model."""
+def tool(function: Handler[ContextT]) -> FunctionTool[ContextT]:
+    """Make a tool of an async function `(context, call_id, **arguments) -> str`.
 
-    def wrap(function: Callable[[ArgsT, ContextT, str], Awaitable[str]]) -> FunctionTool[ContextT]:
-        description = getdoc(function)
-        if not description:
-            raise ValueError(f"tool {function.__name__} needs a docstring: it is its description")
-        return FunctionTool(function.__name__, description, arguments, function)
+    Its name and docstring describe it to the model; the parameters after the context and
+    the call id are the arguments, each typed as pydantic would type a field (constraints
+    and description in `Annotated[..., Field(...)]`, a default when optional). They make
+    the arguments model, and so the JSON schema the model is offered. The annotations are
+    evaluated when the tool is declared, so their names must be imported at run time.
+    """
+    name = function.__name__
+    description = getdoc(function)
+    if not description:
+        raise ValueError(f"tool {name} needs a docstring: it is its description")
+    parameters = list(signature(function, eval_str=True).parameters.values())
+    if len(parameters) < 2:
+        raise ValueError(f"tool {name} needs the context and the call id as its first parameters")
+    fields: dict[str, Any] = {}
+    for parameter in parameters[2:]:
+        if parameter.annotation is Parameter.empty or parameter.kind in (
+            Parameter.POSITIONAL_ONLY,
+            Parameter.VAR_POSITIONAL,
+            Parameter.VAR_KEYWORD,
+        ):
+            raise ValueError(f"tool {name}: argument {parameter.name} needs a type and a name")
+        default = ... if parameter.default is Parameter.empty else parameter.default
+        fields[parameter.name] = (parameter.annotation, default)
+    model_name = "".join(word.capitalize() for word in name.split("_")) + "Args"
+    arguments = create_model(model_name, __doc__=f"Arguments of {name}.", **fields)
+    return FunctionTool(name, description, arguments, function)
 
-    return wrap
+
+def text(max_length: int, description: str) -> Any:
+    """A tool argument's field: non-empty text of at most `max_length` characters, described
+    so to the model (`Annotated[str, text(500, "...")]`)."""
+    return Field(min_length=1, max_length=max_length, description=description)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from bot.desk.desk import Person, TicketDesk
 from bot.helpcenter.index import HelpCenter
@@ -64,8 +66,16 @@ class SupportContext:
     thread_url: str | None = None
     turn: str = ""
 
-    def request_key(self, tool_name: str, arguments: BaseModel) -> str:
+    def request_key(self, tool_name: str, arguments: BaseModel | Mapping[str, object]) -> str:
         """The key of a call's request: the turn, the tool and what it asks for (case and
-        spacing aside), so the same request in the same turn is one request."""
-        asked = " ".join(arguments.model_dump_json().lower().split())
+        spacing aside), so the same request in the same turn is one request.
+
+        The arguments as a model or as the mapping of a tool function's arguments, in the
+        order it declares them: both serialize alike (pydantic's JSON).
+        """
+        if isinstance(arguments, BaseModel):
+            dumped = arguments.model_dump_json()
+        else:
+            dumped = to_json(arguments).decode()
+        asked = " ".join(dumped.lower().split())
         return f"{self.turn}:{tool_name}:{hashlib.sha256(asked.encode()).hexdigest()[:16]}"

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import Field
 
 from bot.desk.desk import DeskError
 from bot.llm.tools import ToolError, tool
 from bot.tools.context import SupportContext
 
 
-class RequestHumanArgs(BaseModel):
-    """Arguments of request_human."""
-
-    reason: str = Field(
-        default="",
-        max_length=500,
-        description="Why the customer wants a person, in a sentence (may be empty)",
-    )
-
-
-@tool(RequestHumanArgs)
-async def request_human(args: RequestHumanArgs, context: SupportContext, call_id: str) -> str:
+@tool
+async def request_human(
+    context: SupportContext,
+    call_id: str,
+    reason: Annotated[
+        str,
+        Field(
+            max_length=500,
+            description="Why the customer wants a person, in a sentence (may be empty)",
+        ),
+    ] = "",
+) -> str:
     """Hand the conversation to a person from the support team when the customer asks for a human (opens a ticket if there is none)."""  # noqa: E501
     try:
         ticket, created = await context.services.desk.hand_off(
             context.conversation,
             context.customer,
-            reason=args.reason.strip(),
-            request_id=context.request_key("request_human", args),
+            reason=reason.strip(),
+            request_id=context.request_key("request_human", {"reason": reason}),
             thread_url=context.thread_url,
         )
     except DeskError as exc:

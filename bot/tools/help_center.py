@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
 from bot.helpcenter.index import ArticleMatch
-from bot.llm.tools import ToolError, tool
+from bot.llm.tools import ToolError, text, tool
 from bot.tools.context import SupportContext
 
 # About 1500 tokens at about 4 characters a token: room for a few passages, not the shelf.
@@ -21,25 +21,19 @@ NO_MATCH = (
 )
 
 
-class SearchHelpCenterArgs(BaseModel):
-    """Arguments of search_help_center."""
-
-    query: str = Field(
-        min_length=1,
-        max_length=500,
-        description="The customer's question, in their words or a short paraphrase",
-    )
-
-
-@tool(SearchHelpCenterArgs)
+@tool
 async def search_help_center(
-    args: SearchHelpCenterArgs, context: SupportContext, call_id: str
+    context: SupportContext,
+    call_id: str,
+    query: Annotated[
+        str, text(500, "The customer's question, in their words or a short paraphrase")
+    ],
 ) -> str:
     """Search Dashly's help center (policies, fees, delivery, payments, accounts, how-tos) and get the best passages with their article's title and path. Use it before answering any such question."""  # noqa: E501
     help_center = context.services.help_center
     if help_center is None:
         raise ToolError("the help center is not available; offer the customer a ticket instead")
-    query = args.query.strip()
+    query = query.strip()
     matches = await help_center.search(query, limit=MAX_PASSAGES)
     if not matches:
         await context.services.store.record_help_gap(context.conversation.id, query)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from bot.llm.errors import LLMError
 from bot.llm.stream import TokenUsage
-from bot.llm.tools import ToolError, tool
+from bot.llm.tools import ToolError, text, tool
 from bot.store import Attachment, Usage
 from bot.tools.context import SupportContext
 from bot.tools.images import ImageRejectedError, to_data_url_off_loop
@@ -66,25 +66,17 @@ def summarize(receipt: Receipt) -> str:
     return "\n".join(lines)
 
 
-class AnalyzeReceiptArgs(BaseModel):
-    """Arguments of analyze_receipt_image."""
-
-    image_url: str = Field(
-        min_length=1,
-        max_length=2048,
-        description="The image's URL, exactly as in the 'Attached image:' line",
-    )
-
-
-@tool(AnalyzeReceiptArgs)
+@tool
 async def analyze_receipt_image(
-    args: AnalyzeReceiptArgs, context: SupportContext, call_id: str
+    context: SupportContext,
+    call_id: str,
+    image_url: Annotated[
+        str, text(2048, "The image's URL, exactly as in the 'Attached image:' line")
+    ],
 ) -> str:
     """Read a receipt image the customer sent: date, items (quantity, unit price in cents), currency and total in cents."""  # noqa: E501
-    delivered = await context.services.store.find_attachment(
-        context.conversation.id, args.image_url
-    )
-    image = await _image_for_vision(args.image_url, delivered, context)
+    delivered = await context.services.store.find_attachment(context.conversation.id, image_url)
+    image = await _image_for_vision(image_url, delivered, context)
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": EXTRACTION_PROMPT},
         {
@@ -108,7 +100,7 @@ async def analyze_receipt_image(
         await context.services.store.add_receipt(
             context.conversation.id,
             tool_call_id=call_id,
-            image_url=args.image_url,
+            image_url=image_url,
             data=receipt.model_dump(mode="json"),
         )
     result = receipt.model_dump_json()
