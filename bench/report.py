@@ -45,9 +45,15 @@ def results_table(sizes: Sequence[SizeMetrics]) -> str:
         ),
         ("typing requests sent (all requests)", lambda m: f"{m.typing_requests} ({m.requests})"),
         (
-            "customer's message to the first text, median / p95 (s)",
-            lambda m: " / ".join(
-                seconds(percentile(m.first_text_from_message, p)) for p in (50, 95)
+            "customer's message to the first text they can see, median / p95 (s)",
+            lambda m: " / ".join(seconds(percentile(m.first_visible, p)) for p in (50, 95)),
+        ),
+        (
+            "requests of a conversation up to its first visible text, median (max)",
+            lambda m: (
+                f"{percentile(m.before_first, 50):.0f} ({max(m.before_first)})"
+                if m.before_first
+                else "-"
             ),
         ),
         ("bot CPU seconds per 1000 streamed tokens", lambda m: f"{m.cpu_per_1k_tokens:.3f}"),

@@ -101,11 +101,13 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
                 )
                 for conversation, user in zip(conversations, users, strict=True):
                     conversation.sent_at = time.monotonic()
-                    await discord_fake.send_user_message(
+                    conversation.user_id = int(user["id"])
+                    original = await discord_fake.send_user_message(
                         discord_fake.support_channel_id,
                         user,
                         f"Hi, this is customer {conversation.index}: where is my order?",
                     )
+                    conversation.original_id = int(original["id"])
                 done: set[int] = set()
                 scanned = first_request
                 deadline = time.monotonic() + wait
