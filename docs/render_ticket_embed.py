@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.frontends.discord.staff import ticket_embed
 from bot.frontends.discord.views import ticket_view
 from bot.store import ReceiptRecord, Ticket
+from fakes.constants import SAMPLE_RECEIPT
 
 OUT = Path(__file__).with_name("ticket-embed.png")
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -50,15 +51,10 @@ def sample() -> tuple[Ticket, ReceiptRecord]:
         id=1,
         conversation_id=7,
         image_url="https://cdn.discordapp.com/attachments/receipt.jpg",
+        # Without the delivery fee the items do not add up: the picture shows the warning.
         data={
-            "date": "2024-05-03",
-            "items": [
-                {"name": "Margherita pizza", "quantity": 2, "price_in_cents": 850},
-                {"name": "Tiramisu", "quantity": 1, "price_in_cents": 549},
-                {"name": "Cola", "quantity": 1, "price_in_cents": 275},
-            ],
-            "currency": "EUR",
-            "total_in_cents": 2724,
+            **SAMPLE_RECEIPT,
+            "items": [i for i in SAMPLE_RECEIPT["items"] if i["name"] != "Delivery fee"],
         },
     )
     return ticket, receipt

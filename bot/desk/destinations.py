@@ -24,13 +24,11 @@ class DestinationGoneError(Exception):
 
 @dataclass(frozen=True)
 class OutgoingEvent:
-    """One event on its way to one destination."""
+    """One event on its way to one destination: its body, and the ticket as it left it."""
 
     webhook_id: str
     type: str
-    ticket_id: int
     payload: dict[str, Any]
-    attempt: int
     ticket: Ticket
 
 
@@ -101,7 +99,7 @@ class StaffPostDestination:
             await self._deliver(event)
 
     async def _deliver(self, event: OutgoingEvent) -> None:
-        current = await self._store.get_ticket(event.ticket_id)
+        current = await self._store.get_ticket(event.ticket.id)
         if current is None:
             return  # deleted since (a customer's data forgotten): nothing to show
         # The post may have been made after the event: its id comes from the ticket as it is.

@@ -159,9 +159,7 @@ class OutboxWorker:
         event = OutgoingEvent(
             webhook_id=entry.webhook_id,
             type=entry.type,
-            ticket_id=entry.ticket_id,
             payload=event_payload(entry, ticket.staff_post_url if ticket else None),
-            attempt=attempts,
             ticket=entry.ticket(),
         )
         try:

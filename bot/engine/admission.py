@@ -14,8 +14,7 @@ from bot.engine import copy
 from bot.engine.events import Incoming
 from bot.engine.limits import CustomerLimits
 from bot.engine.voices import staff_words, unforgeable
-from bot.store import Attachment as StoredAttachment
-from bot.store import Conversation, NewMessage, Standing, TicketStatus
+from bot.store import Attachment, Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.images import triage
 
 # Over the daily budget, the customer asks for a person in words (the model is not asked).
@@ -51,7 +50,7 @@ class Decision:
 
     verdict: Verdict
     keep: NewMessage | None = None
-    images: tuple[StoredAttachment, ...] = ()
+    images: tuple[Attachment, ...] = ()
     notices: tuple[str, ...] = ()
 
 
@@ -72,10 +71,7 @@ def admit(standing: Standing, incoming: Incoming, limits: CustomerLimits) -> Dec
     if role is Role.STAFF:
         text = staff_words(incoming.author_name, incoming.text)
         return Decision(Verdict.QUIET, keep=_message(incoming, text, "staff"))
-    delivered = [
-        StoredAttachment(a.url, a.filename, a.content_type, a.size) for a in incoming.attachments
-    ]
-    sorted_out = triage(delivered, limits.max_images)
+    sorted_out = triage(list(incoming.attachments), limits.max_images)
     notes = ("\n".join(f"ℹ️ {note}" for note in sorted_out.notes),) if sorted_out.notes else ()
     said = unforgeable(incoming.text.strip())
     length, limit = len(incoming.text), limits.max_message_chars

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import KW_ONLY, InitVar, dataclass
 
 from bot.desk.desk import DeskError, Person, TicketDesk
 from bot.desk.operations import Operations
@@ -30,34 +31,31 @@ from bot.llm.agent import Agent
 from bot.store import Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.context import Customer, Services, SupportContext
 
+# How many times one answer may start over because the customer wrote again.
+MAX_RESTARTS = 2
 
+
+@dataclass(eq=False, repr=False)
 class SupportEngine(Lookups):
     """Receives messages of stored conversations and answers them; knows nothing of Discord
     or the terminal."""
 
-    def __init__(
-        self,
-        services: Services,
-        agent: Agent[SupportContext],
-        system_prompt: str,
-        *,
-        context_budget: int,
-        limits: CustomerLimits,
-        clock: Callable[[], float] = time.monotonic,
-        operations: Operations,
-    ) -> None:
-        self.services = services
-        # Ratings, prices and archiving: the support lead's side.
-        self.operations = operations
-        self.agent = agent
-        self.system_prompt = system_prompt
-        self.context_budget = context_budget
-        self.limits = limits
+    services: Services
+    agent: Agent[SupportContext]
+    system_prompt: str
+    _: KW_ONLY
+    context_budget: int
+    limits: CustomerLimits
+    # Ratings, prices and archiving: the support lead's side.
+    operations: Operations
+    clock: InitVar[Callable[[], float]] = time.monotonic
+
+    def __post_init__(self, clock: Callable[[], float]) -> None:
         # The turn budget: a turn over it waits; the messages of the wait share one turn.
-        self.turn_pace = SlidingWindowLimiter(limits.turns_per_minute, 60.0, clock)
-        self.placement = Placement(services.store)
+        self.turn_pace = SlidingWindowLimiter(self.limits.turns_per_minute, 60.0, clock)
+        self.placement = Placement(self.services.store)
         # What a frontend reads to catch up on messages sent while the bot was down.
-        self.backlog = Backlog(services.store)
+        self.backlog = Backlog(self.services.store)
         self._states = ConversationStates()
         self._accepting = True
 
@@ -91,6 +89,8 @@ class SupportEngine(Lookups):
             if answer:
                 # Stored due: shutting down, or killed before its turn, the next start answers.
                 state.received += 1
+                if state.during_turn is not None and self._accepting:
+                    state.follow_up.set()
         for notice in decision.notices:
             yield Notice(notice)
         if decision.verdict is Verdict.HAND_OFF:
@@ -145,8 +145,13 @@ class SupportEngine(Lookups):
         store = self.services.store
         customer = Customer(conversation.customer_id or "", conversation.customer_name or "")
         retried = False
-        while state.answered < state.received and self._accepting:
-            wait = None if retried else self.turn_pace.hit(customer.id)
+        # Times the answer under way started over because the customer wrote again: a few at
+        # most, so someone who keeps writing still gets an answer.
+        restarts = 0
+        again = False
+        # An answer tried again or started over goes on while stopping: it is the same answer.
+        while state.answered < state.received and (self._accepting or again):
+            wait = None if again else self.turn_pace.hit(customer.id)
             if wait is not None:
                 # Over the turn budget: more messages may gather; one turn answers them all.
                 # Said first, so the frontend shows the customer the answer is coming.
@@ -168,25 +173,37 @@ class SupportEngine(Lookups):
                         return
                     messages, new_start = request_window(turn.history, self.context_budget)
                     state.during_turn = []
+                    state.follow_up.clear()
                 # Named by the newest message it answers: a retry after a crash is the same.
                 context = SupportContext(
                     self.services, conversation, customer, link, turn=f"turn:{through}"
                 )
-                retry = False
+                ended: TurnEnded | None = None
+                follow_up = state.follow_up if restarts < MAX_RESTARTS else None
                 try:
                     async for event in run_turn(
-                        self.agent, context, messages, answers=through, last_try=retried
+                        self.agent,
+                        context,
+                        messages,
+                        answers=through,
+                        last_try=retried,
+                        follow_up=follow_up,
                     ):
-                        retry = isinstance(event, TurnEnded) and event.retrying
+                        ended = event if isinstance(event, TurnEnded) else ended
                         yield event
                 finally:
-                    # A turn tried again leaves its messages due (a crash meanwhile answers them).
-                    answered = None if retry else through
+                    # A turn tried again or started over leaves its messages due (a crash
+                    # meanwhile answers them).
+                    again = ended is not None and (ended.retrying or ended.replaced)
+                    answered = None if again else through
                     await asyncio.shield(self._after_turn(conversation, state, new_start, answered))
-            if retry:
-                retried = True
+            if again:
+                assert ended is not None
+                retried = retried or ended.retrying
+                restarts += ended.replaced
                 continue
             retried = False
+            restarts = 0
             state.answered = answering
         # Stopped with messages unanswered: they are stored due, and the next start answers.
 

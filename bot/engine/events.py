@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# What the agent loop yields of the reply and its tool calls, passed on as it is.
+from bot.llm.agent import ReplyText, ToolFinished, ToolStarted
+
+# A file delivered with a message: defined with the store's records, which keep it as it
+# came, and a part of what a frontend hands the engine.
+from bot.store import Attachment
+
 __all__ = [
     "Attachment",
     "EngineEvent",
@@ -17,16 +24,6 @@ __all__ = [
     "TurnStarted",
     "Waiting",
 ]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file delivered with a message, as the platform describes it."""
-
-    url: str
-    filename: str
-    content_type: str | None
-    size: int
 
 
 @dataclass(frozen=True)
@@ -74,29 +71,6 @@ class TurnStarted:
 
 
 @dataclass(frozen=True)
-class ReplyText:
-    """A piece of the reply, to show as it comes."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolStarted:
-    """The assistant called a tool (by its name)."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class ToolFinished:
-    """A tool call finished; `result` is what the assistant got back."""
-
-    name: str
-    ok: bool
-    result: str
-
-
-@dataclass(frozen=True)
 class TurnEnded:
     """The last event of a turn: the whole reply and a closing notice ("" for none).
 
@@ -108,6 +82,9 @@ class TurnEnded:
     # The turn failed for a passing reason and the engine tries once more at once: the
     # notice says so, and another turn follows.
     retrying: bool = False
+    # The customer wrote again before the reply got far: it is dropped (never stored) and
+    # the next turn, which reads the new message too, writes over what it showed.
+    replaced: bool = False
 
 
 EngineEvent = Notice | Waiting | TurnStarted | ReplyText | ToolStarted | ToolFinished | TurnEnded

@@ -22,6 +22,8 @@ class ConversationState:
         # Ids of the messages stored while a turn was answering (None: no turn is): they
         # move behind its reply once it is stored, so the next turn reads them after it.
         self.during_turn: list[int] | None = None
+        # Set when a message to answer arrives during a turn: a young reply starts over.
+        self.follow_up = asyncio.Event()
 
 
 class ConversationStates:

@@ -16,7 +16,6 @@ from bot.engine import copy
 from bot.engine.events import (
     EngineEvent,
     ReplyText,
-    ToolFinished,
     ToolStarted,
     TurnEnded,
     TurnStarted,
@@ -31,6 +30,11 @@ from bot.tools.context import SupportContext
 log = logging.getLogger(__name__)
 
 INTERRUPTED_MARK = "[reply interrupted]"
+# A reply that has shown no more than this, called no tool and stored nothing starts over
+# when the customer writes again: they have hardly begun reading it, and one answer to
+# everything they said beats an answer to half of it followed by another.
+RESTART_WITHIN_CHARS = 400
+_FOLLOW_UP = object()
 
 
 async def run_turn(
@@ -40,6 +44,7 @@ async def run_turn(
     *,
     answers: int | None = None,
     last_try: bool = True,
+    follow_up: asyncio.Event | None = None,
 ) -> AsyncIterator[EngineEvent]:
     """Run the agent over `messages` for the context's conversation; store each round and
     the turn's usage; yield what the customer should see.
@@ -47,46 +52,41 @@ async def run_turn(
     `answers` is the id of the newest stored message the turn read: the final round (the
     answer in words) is stored together with the note that everything up to it is answered,
     so a crash either leaves the question due or the answer stored, never both or neither.
+
+    When `follow_up` is set while the reply is young (see RESTART_WITHIN_CHARS), the turn
+    stops at once, stores nothing and ends with `TurnEnded(replaced=True)`.
     """
     store = context.services.store
     conversation = context.conversation
     shown = ""
     pending_text = ""
+    young = follow_up is not None
     yield TurnStarted()
+    events = agent.run_turn(messages, context, conversation=conversation.key)
     try:
-        async for event in agent.run_turn(messages, context, conversation=conversation.key):
-            if isinstance(event, agent_events.Queued):
-                yield Waiting()
-            elif isinstance(event, agent_events.TextDelta):
-                pending_text += event.text
-                shown += event.text
-                yield ReplyText(event.text)
-            elif isinstance(event, agent_events.ToolStarted):
-                yield ToolStarted(event.call.name)
-            elif isinstance(event, agent_events.ToolFinished):
-                yield ToolFinished(event.call.name, event.ok, event.content)
-            elif isinstance(event, agent_events.RoundCompleted):
-                final = not event.messages[0].get("tool_calls")
-                await store.append_messages(
-                    conversation.id,
-                    [NewMessage.from_chat(m) for m in event.messages],
-                    answered_through=answers if final else None,
-                )
+        while True:
+            young = young and len(shown) <= RESTART_WITHIN_CHARS
+            event = await (_next_unless(events, follow_up) if young else anext(events, None))
+            if event is None:
+                break
+            if event is _FOLLOW_UP:
+                yield TurnEnded(shown, replaced=True)
+                return
+            if isinstance(event, agent_events.RoundCompleted):
+                young = False
+                await _store_round(store, conversation, event, answers)
                 pending_text = ""
             elif isinstance(event, agent_events.TurnDone):
-                usage = event.usage
-                await store.record_usage(
-                    conversation.id,
-                    Usage(
-                        agent.model.name,
-                        usage.prompt_tokens,
-                        usage.completion_tokens,
-                        usage.total_tokens,
-                        event.rounds,
-                        usage.cached_tokens,
-                    ),
-                )
+                await _record_usage(store, conversation, agent.model.name, event)
                 yield TurnEnded(shown, copy.CUT_NOTICES.get(event.finish_reason or "", ""))
+            elif isinstance(event, agent_events.Queued):
+                yield Waiting()
+            else:
+                if isinstance(event, ReplyText):
+                    pending_text += event.text
+                    shown += event.text
+                young = young and not isinstance(event, ToolStarted)
+                yield event
     except asyncio.CancelledError:
         await asyncio.shield(keep_interrupted(store, conversation, pending_text))
         raise
@@ -101,6 +101,59 @@ async def run_turn(
         log.exception("turn failed in conversation %d", conversation.id)
         await keep_interrupted(store, conversation, pending_text)
         yield TurnEnded(shown, copy.FAILED_NOTICE.format(reason=copy.OUR_FAULT))
+    finally:
+        # Closes the model's stream now, not when the garbage collector gets to it.
+        await events.aclose()
+
+
+async def _store_round(
+    store: Store,
+    conversation: Conversation,
+    event: agent_events.RoundCompleted,
+    answers: int | None,
+) -> None:
+    """Store a round; the final one (words, no tool call) answers the turn's messages."""
+    final = not event.messages[0].get("tool_calls")
+    await store.append_messages(
+        conversation.id,
+        [NewMessage.from_chat(m) for m in event.messages],
+        answered_through=answers if final else None,
+    )
+
+
+async def _record_usage(
+    store: Store, conversation: Conversation, model: str, event: agent_events.TurnDone
+) -> None:
+    usage = event.usage
+    await store.record_usage(
+        conversation.id,
+        Usage(
+            model,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens,
+            event.rounds,
+            usage.cached_tokens,
+        ),
+    )
+
+
+async def _next_unless(events: AsyncIterator[Any], follow_up: asyncio.Event | None) -> Any:
+    """The next event, or `_FOLLOW_UP` if `follow_up` is set first (the pending step of
+    `events` is cancelled); None at the end."""
+    if follow_up is None:
+        return await anext(events, None)
+    step = asyncio.ensure_future(anext(events, None))
+    signal = asyncio.ensure_future(follow_up.wait())
+    try:
+        await asyncio.wait((step, signal), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        signal.cancel()
+        if not step.done():
+            step.cancel()
+            # The model's stream unwinds before the turn goes on.
+            await asyncio.wait((step,))
+    return _FOLLOW_UP if step.cancelled() else step.result()
 
 
 async def keep_interrupted(store: Store, conversation: Conversation, text: str) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.store.knowledge import HelpPassage
+
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 # A long section is cut at paragraphs so one passage never crowds out the others.
@@ -16,26 +18,13 @@ MAX_PASSAGE_CHARS = 1500
 
 
 @dataclass(frozen=True)
-class Section:
-    """A passage of an article: the heading it sits under and its text."""
-
-    heading: str
-    body: str
-
-
-@dataclass(frozen=True)
 class Article:
-    """One Markdown file of the help center."""
+    """One Markdown file of the help center, its sections as the index keeps them."""
 
     path: str
     title: str | None
     text: str
-    sections: tuple[Section, ...]
-
-    @property
-    def display_title(self) -> str:
-        """The title, or one made from the file name when the article has none."""
-        return self.title or Path(self.path).stem.replace("-", " ").replace("_", " ").capitalize()
+    sections: tuple[HelpPassage, ...]
 
     @property
     def is_empty(self) -> bool:
@@ -53,13 +42,13 @@ def parse_article(path: str, text: str) -> Article:
     title: str | None = None
     heading = ""
     lines: list[str] = []
-    sections: list[Section] = []
+    sections: list[tuple[str, str]] = []  # (heading, body)
     fence: str | None = None
 
     def close() -> None:
         body = "\n".join(lines).strip()
         if body:
-            sections.extend(Section(heading, part) for part in _paragraph_chunks(body))
+            sections.extend((heading, part) for part in _paragraph_chunks(body))
         lines.clear()
 
     for line in text.splitlines():
@@ -81,9 +70,14 @@ def parse_article(path: str, text: str) -> Article:
         else:
             heading = heading_match[2].strip()
     close()
-    # The opening lines under the title speak for the whole article.
-    named = tuple(Section(s.heading or (title or ""), s.body) for s in sections)
-    return Article(path, title, text, named)
+    # Without a title, one is made from the file name.
+    shown = title or Path(path).stem.replace("-", " ").replace("_", " ").capitalize()
+    passages = tuple(
+        # The opening lines under the title speak for the whole article.
+        HelpPassage(path, position, shown, under or (title or ""), body)
+        for position, (under, body) in enumerate(sections)
+    )
+    return Article(path, title, text, passages)
 
 
 def _paragraph_chunks(body: str) -> Iterator[str]:

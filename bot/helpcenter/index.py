@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.helpcenter.articles import Article, FileState, article_files, read_article
 from bot.helpcenter.query import Speller, match_expression, query_terms
 from bot.store import Store
-from bot.store.knowledge import HelpFile, HelpGap, HelpHit, HelpPassage
+from bot.store.knowledge import HelpFile, HelpGap, HelpHit
 
 __all__ = ["ArticleMatch", "HelpCenter", "HelpGap", "IndexChanges"]
 
@@ -95,9 +95,11 @@ class HelpCenter:
             await self.store.reindex_help_files(
                 removed=removed,
                 indexed=[
-                    (HelpFile(path, root, state.mtime_ns, state.size, article.title), passages)
+                    (
+                        HelpFile(path, root, state.mtime_ns, state.size, article.title),
+                        article.sections,
+                    )
                     for path, (article, state) in articles.items()
-                    for passages in [_passages(article)]
                 ],
             )
             self._speller = await self._build_speller()
@@ -164,10 +166,3 @@ class HelpCenter:
             return sum(weight for weight, where in spoken if passage in where) / whole
 
         return share
-
-
-def _passages(article: Article) -> list[HelpPassage]:
-    return [
-        HelpPassage(article.path, position, article.display_title, section.heading, section.body)
-        for position, section in enumerate(article.sections)
-    ]

@@ -38,76 +38,64 @@ _STOP_WORDS_TEXT = """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 # Customers' words for what the help center calls otherwise (a general thesaurus of the
-# domain, not a list of test questions): each word also searches for these.
+# domain, not a list of test questions): on each line, every word before the colon also
+# searches for the words after it.
+_SYNONYMS_TEXT = """
+    driver drivers rider riders deliverer: courier
+    coupon coupons: voucher promo
+    promo discount: voucher
+    giftcard: gift card
+    reimburse reimbursed reimbursement compensation chargeback: refund
+    signin logon: login log
+    pw pwd passcode: password
+    bill: receipt invoice
+    invoice: receipt
+    erase remove: delete
+    unsubscribe newsletter spam: emails
+    allergy allergies allergic: allergen
+    sick poisoning vomiting: ill unwell
+    spilt: spilled
+    leaked: leaking
+    smashed squashed: crushed damaged
+    ruined broken: damaged
+    delayed delay waiting: late
+    forgot: forgotten
+    agent human representative: person
+    hotline: phone
+    preorder: schedule
+    advance: schedule ahead
+    subscription: membership
+    job hiring: become apply
+    postcode: address
+    zip: postcode address
+"""
+
+# Two-word phrases customers use for one idea (before the colon) and what they search for;
+# the words themselves are searched too.
+_PHRASES_TEXT = """
+    money back: refund
+    customer service: support
+    customer care: support
+    log in: login
+    sign in: login
+    delivery guy: courier
+    delivery person: courier
+    gift voucher: gift card
+"""
+
+
+def _table(text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The lines of a `words: searched for` table, each side split into its words."""
+    return [
+        (tuple(words.split()), tuple(searched.split()))
+        for words, _, searched in (line.partition(":") for line in text.strip().splitlines())
+    ]
+
+
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "driver": ("courier",),
-    "drivers": ("courier",),
-    "rider": ("courier",),
-    "riders": ("courier",),
-    "deliverer": ("courier",),
-    "coupon": ("voucher", "promo"),
-    "coupons": ("voucher", "promo"),
-    "promo": ("voucher",),
-    "discount": ("voucher",),
-    "giftcard": ("gift", "card"),
-    "reimburse": ("refund",),
-    "reimbursed": ("refund",),
-    "reimbursement": ("refund",),
-    "compensation": ("refund",),
-    "chargeback": ("refund",),
-    "signin": ("login", "log"),
-    "logon": ("login", "log"),
-    "pw": ("password",),
-    "pwd": ("password",),
-    "passcode": ("password",),
-    "bill": ("receipt", "invoice"),
-    "invoice": ("receipt",),
-    "erase": ("delete",),
-    "remove": ("delete",),
-    "unsubscribe": ("emails",),
-    "newsletter": ("emails",),
-    "spam": ("emails",),
-    "allergy": ("allergen",),
-    "allergies": ("allergen",),
-    "allergic": ("allergen",),
-    "sick": ("ill", "unwell"),
-    "poisoning": ("ill", "unwell"),
-    "vomiting": ("ill", "unwell"),
-    "spilt": ("spilled",),
-    "leaked": ("leaking",),
-    "smashed": ("crushed", "damaged"),
-    "squashed": ("crushed", "damaged"),
-    "ruined": ("damaged",),
-    "broken": ("damaged",),
-    "delayed": ("late",),
-    "delay": ("late",),
-    "waiting": ("late",),
-    "forgot": ("forgotten",),
-    "agent": ("person",),
-    "human": ("person",),
-    "representative": ("person",),
-    "hotline": ("phone",),
-    "preorder": ("schedule",),
-    "advance": ("schedule", "ahead"),
-    "subscription": ("membership",),
-    "job": ("become", "apply"),
-    "hiring": ("become", "apply"),
-    "postcode": ("address",),
-    "zip": ("postcode", "address"),
+    word: searched for words, searched in _table(_SYNONYMS_TEXT) for word in words
 }
-
-
-# Two-word phrases customers use for one idea; the words themselves are searched too.
-PHRASES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("money", "back"): ("refund",),
-    ("customer", "service"): ("support",),
-    ("customer", "care"): ("support",),
-    ("log", "in"): ("login",),
-    ("sign", "in"): ("login",),
-    ("delivery", "guy"): ("courier",),
-    ("delivery", "person"): ("courier",),
-    ("gift", "voucher"): ("gift", "card"),
-}
+PHRASES: dict[tuple[str, ...], tuple[str, ...]] = dict(_table(_PHRASES_TEXT))
 
 
 def words(text: str) -> list[str]:

@@ -1,14 +1,18 @@
-"""One turn of a conversation: stream, run the tools asked for, and again, within bounds."""
+"""One turn of a conversation: stream, run the tools asked for, and again, within bounds.
+
+ReplyText, ToolStarted and ToolFinished reach the frontends as they are (the engine's events
+re-export them); the engine stores and translates the rest.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, Generic
 
 from bot.llm.model import ChatModel, ModelQueued, ModelReply, ModelText
-from bot.llm.stream import TokenUsage, ToolCallRequest
+from bot.llm.stream import TokenUsage
 from bot.llm.tools import ContextT, ToolRegistry
 
 DEFAULT_MAX_ROUNDS = 5
@@ -16,8 +20,8 @@ ROUND_SEPARATOR = "\n\n"
 
 
 @dataclass(frozen=True)
-class TextDelta:
-    """Reply text to show the customer."""
+class ReplyText:
+    """A piece of the reply, to show as it comes."""
 
     text: str
 
@@ -29,18 +33,18 @@ class Queued:
 
 @dataclass(frozen=True)
 class ToolStarted:
-    """The model called a tool."""
+    """The assistant called a tool (by its name)."""
 
-    call: ToolCallRequest
+    name: str
 
 
 @dataclass(frozen=True)
 class ToolFinished:
-    """A tool call finished; `content` is what the model gets back."""
+    """A tool call finished; `result` is what the assistant got back."""
 
-    call: ToolCallRequest
-    content: str
+    name: str
     ok: bool
+    result: str
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class TurnDone:
     finish_reason: str | None = None
 
 
-AgentEvent = Queued | TextDelta | ToolStarted | ToolFinished | RoundCompleted | TurnDone
+AgentEvent = Queued | ReplyText | ToolStarted | ToolFinished | RoundCompleted | TurnDone
 
 
 @dataclass
@@ -80,7 +84,7 @@ class Agent(Generic[ContextT]):
 
     async def run_turn(
         self, history: list[dict[str, Any]], context: ContextT, *, conversation: str | None = None
-    ) -> AsyncIterator[AgentEvent]:
+    ) -> AsyncGenerator[AgentEvent, None]:
         """Answer the last user message of `history`; yield events as the turn goes.
 
         Every RoundCompleted holds an assistant message together with a result for each of
@@ -108,7 +112,7 @@ class Agent(Generic[ContextT]):
                     text = separator + piece.text
                     separator = ""
                     shown += text
-                    yield TextDelta(text)
+                    yield ReplyText(text)
                 else:
                     reply = piece
             assert reply is not None, "a ChatModel must end with a ModelReply"
@@ -118,17 +122,17 @@ class Agent(Generic[ContextT]):
             if not text.strip() and not calls:
                 text = separator + self.empty_reply
                 shown += text
-                yield TextDelta(text)
+                yield ReplyText(text)
                 text = reply.text + self.empty_reply
             assistant: dict[str, Any] = {"role": "assistant", "content": text or None}
             if calls:
                 assistant["tool_calls"] = [call.to_chat() for call in calls]
             round_messages = [assistant]
             for call in calls:
-                yield ToolStarted(call)
+                yield ToolStarted(call.name)
             outcomes = await asyncio.gather(*(self.tools.dispatch(c, context) for c in calls))
             for call, outcome in zip(calls, outcomes, strict=True):
-                yield ToolFinished(call, outcome.content, outcome.ok)
+                yield ToolFinished(call.name, outcome.ok, outcome.content)
                 round_messages.append(
                     {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
                 )

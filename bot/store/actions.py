@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.store.database import Database
-from bot.store.records import format_time, from_row, parse_times
+from bot.store.database import Database, from_row
+from bot.store.records import format_time, parse_times
 
 
 class ActionStatus(StrEnum):
@@ -168,8 +168,8 @@ class ActionQueries(Database):
 
     async def actions_for_conversation(self, conversation_id: int) -> list[ActionRequest]:
         """The conversation's action requests, oldest first."""
-        rows = await self._all(
+        return await self._records(
+            ActionRequest,
             f"SELECT {ACTION_COLUMNS} FROM action_requests WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
-        return [from_row(ActionRequest, row) for row in rows]

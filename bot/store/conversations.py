@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 
-from bot.store.database import Database, Session
+from bot.store.database import Database, Session, from_row
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -14,7 +13,6 @@ from bot.store.records import (
     StoredMessage,
     Usage,
     format_time,
-    from_row,
 )
 
 
@@ -37,17 +35,7 @@ async def history_in(
         " ORDER BY id",
         (conversation_id, start, conversation_id),
     )
-    return [
-        StoredMessage(
-            id=row[0],
-            role=row[1],
-            content=row[2],
-            tool_calls=json.loads(row[3]) if row[3] else None,
-            tool_call_id=row[4],
-            status=row[5],
-        )
-        for row in rows
-    ]
+    return [from_row(StoredMessage, row) for row in rows]
 
 
 async def answered_in(db: Session, conversation_id: int, through: int) -> None:
@@ -271,10 +259,10 @@ class ConversationQueries(Database):
 
     async def usage_for_conversation(self, conversation_id: int) -> list[Usage]:
         """Token usage of each turn of the conversation, oldest first."""
-        rows = await self._all(
+        return await self._records(
+            Usage,
             "SELECT model, prompt_tokens, completion_tokens, total_tokens, rounds, cached_tokens"
             " FROM usage"
             " WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
-        return [from_row(Usage, row) for row in rows]

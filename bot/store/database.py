@@ -11,7 +11,7 @@ import abc
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -83,6 +83,14 @@ class Backend(Session):
         """Close every connection."""
 
 
+RecordT = TypeVar("RecordT")
+
+
+def from_row(record: type[RecordT], row: Row) -> RecordT:
+    """A record from a row, each field by its column's name (the SELECT names every field)."""
+    return record(**{key: row[key] for key in row.keys()})  # noqa: SIM118 - Row has no iter
+
+
 class Database:
     """The backend every query of the store goes through."""
 
@@ -99,3 +107,9 @@ class Database:
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self._db.all(sql, params)
+
+    async def _records(
+        self, record: type[RecordT], sql: str, params: Sequence[Any] = ()
+    ) -> list[RecordT]:
+        """Every row as a `record` (see `from_row`)."""
+        return [from_row(record, row) for row in await self._all(sql, params)]

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.store.database import Database
-from bot.store.records import from_row, parse_times
+from bot.store.database import Database, Row, from_row
+from bot.store.records import parse_times
 
 # The terms of the caller's FTS5 expression: each is quoted ("refund" OR "late").
 _TERM = re.compile(r'"([^"]+)"')
@@ -107,7 +107,7 @@ class KnowledgeQueries(Database):
         rows = await self._all(
             "SELECT path, position, title, heading, body FROM help_passages ORDER BY path, position"
         )
-        return [HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]) for row in rows]
+        return [_passage(row) for row in rows]
 
     async def search_help_passages(
         self, match: str, *, limit: int, weights: ColumnWeights = ColumnWeights()
@@ -122,10 +122,7 @@ class KnowledgeQueries(Database):
             " FROM help_passages WHERE help_passages MATCH ? ORDER BY score DESC LIMIT ?",
             (weights.title, weights.heading, weights.body, match, limit),
         )
-        return [
-            HelpHit(HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]), float(row[5]))
-            for row in rows
-        ]
+        return [HelpHit(_passage(row), float(row[5])) for row in rows]
 
     async def _search_postgres(
         self, match: str, *, limit: int, weights: ColumnWeights
@@ -154,10 +151,7 @@ class KnowledgeQueries(Database):
             " ORDER BY score DESC, p.path, p.position LIMIT ?",
             (_TERM.findall(match), rank_weights, limit),
         )
-        return [
-            HelpHit(HelpPassage(row[0], int(row[1]), row[2], row[3], row[4]), float(row[5]))
-            for row in rows
-        ]
+        return [HelpHit(_passage(row), float(row[5])) for row in rows]
 
     async def count_help_passages(self) -> int:
         """How many passages the index holds."""
@@ -186,8 +180,13 @@ class KnowledgeQueries(Database):
 
     async def recent_help_gaps(self, limit: int) -> list[HelpGap]:
         """The newest unanswered questions first."""
-        rows = await self._all(
+        return await self._records(
+            HelpGap,
             "SELECT id, conversation_id, query, created_at FROM help_gaps ORDER BY id DESC LIMIT ?",
             (limit,),
         )
-        return [from_row(HelpGap, row) for row in rows]
+
+
+def _passage(row: Row) -> HelpPassage:
+    """The passage in a row's first five columns (path, position, title, heading, body)."""
+    return HelpPassage(row[0], int(row[1]), row[2], row[3], row[4])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.database import Backend, Database, Session
-from bot.store.records import Ticket, TicketStatus, format_time, from_row, parse_times
+from bot.store.records import Ticket, TicketStatus, format_time, parse_times
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -42,6 +42,9 @@ class OutboxEntry:
     attempts: int
 
     def __post_init__(self) -> None:
+        # A row hands the snapshot over as JSON text.
+        if isinstance(self.snapshot, str):
+            object.__setattr__(self, "snapshot", json.loads(self.snapshot))
         parse_times(self, "created_at")
 
     def ticket(self) -> Ticket:
@@ -133,16 +136,17 @@ class OutboxQueries(Database):
                     (name,),
                 )
         marks = ", ".join("?" for _ in names)
-        rows = await self._all(
+        return await self._records(
+            DestinationState,
             "SELECT name, disabled_at, disabled_reason FROM outbox_destinations"
             f" WHERE name IN ({marks}) ORDER BY name",
             tuple(names),
         )
-        return [from_row(DestinationState, row) for row in rows]
 
     async def due_deliveries(self, destination: str, now: float, limit: int) -> list[OutboxEntry]:
         """Pending events for a destination that are due and first in line for their ticket."""
-        rows = await self._all(
+        return await self._records(
+            OutboxEntry,
             "SELECT o.id, o.webhook_id, o.ticket_id, o.type, o.actor_id, o.actor_name,"
             " o.snapshot, o.created_at, d.destination, d.attempts"
             " FROM outbox_deliveries d JOIN outbox o ON o.id = d.outbox_id"
@@ -150,21 +154,6 @@ class OutboxQueries(Database):
             f" AND {_HEAD_OF_TICKET} ORDER BY o.id LIMIT ?",
             (destination, now, limit),
         )
-        return [
-            OutboxEntry(
-                id=row[0],
-                webhook_id=row[1],
-                ticket_id=row[2],
-                type=row[3],
-                actor_id=row[4],
-                actor_name=row[5],
-                snapshot=json.loads(row[6]),
-                created_at=row[7],
-                destination=row[8],
-                attempts=int(row[9]),
-            )
-            for row in rows
-        ]
 
     async def next_delivery_at(self, destination: str) -> float | None:
         """When the earliest event first in line for its ticket is due, if any waits."""

@@ -6,15 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.database import Session
+from bot.store.database import Session, from_row
 from bot.store.outbox import OutboxQueries
-from bot.store.records import (
-    Ticket,
-    TicketStatus,
-    format_time,
-    from_row,
-    parse_times,
-)
+from bot.store.records import Ticket, TicketStatus, format_time, parse_times
 from bot.store.tickets import TICKET_COLUMNS
 
 # A message of the customer's (staff messages are user messages too, marked staff).
@@ -99,12 +93,12 @@ class OutcomeQueries(OutboxQueries):
 
     async def ratings_for_conversation(self, conversation_id: int) -> list[RatingRecord]:
         """The conversation's rating prompts, oldest first."""
-        rows = await self._all(
+        return await self._records(
+            RatingRecord,
             f"SELECT {RATING_COLUMNS} FROM ratings r JOIN conversations c"
             " ON c.id = r.conversation_id WHERE r.conversation_id = ? ORDER BY r.id",
             (conversation_id,),
         )
-        return [from_row(RatingRecord, row) for row in rows]
 
     async def rate(
         self,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.store.database import Database
-from bot.store.records import Conversation, format_time, from_row
+from bot.store.database import Database, from_row
+from bot.store.records import Conversation, format_time
 
 
 class PlacementQueries(Database):

@@ -6,19 +6,9 @@ import datetime as dt
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
-
-from bot.store.database import Row
+from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
-
-
-RecordT = TypeVar("RecordT")
-
-
-def from_row(record: type[RecordT], row: Row) -> RecordT:
-    """A record from a row, each field by its column's name (the SELECT names every field)."""
-    return record(**{key: row[key] for key in row.keys()})  # noqa: SIM118 - Row has no iter
 
 
 def parse_time(stamp: str | dt.datetime) -> dt.datetime:
@@ -72,6 +62,12 @@ class StoredMessage:
     tool_call_id: str | None
     status: str
 
+    def __post_init__(self) -> None:
+        # A row hands the tool calls over as JSON text (NULL or empty when there are none).
+        if isinstance(self.tool_calls, str):
+            calls = json.loads(self.tool_calls) if self.tool_calls else None
+            object.__setattr__(self, "tool_calls", calls)
+
     def to_chat(self) -> dict[str, Any]:
         """The message as the chat completions API takes it."""
         message: dict[str, Any] = {"role": self.role, "content": self.content}
@@ -116,7 +112,8 @@ class NewMessage:
 
 @dataclass(frozen=True)
 class Attachment:
-    """An attachment Discord delivered with a customer's message."""
+    """A file delivered with a message, as the platform describes it (the engine takes it
+    in `Incoming` and the store keeps it as it is)."""
 
     url: str
     filename: str

@@ -8,9 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store.database import Database, Row
+from bot.store.database import Database, Row, from_row
 from bot.store.outcomes import CUSTOMER_SAID, RATING_COLUMNS, RatingRecord
-from bot.store.records import TicketEvent, format_time, from_row, parse_times
+from bot.store.records import TicketEvent, format_time, parse_times
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,21 @@ class StatsQueries(Database):
 
     async def transcript_lines(self, conversation_id: int) -> list[TranscriptLine]:
         """The conversation's customer, staff and assistant messages with text, in order."""
-        rows = await self._all(
+        return await self._records(
+            TranscriptLine,
             "SELECT role, content, author_kind, author_id, created_at FROM messages"
             " WHERE conversation_id = ? AND role IN ('user', 'assistant')"
             " AND content IS NOT NULL AND content <> '' ORDER BY id",
             (conversation_id,),
         )
-        return [from_row(TranscriptLine, row) for row in rows]
 
     async def conversation_figures(
         self, since: dt.datetime, until: dt.datetime
     ) -> list[ConversationFigures]:
         """Every conversation opened in [since, until), with its figures, oldest first."""
-        rows = await self._all(
+        rows = await self._opened_in(
+            since,
+            until,
             "SELECT c.id, c.key, c.channel_id, c.customer_id, c.created_at,"
             " (SELECT COUNT(*) FROM tickets t WHERE t.conversation_id = c.id),"
             " (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id"
@@ -86,9 +88,8 @@ class StatsQueries(Database):
             "  WHERE u.conversation_id = c.id),"
             " (SELECT COALESCE(SUM(u.completion_tokens), 0) FROM usage u"
             "  WHERE u.conversation_id = c.id)"
-            " FROM conversations c WHERE c.created_at >= ? AND c.created_at < ?"
-            " ORDER BY c.created_at, c.id",
-            (format_time(since), format_time(until)),
+            " FROM conversations c",
+            order="c.created_at, c.id",
         )
         return [_figures(row) for row in rows]
 
@@ -96,24 +97,35 @@ class StatsQueries(Database):
         self, since: dt.datetime, until: dt.datetime
     ) -> list[TicketEvent]:
         """The status changes of the tickets of conversations opened in [since, until)."""
-        rows = await self._all(
+        rows = await self._opened_in(
+            since,
+            until,
             "SELECT e.ticket_id, e.status, e.actor_id, e.actor_name, e.created_at"
             " FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id"
-            " JOIN conversations c ON c.id = t.conversation_id"
-            " WHERE c.created_at >= ? AND c.created_at < ? ORDER BY e.ticket_id, e.id",
-            (format_time(since), format_time(until)),
+            " JOIN conversations c ON c.id = t.conversation_id",
+            order="e.ticket_id, e.id",
         )
         return [from_row(TicketEvent, row) for row in rows]
 
     async def ratings_asked(self, since: dt.datetime, until: dt.datetime) -> list[RatingRecord]:
         """Rating prompts of conversations opened in [since, until)."""
-        rows = await self._all(
+        rows = await self._opened_in(
+            since,
+            until,
             f"SELECT {RATING_COLUMNS} FROM ratings r JOIN conversations c"
-            " ON c.id = r.conversation_id WHERE c.created_at >= ? AND c.created_at < ?"
-            " ORDER BY r.id",
-            (format_time(since), format_time(until)),
+            " ON c.id = r.conversation_id",
+            order="r.id",
         )
         return [from_row(RatingRecord, row) for row in rows]
+
+    async def _opened_in(
+        self, since: dt.datetime, until: dt.datetime, select: str, *, order: str
+    ) -> list[Row]:
+        """The rows of a query over the conversations `c` opened in [since, until)."""
+        return await self._all(
+            f"{select} WHERE c.created_at >= ? AND c.created_at < ? ORDER BY {order}",
+            (format_time(since), format_time(until)),
+        )
 
 
 _COUNTS = ("tickets", "turns", "input_tokens", "cached_input_tokens", "output_tokens")

@@ -7,16 +7,9 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from bot.store.database import Session
+from bot.store.database import Session, from_row
 from bot.store.outbox import OutboxQueries
-from bot.store.records import (
-    ReceiptRecord,
-    Ticket,
-    TicketEvent,
-    TicketStatus,
-    format_time,
-    from_row,
-)
+from bot.store.records import ReceiptRecord, Ticket, TicketEvent, TicketStatus, format_time
 
 TICKET_COLUMNS = (
     "id, conversation_id, request_key, customer_name, issue, user_id, user_display,"
@@ -180,11 +173,11 @@ class TicketQueries(OutboxQueries):
 
     async def tickets_for_conversation(self, conversation_id: int) -> list[Ticket]:
         """The conversation's tickets, oldest first."""
-        rows = await self._all(
+        return await self._records(
+            Ticket,
             f"SELECT {TICKET_COLUMNS} FROM tickets WHERE conversation_id = ? ORDER BY id",
             (conversation_id,),
         )
-        return [from_row(Ticket, row) for row in rows]
 
     async def set_ticket_staff_message(
         self, ticket_id: int, message_id: int, url: str | None = None
@@ -250,20 +243,20 @@ class TicketQueries(OutboxQueries):
 
     async def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
         """The ticket's status changes, oldest first."""
-        rows = await self._all(
+        return await self._records(
+            TicketEvent,
             "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
             " WHERE ticket_id = ? ORDER BY id",
             (ticket_id,),
         )
-        return [from_row(TicketEvent, row) for row in rows]
 
     async def all_ticket_events(self) -> list[TicketEvent]:
         """Every status change of every ticket, by ticket then time."""
-        rows = await self._all(
+        return await self._records(
+            TicketEvent,
             "SELECT ticket_id, status, actor_id, actor_name, created_at FROM ticket_events"
-            " ORDER BY ticket_id, id"
+            " ORDER BY ticket_id, id",
         )
-        return [from_row(TicketEvent, row) for row in rows]
 
     async def list_tickets(
         self, statuses: Sequence[str], *, limit: int, offset: int = 0

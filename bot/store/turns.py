@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.store.conversations import answered_in, append_in, history_in
-from bot.store.database import Database, Session
+from bot.store.database import Database, Session, from_row
 from bot.store.records import (
     Attachment,
     Conversation,
@@ -21,7 +21,6 @@ from bot.store.records import (
     TicketStatus,
     TurnStart,
     format_time,
-    from_row,
 )
 from bot.store.tickets import TICKET_COLUMNS
 

@@ -189,12 +189,8 @@ class Commands:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
         return Interaction(
-            id=interaction_id,
-            token=token,
-            type=itype,
-            user=copy.deepcopy(self.users.get(user_id, user)),
-            channel_id=channel_id,
             payload=payload,
+            user=copy.deepcopy(self.users.get(user_id, user)),
             dispatched_at=time.monotonic(),
         )
 

@@ -19,7 +19,9 @@ from fakes.discord_server.constants import (
 class Interaction:
     """An interaction a fake user started, and everything the bot answered to it.
 
-    ``responses`` are the accepted callback bodies (at most one), ``followups`` the bodies of
+    ``payload`` is the INTERACTION_CREATE the bot was sent (``id``, ``token``, ``type`` and
+    ``channel_id`` are read from it), ``user`` the user who started it. ``responses`` are the
+    accepted callback bodies (at most one), ``followups`` the bodies of
     ``POST /webhooks/{application_id}/{token}`` and ``edits`` those of the webhook PATCHes.
     ``modal`` is the modal the bot opened (callback type 9: ``custom_id``, ``title`` and the
     components, with the ids Discord gives them), for :meth:`FakeDiscord.submit_modal`.
@@ -30,13 +32,13 @@ class Interaction:
     clicked by their user), not in the channel.
     """
 
-    id: int
-    token: str
-    type: int
-    user: JSON
-    channel_id: int
     payload: JSON
+    user: JSON
     dispatched_at: float
+    id: int = field(init=False)
+    token: str = field(init=False)
+    type: int = field(init=False)
+    channel_id: int = field(init=False)
     name: str | None = None
     custom_id: str | None = None
     responses: list[JSON] = field(default_factory=list)
@@ -49,6 +51,13 @@ class Interaction:
     _messages: dict[int, JSON] = field(default_factory=dict, repr=False)
     _latest_id: int | None = field(default=None, repr=False)
     _visible_updates: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        """Read the interaction's identity from the payload it was dispatched with."""
+        self.id = int(self.payload["id"])
+        self.token = str(self.payload["token"])
+        self.type = int(self.payload["type"])
+        self.channel_id = int(self.payload["channel_id"])
 
     # -------------------------------------------------------------- state
 

@@ -26,7 +26,6 @@ from fakes.discord_server.constants import (
     MESSAGE_TYPE_CHAT_INPUT_COMMAND,
 )
 from fakes.discord_server.interaction import Interaction
-from fakes.discord_server.media import _strip_nulls
 from fakes.discord_server.models import ApiCall, ApiError, UploadedFile
 from fakes.discord_spec import is_empty_message
 
@@ -59,20 +58,8 @@ class InteractionRoutes:
         flags = int(body.get("flags") or 0) & _INTERACTION_MESSAGE_FLAGS
         if loading:
             flags = (flags & MESSAGE_FLAG_EPHEMERAL) | MESSAGE_FLAG_LOADING
-        mentions, mention_roles, everyone = self._bot_mentions(body, None)
-        message = self._build_message(
-            interaction.channel_id,
-            self.bot_user,
-            body.get("content") or "",
-            embeds=[_strip_nulls(e) for e in body.get("embeds") or []],
-            attachments=self._attachments_from_upload(body.get("attachments"), files),
-            components=normalize_components(body.get("components") or []),
-            reference=None,
-            mentions=mentions,
-            mention_roles=mention_roles,
-            mention_everyone=everyone,
-            tts=bool(body.get("tts")),
-            flags=flags,
+        message = self._bot_message(
+            interaction.channel_id, body, files, reference=None, flags=flags
         )
         command = interaction.type == INTERACTION_APPLICATION_COMMAND
         if command and not followup:

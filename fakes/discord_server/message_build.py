@@ -6,6 +6,7 @@ import copy
 import re
 from typing import Any
 
+from fakes.discord_server.components import normalize_components
 from fakes.discord_server.constants import (
     _ROLE_MENTION,
     _USER_MENTION,
@@ -13,7 +14,7 @@ from fakes.discord_server.constants import (
     MESSAGE_TYPE_DEFAULT,
     MESSAGE_TYPE_REPLY,
 )
-from fakes.discord_server.media import _guess_type
+from fakes.discord_server.media import _guess_type, _strip_nulls
 from fakes.discord_server.models import ApiError, UploadedFile, now_iso
 from fakes.discord_spec import SpecViolation, discord_error_body
 
@@ -100,6 +101,37 @@ class MessageBuild:
             if author["id"] not in {u["id"] for u in users}:
                 users.append(copy.deepcopy(author))
         return users, roles, everyone
+
+    def _bot_message(
+        self,
+        channel_id: int,
+        body: JSON,
+        files: list[UploadedFile],
+        *,
+        reference: JSON | None,
+        flags: int,
+        nonce: Any = None,
+    ) -> JSON:
+        """Build the message a bot's request body makes (a message, or an interaction's
+        response or followup): its content, embeds, uploads, components, and the mentions
+        ``allowed_mentions`` lets through."""
+        attachments = self._attachments_from_upload(body.get("attachments"), files)
+        mentions, mention_roles, everyone = self._bot_mentions(body, reference)
+        return self._build_message(
+            channel_id,
+            self.bot_user,
+            body.get("content") or "",
+            embeds=[_strip_nulls(e) for e in body.get("embeds") or []],
+            attachments=attachments,
+            components=normalize_components(body.get("components") or []),
+            reference=reference,
+            mentions=mentions,
+            mention_roles=mention_roles,
+            mention_everyone=everyone,
+            tts=bool(body.get("tts")),
+            flags=flags,
+            nonce=nonce,
+        )
 
     def _build_message(
         self,

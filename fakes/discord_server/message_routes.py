@@ -78,20 +78,11 @@ class MessageRoutes:
         self._check_thread_writable(channel_id, channel)
         await self._touch_thread(channel_id, by_user=False)
         reference = self._resolve_reference(channel_id, body.get("message_reference"))
-        attachments = self._attachments_from_upload(body.get("attachments"), call.files)
-        mentions, mention_roles, everyone = self._bot_mentions(body, reference)
-        message = self._build_message(
+        message = self._bot_message(
             channel_id,
-            self.bot_user,
-            body.get("content") or "",
-            embeds=[_strip_nulls(e) for e in body.get("embeds") or []],
-            attachments=attachments,
-            components=normalize_components(body.get("components") or []),
+            body,
+            call.files,
             reference=reference,
-            mentions=mentions,
-            mention_roles=mention_roles,
-            mention_everyone=everyone,
-            tts=bool(body.get("tts")),
             flags=int(body.get("flags") or 0),
             nonce=nonce,
         )

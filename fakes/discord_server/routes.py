@@ -16,6 +16,54 @@ from fakes.discord_server.models import (
     _Route,
 )
 
+# The built-in routes, one a row: method, spec path template, handler, and "public" where
+# the request carries no bot Authorization header (the gateway URL; interaction responses and
+# webhook calls, which discord.py sends without it). A request takes the first row of its
+# method whose template it matches: @original comes before {message_id}, which matches it too.
+BUILT_IN_ROUTES = """
+GET    /users/@me _get_me
+GET    /users/{user_id} _get_user
+GET    /oauth2/applications/@me _get_application
+GET    /applications/@me _get_application
+GET    /gateway _get_gateway public
+GET    /gateway/bot _get_gateway_bot
+GET    /guilds/{guild_id} _get_guild
+GET    /guilds/{guild_id}/channels _get_guild_channels
+GET    /guilds/{guild_id}/roles _get_guild_roles
+GET    /guilds/{guild_id}/threads/active _get_active_threads
+GET    /guilds/{guild_id}/members/{user_id} _get_member
+GET    /channels/{channel_id} _get_channel
+PATCH  /channels/{channel_id} _patch_channel
+GET    /channels/{channel_id}/messages _list_messages
+POST   /channels/{channel_id}/messages _create_message
+GET    /channels/{channel_id}/messages/{message_id} _get_message
+PATCH  /channels/{channel_id}/messages/{message_id} _edit_message
+DELETE /channels/{channel_id}/messages/{message_id} _delete_message
+POST   /channels/{channel_id}/messages/{message_id}/threads _create_thread_from_message
+POST   /channels/{channel_id}/threads _create_thread
+POST   /channels/{channel_id}/typing _typing
+PUT    /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me _own_reaction
+PUT    /channels/{channel_id}/thread-members/@me _thread_member
+PUT    /channels/{channel_id}/thread-members/{user_id} _thread_member
+DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me _own_reaction
+DELETE /channels/{channel_id}/thread-members/@me _thread_member
+DELETE /channels/{channel_id}/thread-members/{user_id} _thread_member
+GET    /channels/{channel_id}/thread-members _list_thread_members
+GET    /channels/{channel_id}/thread-members/{user_id} _get_thread_member
+GET    /applications/{application_id}/commands _app_commands
+GET    /applications/{application_id}/guilds/{guild_id}/commands _app_commands
+PUT    /applications/{application_id}/commands _app_commands
+PUT    /applications/{application_id}/guilds/{guild_id}/commands _app_commands
+POST   /interactions/{interaction_id}/{interaction_token}/callback _interaction_callback public
+POST   /webhooks/{webhook_id}/{webhook_token} _webhook_followup public
+GET    /webhooks/{webhook_id}/{webhook_token}/messages/@original _webhook_get_message public
+PATCH  /webhooks/{webhook_id}/{webhook_token}/messages/@original _webhook_edit_message public
+DELETE /webhooks/{webhook_id}/{webhook_token}/messages/@original _webhook_delete_message public
+GET    /webhooks/{webhook_id}/{webhook_token}/messages/{message_id} _webhook_get_message public
+PATCH  /webhooks/{webhook_id}/{webhook_token}/messages/{message_id} _webhook_edit_message public
+DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id} _webhook_delete_message public
+"""
+
 
 class Routes:
     """The REST route table and request body parsing."""
@@ -33,64 +81,10 @@ class Routes:
         )
 
     def _add_default_routes(self) -> None:
-        """Register the built-in REST routes (spec path templates)."""
-        r = self._route
-        r("GET", "/users/@me", self._get_me)
-        r("GET", "/users/{user_id}", self._get_user)
-        r("GET", "/oauth2/applications/@me", self._get_application)
-        r("GET", "/applications/@me", self._get_application)
-        r("GET", "/gateway", self._get_gateway, auth=False)
-        r("GET", "/gateway/bot", self._get_gateway_bot)
-        r("GET", "/guilds/{guild_id}", self._get_guild)
-        r("GET", "/guilds/{guild_id}/channels", self._get_guild_channels)
-        r("GET", "/guilds/{guild_id}/roles", self._get_guild_roles)
-        r("GET", "/guilds/{guild_id}/threads/active", self._get_active_threads)
-        r("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member)
-        r("GET", "/channels/{channel_id}", self._get_channel)
-        r("PATCH", "/channels/{channel_id}", self._patch_channel)
-        r("GET", "/channels/{channel_id}/messages", self._list_messages)
-        r("POST", "/channels/{channel_id}/messages", self._create_message)
-        r("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message)
-        r("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_message)
-        r("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message)
-        r(
-            "POST",
-            "/channels/{channel_id}/messages/{message_id}/threads",
-            self._create_thread_from_message,
-        )
-        r("POST", "/channels/{channel_id}/threads", self._create_thread)
-        r("POST", "/channels/{channel_id}/typing", self._typing)
-        for method in ("PUT", "DELETE"):
-            r(
-                method,
-                "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
-                self._own_reaction,
-            )
-            r(method, "/channels/{channel_id}/thread-members/@me", self._thread_member)
-            r(method, "/channels/{channel_id}/thread-members/{user_id}", self._thread_member)
-        r("GET", "/channels/{channel_id}/thread-members", self._list_thread_members)
-        r("GET", "/channels/{channel_id}/thread-members/{user_id}", self._get_thread_member)
-        for method in ("GET", "PUT"):
-            r(method, "/applications/{application_id}/commands", self._app_commands)
-            r(
-                method,
-                "/applications/{application_id}/guilds/{guild_id}/commands",
-                self._app_commands,
-            )
-        # Interaction responses; discord.py sends these without the bot Authorization header.
-        r(
-            "POST",
-            "/interactions/{interaction_id}/{interaction_token}/callback",
-            self._interaction_callback,
-            auth=False,
-        )
-        r("POST", "/webhooks/{webhook_id}/{webhook_token}", self._webhook_followup, auth=False)
-        original = "/webhooks/{webhook_id}/{webhook_token}/messages/@original"
-        by_id = "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
-        for template in (original, by_id):  # @original first: {message_id} matches it too
-            r("GET", template, self._webhook_get_message, auth=False)
-            r("PATCH", template, self._webhook_edit_message, auth=False)
-            r("DELETE", template, self._webhook_delete_message, auth=False)
+        """Register the built-in REST routes of :data:`BUILT_IN_ROUTES`."""
+        for row in BUILT_IN_ROUTES.strip().splitlines():
+            method, template, handler, *public = row.split()
+            self._route(method, template, getattr(self, handler), auth=not public)
 
     async def _read_body(self, request: web.Request, recorded: RecordedRequest) -> ReadBody:
         """Parse a JSON or multipart body."""

@@ -50,6 +50,7 @@ from fakes.discord_server.threads import Threads
 from fakes.discord_server.user_actions import UserActions
 from fakes.discord_server.webhooks import Webhooks
 from fakes.discord_spec import RequestValidator
+from fakes.loopback import LoopbackServer
 
 if TYPE_CHECKING:
     import discord
@@ -75,6 +76,7 @@ class FakeDiscord(
     MessageBuild,
     Dispatch,
     Gateway,
+    LoopbackServer,
 ):
     """In-process fake of Discord's REST API and gateway for one guild and one bot."""
 
@@ -173,17 +175,8 @@ class FakeDiscord(
         self.other_channel_id = self.add_channel("general")
         self._add_default_routes()
 
-    async def __aenter__(self) -> FakeDiscord:
-        """Start the server."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Stop the server."""
-        await self.close()
-
-    async def start(self) -> None:
-        """Start the aiohttp server on a random free port of 127.0.0.1."""
+    def _application(self) -> web.Application:
+        """The gateway, the CDN and the REST API under ``/api/v10``."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._handle_gateway)
         app.router.add_get("/attachments/{attachment_id}/{filename}", self._handle_attachment)
@@ -193,13 +186,9 @@ class FakeDiscord(
         app.router.add_get("/proxy" + ephemeral, self._handle_attachment)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._handle_api)
         app.router.add_route("*", "/{tail:.*}", self._handle_other)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        return app
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         """Close every websocket and stop the server."""
         for ws in list(self._sockets):
             self._server_closed.add(id(ws))
@@ -209,9 +198,7 @@ class FakeDiscord(
             task.cancel()
         if self._bg_tasks:
             await asyncio.gather(*self._bg_tasks, return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await super().stop()
 
     @property
     def base_url(self) -> str:

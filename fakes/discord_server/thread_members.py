@@ -22,16 +22,19 @@ from fakes.discord_server.models import ApiCall, ApiError, now_iso
 class ThreadMembers:
     """Thread members: the routes and THREAD_MEMBERS_UPDATE."""
 
-    async def _thread_member(self, call: ApiCall) -> web.StreamResponse:
-        """PUT/DELETE /channels/{channel_id}/thread-members/(@me|{user_id})."""
+    def _require_thread(self, call: ApiCall, *, violation: str | None = None) -> int:
+        """Return the id of the thread the call addresses: 404 Unknown Channel, or 400 50024
+        for a channel that is not a thread (a contract violation when `violation` says why)."""
         channel_id, _ = self._require_channel(call)
         if channel_id not in self.threads:
             raise ApiError(
-                400,
-                50024,
-                "Cannot execute action on this channel type",
-                violation="thread member on a non-thread",
+                400, 50024, "Cannot execute action on this channel type", violation=violation
             )
+        return channel_id
+
+    async def _thread_member(self, call: ApiCall) -> web.StreamResponse:
+        """PUT/DELETE /channels/{channel_id}/thread-members/(@me|{user_id})."""
+        channel_id = self._require_thread(call, violation="thread member on a non-thread")
         user_id = call.params.get("user_id")
         if user_id is not None and (not user_id.isdigit() or int(user_id) not in self.members):
             raise ApiError(404, 10013, "Unknown User")
@@ -64,9 +67,7 @@ class ThreadMembers:
 
     async def _list_thread_members(self, call: ApiCall) -> web.StreamResponse:
         """GET /channels/{channel_id}/thread-members (needs the app's GUILD_MEMBERS intent)."""
-        channel_id, _ = self._require_channel(call)
-        if channel_id not in self.threads:
-            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        channel_id = self._require_thread(call)
         self._require_bot_access(channel_id)
         if "members" not in self.allowed_privileged_intents:
             raise ApiError(403, 50001, "Missing Access")
@@ -85,9 +86,7 @@ class ThreadMembers:
 
     async def _get_thread_member(self, call: ApiCall) -> web.StreamResponse:
         """GET /channels/{channel_id}/thread-members/{user_id} (404 10007 if not a member)."""
-        channel_id, _ = self._require_channel(call)
-        if channel_id not in self.threads:
-            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        channel_id = self._require_thread(call)
         self._require_bot_access(channel_id)
         raw = call.params["user_id"]
         member = self._thread_members.get(channel_id, {}).get(int(raw)) if raw.isdigit() else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -123,7 +124,10 @@ class Answers:
     async def _send(resp: web.StreamResponse, payload: JSON | str) -> None:
         """Write one SSE ``data:`` event."""
         data = payload if isinstance(payload, str) else json.dumps(payload)
-        await resp.write(f"data: {data}\n\n".encode())
+        # The client may close the stream (it stopped reading): like a real server's, the
+        # rest goes nowhere, and that is no error of the server's.
+        with contextlib.suppress(ConnectionResetError):
+            await resp.write(f"data: {data}\n\n".encode())
 
     @staticmethod
     def _chunk(env: JSON, delta: JSON, finish: str | None = None) -> JSON:

@@ -8,10 +8,11 @@ import json
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Self
+from typing import ClassVar
 
 from aiohttp import web
 
+from fakes.loopback import LoopbackServer
 from fakes.openai_server.answers import Answers
 from fakes.openai_server.checks import Checks
 from fakes.openai_server.script import (
@@ -30,9 +31,11 @@ from fakes.openai_server.script import (
 
 
 @dataclass
-class FakeLLM(Checks, Answers):
+class FakeLLM(Checks, Answers, LoopbackServer):
     """A fake OpenAI-compatible server on 127.0.0.1 with a FIFO script of responses."""
 
+    #: Stopping cuts off any in-flight responses.
+    _shutdown_timeout: ClassVar[float] = 0.1
     models: list[str] = field(default_factory=lambda: ["grok-test"])
     api_key: str | None = None
     id_style: str = "unique"
@@ -58,34 +61,14 @@ class FakeLLM(Checks, Answers):
         if self.id_style not in ID_STYLES:
             raise ValueError(f"unknown id_style: {self.id_style!r}")
 
-    async def __aenter__(self) -> Self:
-        """Start serving on a random free loopback port."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop serving, cutting off any in-flight responses."""
-        await self.stop()
-
-    async def start(self) -> None:
-        """Start the aiohttp server."""
+    def _application(self) -> web.Application:
+        """The chat and models routes of the OpenAI API; anything else is unknown."""
         # OpenAI takes request bodies up to about 50 MB (images included); aiohttp's default is 1.
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self.port = runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        """Stop the server (idempotent)."""
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        return app
 
     @property
     def base_url(self) -> str:

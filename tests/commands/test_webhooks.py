@@ -11,6 +11,7 @@ from fakes.openai_server import Call, Reply, ToolCalls
 from fakes.process import clean_env, run_bot, start_bot
 from fakes.webhook_receiver import HANG, WebhookReceiver
 from tests.commands.helpers import llm_env
+from tests.desk.seeded import open_ticket
 from tests.desk.test_webhooks import SECRET, settings_for
 
 
@@ -72,17 +73,7 @@ async def test_webhooks_retry_requeues_dead_events(tmp_path):
     async with Store.open(settings.database_path) as store:
         await store.register_destinations(["webhook:http://127.0.0.1:9/hooks/x"])
         conversation = await store.get_or_create_conversation("console:x")
-        await store.create_ticket(
-            conversation.id,
-            request_key="r",
-            customer_name="Omar",
-            issue="late",
-            user_id="1",
-            user_display="omar",
-            thread_url=None,
-            receipt_id=None,
-            event="ticket.created",
-        )
+        await open_ticket(store, conversation.id, "Omar", "late", user_id="1")
         ((event_id, *_),) = await store.outbox_events()
         await store.mark_dead(event_id, "webhook:http://127.0.0.1:9/hooks/x", 12, "HTTP 503")
     env = clean_env(xai_api_key="k", database_path=settings.database_path)

@@ -1,11 +1,12 @@
-"""A store seeded with conversations of known outcomes, ratings, tickets and token counts."""
+"""A store seeded with conversations of known outcomes, ratings, tickets and token counts,
+and the helpers that write them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.desk.ticket_events import TICKET_CREATED
-from bot.store import NewMessage, Store, TicketStatus, Usage
+from bot.store import NewMessage, Store, Ticket, TicketStatus, Usage
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,24 @@ async def usage(store: Store, conversation_id: int, prompt: int, cached: int, ou
     )
 
 
+async def open_ticket(
+    store: Store, conversation_id: int, name: str, issue: str, *, user_id: str
+) -> Ticket:
+    """A ticket (no thread, no receipt) for the customer `name`, announced as ticket.created."""
+    opened, _ = await store.create_ticket(
+        conversation_id,
+        request_key="k",
+        customer_name=name,
+        issue=issue,
+        user_id=user_id,
+        user_display=name.lower(),
+        thread_url=None,
+        receipt_id=None,
+        event=TICKET_CREATED,
+    )
+    return opened
+
+
 async def rated(
     store: Store, conversation_id: int, score: int, ticket_id: int | None = None
 ) -> None:
@@ -62,17 +81,7 @@ async def seed(store: Store) -> Seeded:
 
     ticket = await conversation(store, "cai", channel=103, last="assistant")
     await usage(store, ticket, 3000, 1000, 600)
-    opened, _ = await store.create_ticket(
-        ticket,
-        request_key="k",
-        customer_name="Cai",
-        issue="Cold food",
-        user_id="user-cai",
-        user_display="cai",
-        thread_url=None,
-        receipt_id=None,
-        event=TICKET_CREATED,
-    )
+    opened = await open_ticket(store, ticket, "Cai", "Cold food", user_id="user-cai")
     for status in (TicketStatus.CLAIMED, TicketStatus.RESOLVED):
         await store.set_ticket_status(
             opened.id,

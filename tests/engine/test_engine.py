@@ -10,23 +10,14 @@ from bot.engine.events import Incoming, ReplyText, ToolFinished, TurnEnded
 from bot.engine.turn import INTERRUPTED_MARK
 from bot.store import Attachment
 from bot.tools.context import Customer
+from fakes.constants import SAMPLE_RECEIPT
 from fakes.openai_server import BrokenStream, Call, Fault, Reply, Structured, ToolCalls
 from tests.conftest import CHAT_MODEL
 from tests.tools.test_images import image_bytes
 
 OMAR = Customer(id="1001", display_name="omar_k", mention="<@1001>")
 
-RECEIPT = {
-    "date": "2024-05-03",
-    "items": [
-        {"name": "Margherita pizza", "quantity": 2, "price_in_cents": 850},
-        {"name": "Tiramisu", "quantity": 1, "price_in_cents": 549},
-        {"name": "Cola", "quantity": 1, "price_in_cents": 275},
-        {"name": "Delivery fee", "quantity": 1, "price_in_cents": 200},
-    ],
-    "currency": "EUR",
-    "total_in_cents": 2724,
-}
+RECEIPT = SAMPLE_RECEIPT
 
 
 def script_receipt_photo(llm, tmp_path, data: bytes) -> str:

@@ -37,7 +37,7 @@ async def _shown(events: AsyncIterator[EngineEvent]) -> list[str]:
     async for event in events:
         if isinstance(event, Notice):
             shown.append(event.text)
-        elif isinstance(event, TurnEnded):
+        elif isinstance(event, TurnEnded) and not event.replaced:
             shown.append(f"{event.text}\n{event.notice}".strip())
     return shown
 

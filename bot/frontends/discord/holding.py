@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import KW_ONLY, dataclass, field
 
 import discord
 
@@ -22,31 +23,26 @@ HOLD_AFTER = 3.0
 TYPING_EVERY = 8.0
 
 
+@dataclass(eq=False)
 class Holding:
     """The signs of life of one channel's answer while it waits.
 
-    `wait` starts typing (best effort: only when the global budget has room to spare) and
-    arms the holding line, posted once the wait has lasted `hold_after` seconds, in the
-    first-text lane (it is the first thing the customer sees of the answer). `settle`, when
-    the answer comes, stops both and hands over the holding line for the answer to edit.
+    `wait` starts typing (best effort: only when the global budget, `requests`, has room to
+    spare), renewed every `typing_every` seconds, and arms the holding line, posted once the
+    wait has lasted `hold_after` seconds, in the first-text lane (it is the first thing the
+    customer sees of the answer). `settle`, when the answer comes, stops both and hands over
+    the holding line for the answer to edit.
     """
 
-    def __init__(
-        self,
-        channel: discord.abc.Messageable,
-        requests: GlobalBudget,
-        *,
-        hold_after: float = HOLD_AFTER,
-        typing_every: float = TYPING_EVERY,
-    ) -> None:
-        self._channel = channel
-        self._requests = requests
-        self._hold_after = hold_after
-        self._typing_every = typing_every
-        self._typing: asyncio.Task[None] | None = None
-        self._line: asyncio.Task[None] | None = None
-        self._posting = False
-        self._message: discord.Message | None = None
+    channel: discord.abc.Messageable
+    requests: GlobalBudget
+    _: KW_ONLY
+    hold_after: float = HOLD_AFTER
+    typing_every: float = TYPING_EVERY
+    _typing: asyncio.Task[None] | None = field(default=None, init=False)
+    _line: asyncio.Task[None] | None = field(default=None, init=False)
+    _posting: bool = field(default=False, init=False)
+    _message: discord.Message | None = field(default=None, init=False)
 
     def typing(self) -> None:
         """Show typing until the answer comes, renewed while it lasts."""
@@ -86,12 +82,12 @@ class Holding:
 
     async def _keep_typing(self) -> None:
         while True:
-            if self._requests.quiet():
+            if self.requests.quiet():
                 try:
-                    await self._channel.typing()
+                    await self.channel.typing()
                 except discord.HTTPException:
                     log.warning("could not show typing", exc_info=True)
-            await asyncio.sleep(self._typing_every)
+            await asyncio.sleep(self.typing_every)
 
     async def _stop_typing(self) -> None:
         typing, self._typing = self._typing, None
@@ -101,14 +97,14 @@ class Holding:
                 await typing
 
     async def _hold(self) -> None:
-        await asyncio.sleep(self._hold_after)
+        await asyncio.sleep(self.hold_after)
         self._posting = True
-        channel_id = getattr(self._channel, "id", 0)
+        channel_id = getattr(self.channel, "id", 0)
         try:
-            async with self._requests.slot(
+            async with self.requests.slot(
                 Lane.FIRST_TEXT, route=("POST", f"/channels/{channel_id}/messages")
             ):
-                self._message = await self._channel.send(HOLDING, allowed_mentions=NO_MENTIONS)
+                self._message = await self.channel.send(HOLDING, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not post a holding line in channel %s", channel_id)
         finally:

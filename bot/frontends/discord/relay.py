@@ -33,8 +33,9 @@ class Relay:
     async def __call__(
         self, channel: discord.abc.Messageable, events: AsyncIterator[EngineEvent]
     ) -> None:
-        """Show the engine's events: notices as messages, each turn as a streamed reply; a
-        wait before the answer as typing, then a holding line the answer takes over."""
+        """Show the engine's events: notices as messages, each turn as a streamed reply (a
+        turn started over writes over its messages); a wait before the answer as typing, then
+        a holding line the answer takes over."""
         reply: StreamingReply | None = None
         holding = Holding(channel, self._budgets.requests)
         try:
@@ -44,12 +45,15 @@ class Relay:
                 elif isinstance(event, Waiting):
                     if reply is None or not reply.text:
                         holding.wait()
-                elif isinstance(event, TurnStarted):
+                elif isinstance(event, TurnStarted) and reply is None:
                     reply = StreamingReply(channel, budget=self._budgets.for_channel(channel))
                     holding.typing()
                 elif isinstance(event, ReplyText) and reply is not None:
                     await _take_over(holding, reply)
                     reply.append(event.text)
+                elif isinstance(event, TurnEnded) and event.replaced and reply is not None:
+                    # The next turn writes its answer over this one, in the same messages.
+                    reply.restart()
                 elif isinstance(event, TurnEnded) and reply is not None:
                     await _take_over(holding, reply)
                     reply.final_view = person_view()

@@ -4,6 +4,7 @@ what it carries over, and turns that follow each other across restarts."""
 from __future__ import annotations
 
 from bot.engine.copy import MOVED_HERE
+from bot.engine.turn import RESTART_WITHIN_CHARS
 from bot.frontends.discord.streaming.renderer import CURSOR
 from fakes.openai_server import Reply
 from tests.frontends.discord.helpers import (
@@ -81,26 +82,42 @@ async def test_bots_other_channels_and_foreign_threads_are_ignored(runner, disco
     assert bot_messages(discord_fake, discord_fake.other_channel_id) == []
 
 
-async def test_two_messages_at_once_take_turns(runner, discord_fake, llm):
-    """A second message during a turn waits; its request includes the first answer."""
+async def test_a_message_added_to_a_young_reply_is_answered_in_its_place(runner, discord_fake, llm):
+    """A second message once the reply has begun: one answer to both is written over the
+    reply already shown, in the same Discord message; nothing of the first one is stored."""
     customer = discord_fake.add_user("max")
     llm.script(
-        Reply("First answer, slowly written.", chunk_size=3, delay=0.05),
-        Reply("Second answer."),
+        Reply("First answer, slowly written.", chunk_size=3, delay=0.1),
+        Reply("One answer for both."),
     )
     async with runner.running():
         thread_id = await open_thread(discord_fake, customer, "one")
-        await discord_fake.wait_for(lambda: len(llm.requests) == 1)
+        await discord_fake.wait_for(lambda: bot_messages(discord_fake, thread_id))
         await discord_fake.send_user_message(thread_id, customer, "two")
-        await wait_for_reply(
-            discord_fake, thread_id, ["First answer, slowly written.", "Second answer."]
-        )
+        await wait_for_reply(discord_fake, thread_id, ["One answer for both."])
+    writes = message_writes(discord_fake, thread_id)
+    assert [w.method for w in writes if w.method == "POST"] == ["POST"]
+    shown_first = writes[0].json["content"].removesuffix(CURSOR)
+    assert "First answer, slowly written.".startswith(shown_first)
     second = [(m["role"], m["content"]) for m in llm.requests[1]["messages"][1:]]
-    assert second == [
-        ("user", "one"),
-        ("assistant", "First answer, slowly written."),
-        ("user", "two"),
-    ]
+    assert second == [("user", "one"), ("user", "two")]
+
+
+async def test_a_message_during_a_reply_well_under_way_waits_its_turn(runner, discord_fake, llm):
+    """A second message once the reply has shown more than a glance: the reply finishes, and
+    the next one answers the second message, its request including the first answer."""
+    customer = discord_fake.add_user("max")
+    first = ("First answer, a long one. " * 20).strip()
+    llm.script(Reply(first, chunk_size=40, delay=0.1), Reply("Second answer."))
+    async with runner.running():
+        thread_id = await open_thread(discord_fake, customer, "one")
+        await discord_fake.wait_for(
+            lambda: len("".join(bot_messages(discord_fake, thread_id))) > RESTART_WITHIN_CHARS + 10
+        )
+        await discord_fake.send_user_message(thread_id, customer, "two")
+        await wait_for_reply(discord_fake, thread_id, [first, "Second answer."])
+    second = [(m["role"], m["content"]) for m in llm.requests[1]["messages"][1:]]
+    assert second == [("user", "one"), ("assistant", first), ("user", "two")]
 
 
 async def test_restart_in_the_middle_keeps_the_whole_history(runner, discord_fake, llm):

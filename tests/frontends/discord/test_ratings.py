@@ -17,7 +17,7 @@ from tests.frontends.discord.ratings import (
     stored_ratings,
     sweep,
 )
-from tests.frontends.discord.tickets import open_ticket, staff_post
+from tests.frontends.discord.tickets import click, open_ticket
 
 QUIET = dt.timedelta(minutes=30)
 MINUTE = dt.timedelta(minutes=1)
@@ -65,8 +65,7 @@ async def test_resolve_asks_at_once_and_the_quiet_period_not_again(runner, disco
         thread_id = await open_ticket(discord_fake, llm, omar)
         move_clock(runner, QUIET + MINUTE)
         assert await sweep(runner) == 0  # the ticket is open: staff are on it
-        resolve = await discord_fake.click_button(staff_post(discord_fake), "ticket:resolve:1", sam)
-        await resolve.wait_for_response()
+        await click(discord_fake, "resolve", sam)
         await discord_fake.wait_for(lambda: len(prompts(discord_fake, thread_id)) == 1)
         assert await sweep(runner) == 0
         (asked,) = await stored_ratings(runner, thread_id)
@@ -81,8 +80,7 @@ async def test_customer_rates_comments_and_changes_the_rating(runner, discord_fa
     sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
     async with runner.running():
         thread_id = await open_ticket(discord_fake, llm, omar)
-        resolve = await discord_fake.click_button(staff_post(discord_fake), "ticket:resolve:1", sam)
-        await resolve.wait_for_response()
+        await click(discord_fake, "resolve", sam)
         await discord_fake.wait_for(lambda: len(prompts(discord_fake, thread_id)) == 1)
         (prompt,) = prompts(discord_fake, thread_id)
         rating_id = int(custom_ids(prompt)[0].split(":")[1])

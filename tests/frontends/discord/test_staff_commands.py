@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import outbox_drained
 from tests.frontends.discord.helpers import answered_thread
-from tests.frontends.discord.tickets import person, staff_post, tickets_command
+from tests.frontends.discord.tickets import human_command, person, staff_post, tickets_command
 
 
 async def test_human_command_hands_off_and_ticket_shows_status(runner, discord_fake, llm):
@@ -17,14 +17,8 @@ async def test_human_command_hands_off_and_ticket_shows_status(runner, discord_f
         thread_id = await answered_thread(
             discord_fake, llm, kim, "hello", "Hello Kim, how can I help?"
         )
-        first = await discord_fake.run_command(
-            "human", kim, thread_id, options={"reason": "I want to talk to someone"}
-        )
-        await first.wait_for_response()
-        await discord_fake.wait_for(lambda: bool(first.followups))
-        again = await discord_fake.run_command("human", kim, thread_id)
-        await again.wait_for_response()
-        await discord_fake.wait_for(lambda: bool(again.followups))
+        first = await human_command(discord_fake, kim, thread_id, "I want to talk to someone")
+        again = await human_command(discord_fake, kim, thread_id)
         status = await discord_fake.run_command("ticket", kim, thread_id)
         await status.wait_for_response()
         elsewhere = await discord_fake.run_command("ticket", kim, discord_fake.other_channel_id)
@@ -150,11 +144,7 @@ async def test_staff_running_human_in_a_thread_opens_the_customers_ticket(
         thread_id = await answered_thread(
             discord_fake, llm, kim, "hello", "Hello Kim, how can I help?"
         )
-        human = await discord_fake.run_command(
-            "human", sam, thread_id, options={"reason": "refund over 50 EUR"}
-        )
-        await human.wait_for_response()
-        await discord_fake.wait_for(lambda: bool(human.followups))
+        human = await human_command(discord_fake, sam, thread_id, "refund over 50 EUR")
         await outbox_drained(bot.engine.services.store)
         ticket = await bot.engine.services.store.get_ticket(1)
     assert human.followups[0]["content"] == (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fakes.openai_server import Reply
 from tests.frontends.discord.helpers import bot_messages, stored_count
-from tests.frontends.discord.tickets import ISSUE, buttons, fields, open_ticket, staff_post
+from tests.frontends.discord.tickets import ISSUE, buttons, click, fields, open_ticket, staff_post
 
 
 async def test_ticket_post_is_an_embed_with_claim_and_resolve(runner, discord_fake, llm):
@@ -31,8 +31,7 @@ async def test_claim_quiets_the_bot_and_resolve_brings_it_back(runner, discord_f
     sam = discord_fake.add_user("sam", roles=[discord_fake.staff_role_id])
     async with runner.running():
         thread_id = await open_ticket(discord_fake, llm, omar)
-        claim = await discord_fake.click_button(staff_post(discord_fake), "ticket:claim:1", sam)
-        await claim.wait_for_response()
+        await click(discord_fake, "claim", sam)
         claimed_notice = (
             "👋 sam from our support team has picked up ticket #1 and will help you here from"
             " now on."
@@ -54,8 +53,7 @@ async def test_claim_quiets_the_bot_and_resolve_brings_it_back(runner, discord_f
         )
         await discord_fake.send_user_message(thread_id, omar, "Thanks Sam!")
         await stored_count(runner, thread_id, at_least=9)
-        resolve = await discord_fake.click_button(staff_post(discord_fake), "ticket:resolve:1", sam)
-        await resolve.wait_for_response()
+        await click(discord_fake, "resolve", sam)
         resolved_notice = (
             "✅ Ticket #1 is resolved. If there is anything else, just write here: I'm back to"
             " help."
@@ -95,8 +93,7 @@ async def test_only_staff_may_press_the_buttons(runner, discord_fake, llm):
     omar = discord_fake.add_user("omar")
     async with runner.running():
         await open_ticket(discord_fake, llm, omar)
-        press = await discord_fake.click_button(staff_post(discord_fake), "ticket:claim:1", omar)
-        await press.wait_for_response()
+        press = await click(discord_fake, "claim", omar)
     assert press.ephemeral
     assert press.content == "Only support staff can work tickets."
     assert fields(staff_post(discord_fake))["Status"] == "🟠 Open"
@@ -111,12 +108,8 @@ async def test_staff_role_setting_decides_who_is_staff(runner, discord_fake, llm
     runner.settings = runner.settings.model_copy(update={"staff_role_id": desk_role})
     async with runner.running():
         await open_ticket(discord_fake, llm, discord_fake.add_user("omar"))
-        refused = await discord_fake.click_button(
-            staff_post(discord_fake), "ticket:claim:1", moderator
-        )
-        await refused.wait_for_response()
-        allowed = await discord_fake.click_button(staff_post(discord_fake), "ticket:claim:1", clerk)
-        await allowed.wait_for_response()
+        refused = await click(discord_fake, "claim", moderator)
+        await click(discord_fake, "claim", clerk)
         await discord_fake.wait_for(
             lambda: fields(staff_post(discord_fake))["Status"] == "🔵 Claimed"
         )
@@ -132,17 +125,14 @@ async def test_buttons_still_work_after_a_restart(runner, discord_fake, llm):
     async with runner.running():
         await open_ticket(discord_fake, llm, omar)
     async with runner.running():
-        press = await discord_fake.click_button(staff_post(discord_fake), "ticket:claim:1", sam)
-        await press.wait_for_response()
+        await click(discord_fake, "claim", sam)
         await discord_fake.wait_for(
             lambda: fields(staff_post(discord_fake))["Status"] == "🔵 Claimed"
         )
-        resolve = await discord_fake.click_button(staff_post(discord_fake), "ticket:resolve:1", sam)
-        await resolve.wait_for_response()
+        await click(discord_fake, "resolve", sam)
         await discord_fake.wait_for(
             lambda: buttons(staff_post(discord_fake)) == ["ticket:reopen:1", "ticket:transcript:1"]
         )
-        reopen = await discord_fake.click_button(staff_post(discord_fake), "ticket:reopen:1", sam)
-        await reopen.wait_for_response()
+        await click(discord_fake, "reopen", sam)
         await discord_fake.wait_for(lambda: fields(staff_post(discord_fake))["Status"] == "🟠 Open")
     assert buttons(staff_post(discord_fake)) == ["ticket:claim:1", "ticket:resolve:1"]

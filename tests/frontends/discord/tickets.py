@@ -20,6 +20,16 @@ def staff_post(fake: FakeDiscord, ticket_id: int = 1) -> dict:
     )
 
 
+async def click(fake: FakeDiscord, action: str, user: dict, ticket_id: int = 1):
+    """`user` presses the `action` button (claim, resolve, ...) of a ticket's staff post;
+    returns the interaction once it is answered."""
+    interaction = await fake.click_button(
+        staff_post(fake, ticket_id), f"ticket:{action}:{ticket_id}", user
+    )
+    await interaction.wait_for_response()
+    return interaction
+
+
 def fields(post: dict) -> dict[str, str]:
     return {f["name"]: f["value"] for f in post["embeds"][0]["fields"]}
 
@@ -51,4 +61,13 @@ async def tickets_command(fake: FakeDiscord, user: dict, subcommand: str):
         "tickets", user, fake.staff_channel_id, subcommand=subcommand
     )
     await interaction.wait_for_response()
+    return interaction
+
+
+async def human_command(fake: FakeDiscord, user: dict, thread_id: int, reason: str | None = None):
+    """`/human` (with `reason`, if given) run by `user` in a thread, once its followup came."""
+    options = {"reason": reason} if reason is not None else None
+    interaction = await fake.run_command("human", user, thread_id, options=options)
+    await interaction.wait_for_response()
+    await fake.wait_for(lambda: bool(interaction.followups))
     return interaction

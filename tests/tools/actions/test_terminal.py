@@ -13,6 +13,16 @@ from fakes.orders_api import TOKEN
 from tests.tools.actions.harness import model_saw, terminal, tool_results
 
 
+async def tool_result_without_request(llm, api, store_location, typed: str) -> str:
+    """Chat `typed` in the terminal; no request reaches the API; return the one tool result
+    the model was given."""
+    async with terminal(llm, api, store_location, typed) as t:
+        await t.chat()
+    assert api.requests == []
+    (result,) = tool_results(llm)
+    return result
+
+
 async def test_a_lookup_answers_from_the_company_api(llm, api, store_location, caplog):
     """get_order reaches the API with the customer's id and the token; the model gets the
     order's JSON, and never the token."""
@@ -44,10 +54,9 @@ async def test_arguments_the_schema_refuses_make_no_request(llm, api, store_loca
         ToolCalls([Call("get_order", {"order_id": 17, "customer": "someone-else"})]),
         Reply("Could you give me the order number?"),
     )
-    async with terminal(llm, api, store_location, "where is my order?\nexit\n") as t:
-        await t.chat()
-    assert api.requests == []
-    (result,) = tool_results(llm)
+    result = await tool_result_without_request(
+        llm, api, store_location, "where is my order?\nexit\n"
+    )
     assert result.startswith("Error: invalid arguments for get_order")
     assert "order_id: 17 is not of type 'string'" in result
     assert "additional properties" in result.lower()
@@ -95,10 +104,7 @@ async def test_a_refused_confirmation_makes_no_request(llm, api, store_location)
         ToolCalls([Call("cancel_order", {"order_id": "A18"})]),
         Reply("All right, I left your order as it is."),
     )
-    async with terminal(llm, api, store_location, "cancel A18\nn\nexit\n") as t:
-        await t.chat()
-    assert api.requests == []
-    (result,) = tool_results(llm)
+    result = await tool_result_without_request(llm, api, store_location, "cancel A18\nn\nexit\n")
     assert result.startswith("The customer pressed Cancel")
 
 

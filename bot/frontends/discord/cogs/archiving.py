@@ -9,9 +9,9 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.desk.archive import Archive
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot
+from bot.frontends.discord.cogs.base import EngineCog
 from bot.frontends.discord.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -20,27 +20,13 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 600.0
 
 
-class Archiving(commands.Cog):
+class Archiving(EngineCog):
     """Archives the threads of idle conversations, every few minutes."""
 
     def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
-        self.bot = bot
-        self.engine = engine
-        self._sweeper = Sweeper(
-            bot, self.archive_idle, SWEEP_SECONDS, "could not archive idle threads"
-        )
-
-    @property
-    def archive(self) -> Archive:
-        return self.engine.operations.archive
-
-    async def cog_load(self) -> None:
-        """Start looking for idle threads once connected."""
-        self._sweeper.start()
-
-    async def cog_unload(self) -> None:
-        """Stop looking."""
-        await self._sweeper.stop()
+        self.archive = engine.operations.archive
+        sweeper = Sweeper(bot, self.archive_idle, SWEEP_SECONDS, "could not archive idle threads")
+        super().__init__(bot, engine, sweeper=sweeper)
 
     async def archive_idle(self) -> int:
         """Archive every idle conversation's thread; how many were archived."""

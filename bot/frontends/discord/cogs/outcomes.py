@@ -11,7 +11,7 @@ import discord
 from discord.ext import commands
 
 from bot.desk.desk import Ticket
-from bot.desk.ratings import NotTheCustomerError, RatingError, Ratings
+from bot.desk.ratings import NotTheCustomerError, RatingError
 from bot.engine.copy import (
     NOT_YOUR_BUTTON,
     NOT_YOUR_RATING,
@@ -22,6 +22,7 @@ from bot.engine.copy import (
 )
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
+from bot.frontends.discord.cogs.base import EngineCog
 from bot.frontends.discord.handoff import hand_off
 from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.rating_views import (
@@ -41,34 +42,23 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 60.0
 
 
-class Outcomes(commands.Cog):
+class Outcomes(EngineCog):
     """Asks customers for ratings and stores them; hands a conversation to a person from the
     button on the newest answer."""
 
     def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
-        self.bot = bot
-        self.engine = engine
-        self._buttons = (
-            pressable(RATING_BUTTON, self.on_rating),
-            pressable(re.escape(PERSON_BUTTON), self.on_person),
+        self.ratings = engine.operations.ratings
+        super().__init__(
+            bot,
+            engine,
+            buttons=(
+                pressable(RATING_BUTTON, self.on_rating),
+                pressable(re.escape(PERSON_BUTTON), self.on_person),
+            ),
+            sweeper=Sweeper(
+                bot, self.ask_due, SWEEP_SECONDS, "could not look for due rating prompts"
+            ),
         )
-        self._sweeper = Sweeper(
-            bot, self.ask_due, SWEEP_SECONDS, "could not look for due rating prompts"
-        )
-
-    @property
-    def ratings(self) -> Ratings:
-        return self.engine.operations.ratings
-
-    async def cog_load(self) -> None:
-        """Answer the buttons (sent before a restart too); look for due prompts each minute."""
-        self.bot.add_dynamic_items(*self._buttons)
-        self._sweeper.start()
-
-    async def cog_unload(self) -> None:
-        """Stop answering the buttons and looking for due prompts."""
-        self.bot.remove_dynamic_items(*self._buttons)
-        await self._sweeper.stop()
 
     # ------------------------------------------------------------------ asking
 

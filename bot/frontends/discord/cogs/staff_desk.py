@@ -15,8 +15,8 @@ from bot.desk.desk import DeskError, DeskStats, Person, Ticket, TicketStatus
 from bot.engine.copy import PANEL_TEXT, TICKET_CLAIMED, TICKET_RESOLVED
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot, conversation_key
+from bot.frontends.discord.cogs.base import StaffCommands
 from bot.frontends.discord.panel import panel_view
-from bot.frontends.discord.permissions import staff_or_refused
 from bot.frontends.discord.staff import NO_MENTIONS, STATUS_LABELS, staff_safe
 from bot.frontends.discord.views import PAGE_BUTTON, TICKET_BUTTON, pages_view, pressable
 from bot.helpcenter.index import HelpGap
@@ -109,36 +109,17 @@ def gaps_embed(gaps: list[HelpGap]) -> discord.Embed:
     return embed
 
 
-# Customers do not even see the desk's commands: members who may manage threads do, and a
-# server's admins can grant them to the staff role in Server Settings > Integrations.
-@app_commands.default_permissions(manage_threads=True)
-@app_commands.guild_only()
-class StaffDesk(commands.GroupCog, group_name="tickets", group_description="Work support tickets"):
+class StaffDesk(StaffCommands, group_name="tickets", group_description="Work support tickets"):
     """Claim, resolve and reopen tickets from their posts; list them and see statistics."""
 
     def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
-        self.bot = bot
-        self.engine = engine
         self.desk = engine.desk
         # The buttons of ticket posts and of the list: for staff, like the commands.
-        self._buttons = (
+        buttons = (
             pressable(TICKET_BUTTON, self.on_ticket_button, self.interaction_check),
             pressable(PAGE_BUTTON, self.on_page_button, self.interaction_check),
         )
-        super().__init__()
-
-    async def cog_load(self) -> None:
-        """Answer the buttons of ticket posts and lists (posted before a restart too)."""
-        self.bot.add_dynamic_items(*self._buttons)
-
-    async def cog_unload(self) -> None:
-        """Stop answering the desk's buttons."""
-        self.bot.remove_dynamic_items(*self._buttons)
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        """Every command and button of the desk is for staff; others get a short refusal."""
-        self.bot.track_work()
-        return await staff_or_refused(interaction, self.bot.staff_role_id)
+        super().__init__(bot, engine, buttons=buttons)
 
     async def on_ticket_button(
         self, interaction: discord.Interaction[Any], pressed: re.Match[str]

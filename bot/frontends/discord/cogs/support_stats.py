@@ -11,10 +11,9 @@ from discord.ext import commands
 
 from bot.desk.outcome_report import figures
 from bot.desk.outcomes import OutcomeStats
-from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot
 from bot.frontends.discord.chart import CHART_FILE, chart_png
-from bot.frontends.discord.permissions import staff_or_refused
+from bot.frontends.discord.cogs.base import StaffCommands
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -33,20 +32,8 @@ def stats_embed(stats: OutcomeStats, days: int) -> discord.Embed:
     return embed
 
 
-@app_commands.default_permissions(manage_threads=True)
-@app_commands.guild_only()
-class SupportStats(commands.GroupCog, group_name="support", group_description="Support figures"):
+class SupportStats(StaffCommands, group_name="support", group_description="Support figures"):
     """Does the assistant resolve conversations, are customers happy, what does it cost."""
-
-    def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
-        self.bot = bot
-        self.engine = engine
-        super().__init__()
-
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        """For staff; others get a short refusal."""
-        self.bot.track_work()
-        return await staff_or_refused(interaction, self.bot.staff_role_id)
 
     @app_commands.command(name="stats", description="Outcomes, satisfaction, response times, cost")
     @app_commands.describe(days=f"The last N days (default {DEFAULT_DAYS})")

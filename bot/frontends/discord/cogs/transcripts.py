@@ -13,30 +13,16 @@ from discord.ext import commands
 from bot.desk.transcripts import transcript
 from bot.engine.engine import SupportEngine
 from bot.frontends.discord.bot import SupportBot
-from bot.frontends.discord.permissions import staff_or_refused
+from bot.frontends.discord.cogs.base import StaffCog
 from bot.frontends.discord.views import TRANSCRIPT_BUTTON, pressable
 
 
-class Transcripts(commands.Cog):
+class Transcripts(StaffCog):
     """Hands staff a ticket's conversation as a file."""
 
     def __init__(self, bot: SupportBot, engine: SupportEngine) -> None:
-        self.bot = bot
-        self.engine = engine
-        self._button = pressable(TRANSCRIPT_BUTTON, self.on_transcript, self.staff_only)
-
-    async def cog_load(self) -> None:
-        """Answer the button (on posts made before a restart too)."""
-        self.bot.add_dynamic_items(self._button)
-
-    async def cog_unload(self) -> None:
-        """Stop answering the button."""
-        self.bot.remove_dynamic_items(self._button)
-
-    async def staff_only(self, interaction: discord.Interaction[Any]) -> bool:
-        """Staff may press it; others get a short refusal."""
-        self.bot.track_work()
-        return await staff_or_refused(interaction, self.bot.staff_role_id)
+        button = pressable(TRANSCRIPT_BUTTON, self.on_transcript, self.interaction_check)
+        super().__init__(bot, engine, buttons=[button])
 
     async def on_transcript(
         self, interaction: discord.Interaction[Any], pressed: re.Match[str]

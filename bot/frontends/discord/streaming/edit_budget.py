@@ -13,11 +13,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.frontends.discord.streaming.global_budget import (
-    GLOBAL_PERIOD,
-    GLOBAL_REQUESTS,
-    GlobalBudget,
-)
+from bot.frontends.discord.streaming.global_budget import GlobalBudget
 from bot.frontends.discord.streaming.rate_window import RateWindow
 
 # Discord allows 5 message creates and 5 edits per 5 s in each channel. The budget keeps one
@@ -71,16 +67,10 @@ class EditBudgets:
     """The budget of each channel, shared by every reply streaming in it, and the global one."""
 
     def __init__(
-        self,
-        *,
-        edits: int = CHANNEL_EDITS,
-        sends: int = CHANNEL_SENDS,
-        period: float = CHANNEL_PERIOD,
-        requests: int = GLOBAL_REQUESTS,
-        requests_period: float = GLOBAL_PERIOD,
+        self, limits: ChannelLimits = ChannelLimits(), requests: GlobalBudget | None = None
     ) -> None:
-        self._limits = ChannelLimits(edits, sends, period)
-        self.requests = GlobalBudget(requests, requests_period)
+        self._limits = limits
+        self.requests = requests if requests is not None else GlobalBudget()
         self._budgets: dict[int, ChannelBudget] = {}
 
     def new_budget(self) -> ChannelBudget:

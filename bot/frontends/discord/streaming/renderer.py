@@ -109,6 +109,13 @@ class StreamingReply:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="streaming-reply")
 
+    def restart(self) -> None:
+        """Start the reply over: the text appended next replaces what its messages show
+        (at the next edit, within the same budgets)."""
+        self._text = ""
+        self._unshown.clear()
+        self._shown_upto = 0
+
     async def finish(self, notice: str = "") -> list[discord.Message]:
         """Add a closing notice if any, bring every message to its final text, and return them."""
         # A final text still failing after the retries raises; a missing permission is logged.

@@ -164,7 +164,19 @@ def _cut_inside_code(
             low = max(len(reopen) + 2, indent + len(marker) + 1)
         if low > room:
             return None
-        end = _hard_cut(window, low, room, lambda end: _keeps_open(window, end, fence))
+
+        def keeps_open(end: int) -> bool:
+            return _keeps_open(window, end, fence)
+
+        end = _hard_cut(window, low, room, keeps_open)
+        if (
+            first_line_end is not None
+            and first_line_end > len(reopen) + 1
+            and not any(map(keeps_open, range(low, room + 1)))
+        ):
+            # Every cut inside the first line of code would leave a piece of it that closes
+            # the block: cut right after the opening line (the code goes to the next part).
+            end = first_line_end
     head = text[:end]
     closing = marker if head.endswith("\n") else "\n" + marker
     return head + closing, reopen + "\n" + text[end:]

@@ -14,7 +14,7 @@ import discord
 import pytest
 from aiohttp import web
 
-from bot.frontends.discord.streaming.edit_budget import EditBudgets
+from bot.frontends.discord.streaming.edit_budget import ChannelLimits, EditBudgets
 from bot.frontends.discord.streaming.global_budget import GlobalBudget, Lane
 from bot.frontends.discord.streaming.renderer import CURSOR, StreamingReply
 from fakes.loopback import serve
@@ -256,7 +256,7 @@ async def test_replies_past_the_global_limit_are_updated_in_turn_and_end_exact()
     """Eight replies in eight threads, the global budget the bottleneck: each gets its first
     text at once, about the same number of updates, staleness within a fair share, and its
     exact final text."""
-    budgets = EditBudgets(edits=100, sends=100, requests=10, requests_period=0.5)
+    budgets = EditBudgets(ChannelLimits(edits=100, sends=100), GlobalBudget(10, 0.5))
     log: list = []
     channels = [StubChannel(log) for _ in range(8)]
     replies = [

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import discord
 import pytest
 
-from bot.frontends.discord.streaming.edit_budget import KEEP_BUDGETS, EditBudgets
+from bot.frontends.discord.streaming.edit_budget import KEEP_BUDGETS, ChannelLimits, EditBudgets
 from bot.frontends.discord.streaming.rate_window import RateWindow
 from bot.frontends.discord.streaming.renderer import CURSOR, StreamingReply
 from fakes.discord_server import FakeDiscord
@@ -228,7 +228,7 @@ async def test_a_rate_window_admits_its_limit_then_waits():
 
 def test_the_registry_shares_per_channel_and_forgets_idle_budgets():
     """One budget per channel id; idle ones are dropped once there are many."""
-    budgets = EditBudgets(edits=3, period=1.0)
+    budgets = EditBudgets(ChannelLimits(edits=3, period=1.0))
     assert budgets.for_channel(1) is budgets.for_channel(1)
     assert budgets.for_channel(1) is not budgets.for_channel(2)
     assert budgets.for_channel(1).edits.limit == 3

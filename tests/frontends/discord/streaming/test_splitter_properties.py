@@ -180,6 +180,7 @@ def _short_markers(text: str, limit: int) -> bool:
 @example("```" + "x" * 60, 20)
 @example("```python\n" + "y" * 60, 20)
 @example("ab ```pythonxxxxxxxxx\ncode\n```\n", 20)
+@example("```` `````\n``````````", 20)  # every cut in the closing line would close the block
 def test_parts_fit_balance_and_rejoin(text: str, limit: int) -> None:
     """Each part has 1..limit characters; every part but the last closes the blocks it opens,
     the last leaves open what the text leaves open; removing the closing and reopening lines
