@@ -68,11 +68,11 @@ MOVED_FOR_YOU = (
     "-# 🔒 {mention}, moved here from the support channel: only you and our support team can"
     " see this conversation."
 )
-# Discord makes the bot wait before it may open threads (a cooldown of minutes): a reply to
-# the customer's message in the support channel, which pings nobody.
+# The customer's thread is slow to open (Discord's cooldown on thread creation can last
+# minutes): a reply to their message in the support channel, which pings nobody.
 OPENING_NOW = (
-    "Your private conversation is being opened: Discord asks us to wait a moment. Your"
-    " message is kept, and anything you add here joins it; you'll be answered there."
+    "Your private conversation is being opened, it takes a moment. Your message is kept, and"
+    " anything you add here joins it; you'll be answered there."
 )
 # The panel's form, answered at once while the thread is not open yet (the link follows).
 OPENING_FOR_YOU = "I'm opening a private conversation for you: its link follows here in a moment."

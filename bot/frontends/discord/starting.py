@@ -35,7 +35,7 @@ from bot.frontends.discord.incoming import to_incoming
 from bot.frontends.discord.opening import ThreadOpener
 from bot.frontends.discord.originals import removing_after
 from bot.frontends.discord.relay import Relay, send_quietly
-from bot.frontends.discord.streaming.global_budget import GlobalBudget, Lane
+from bot.frontends.discord.streaming.global_budget import Lane
 from bot.frontends.discord.streaming.renderer import NO_MENTIONS
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ class Starter:
         self.relay = relay
         self._turns: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}
+        # Words in the support channel while threads open (held until done).
+        self._words: set[asyncio.Task[None]] = set()
+        self._told: set[asyncio.Event] = set()
 
     async def from_message(self, message: discord.Message, channel: discord.TextChannel) -> None:
         """The customer's message in the support channel: their conversation under way, or a
@@ -144,26 +147,67 @@ class Starter:
         self, message: discord.Message, channel: discord.TextChannel
     ) -> discord.Thread | None:
         """A private thread, within THREADS_PER_MINUTE and Discord's cooldowns: over the
-        first, the customer is told it opens in a moment; when Discord makes it wait, a reply
-        to their message says so. Their message waits meanwhile; the word goes once it opens."""
-        notice: discord.Message | None = None
-        wait = self.opener.thread_room(channel.guild.id)
-        if wait is not None:
-            soon = OPENING_SOON.format(mention=message.author.mention)
-            notice = await send_quietly(channel, soon)
-            while wait is not None:
-                await asyncio.sleep(wait)
-                wait = self.opener.thread_room(channel.guild.id)
-        creating = asyncio.create_task(self.opener.private_thread(channel, message.author))
+        first, the customer is told it opens in a moment; when it is slow to open (Discord's
+        cooldown), a reply to their message says so. Their message waits meanwhile; the word
+        is posted and removed in the background (the opening never waits for it)."""
+        opened = asyncio.Event()
         try:
-            if notice is None and not await self._opens_soon(creating, channel.id):
-                notice = await _reply_quietly(message, OPENING_NOW, self.opener.requests)
-            thread = await creating
+            wait = self.opener.thread_room(channel.guild.id)
+            if wait is not None:
+                soon = OPENING_SOON.format(mention=message.author.mention)
+                self._tell(message, soon, opened, reply=False)
+                while wait is not None:
+                    await asyncio.sleep(wait)
+                    wait = self.opener.thread_room(channel.guild.id)
+            creating = asyncio.create_task(self.opener.private_thread(channel, message.author))
+            try:
+                told = self._telling(opened)
+                if not told and not await self._opens_soon(creating, channel.id):
+                    self._tell(message, OPENING_NOW, opened, reply=True)
+                return await creating
+            finally:
+                creating.cancel()
         finally:
-            creating.cancel()
+            opened.set()
+
+    def _telling(self, opened: asyncio.Event) -> bool:
+        """Whether a word is already out (or on its way) for this opening."""
+        return opened in self._told
+
+    def _tell(
+        self, message: discord.Message, content: str, opened: asyncio.Event, *, reply: bool
+    ) -> None:
+        """In the background: tell the customer in the support channel (pinging nobody), and
+        remove the word once their thread is open."""
+        self._told.add(opened)
+        task = asyncio.create_task(self._word(message, content, opened, reply=reply))
+        self._words.add(task)
+        task.add_done_callback(self._words.discard)
+
+    async def _word(
+        self, message: discord.Message, content: str, opened: asyncio.Event, *, reply: bool
+    ) -> None:
+        channel = message.channel
+        budget = self.bot.edit_budgets.for_channel(channel)
+        route = ("POST", f"/channels/{channel.id}/messages")
+        notice: discord.Message | None = None
+        try:
+            # The customer's first word from the bot: within the channel's message budget
+            # (5 per 5 s at Discord), in the first-text lane.
+            async with budget.sends.slot(), budget.requests.slot(Lane.FIRST_TEXT, route=route):
+                if reply:
+                    notice = await message.reply(
+                        content, allowed_mentions=NO_MENTIONS, mention_author=False
+                    )
+                else:
+                    notice = await channel.send(content, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.exception("could not tell a customer their conversation is opening")
+        finally:
+            await opened.wait()
+            self._told.discard(opened)
         if notice is not None:
             await self.opener.take_down(notice)
-        return thread
 
     async def _opens_soon(
         self, creating: asyncio.Task[Any], channel_id: int, *, within: float = TELL_AFTER
@@ -237,17 +281,3 @@ async def on_first(
             yield event
     finally:
         call()
-
-
-async def _reply_quietly(
-    message: discord.Message, content: str, requests: GlobalBudget
-) -> discord.Message | None:
-    """A reply to the customer's message that pings nobody (None when Discord refuses it);
-    the customer's first word from the bot, so it goes in the first-text lane."""
-    route = ("POST", f"/channels/{message.channel.id}/messages")
-    try:
-        async with requests.slot(Lane.FIRST_TEXT, route=route):
-            return await message.reply(content, allowed_mentions=NO_MENTIONS, mention_author=False)
-    except discord.HTTPException:
-        log.exception("could not reply in the support channel")
-        return None

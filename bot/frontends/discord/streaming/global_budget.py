@@ -14,6 +14,7 @@ import contextlib
 import enum
 import heapq
 import itertools
+import math
 import re
 import time
 from collections import Counter, deque
@@ -34,6 +35,11 @@ GLOBAL_PERIOD = 1.0
 # While updates of replies wait for room, other requests (notices, staff posts, removals)
 # still get one grant in this many.
 OTHER_EVERY = 4
+# Past this many requests in the window, grants are spread evenly (period / limit apart)
+# rather than spending the window at once and then pausing until it passes: a conversation's
+# opening (its thread, its words, its first text, one after the other) then flows request
+# by request instead of waiting a whole window at each step.
+GLOBAL_BURST = 25
 # Interaction endpoints are not bound by the global limit.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 
@@ -79,12 +85,14 @@ class GlobalBudget:
         period: float = GLOBAL_PERIOD,
         *,
         other_every: int = OTHER_EVERY,
+        burst: int = GLOBAL_BURST,
     ) -> None:
         if limit < 2 or period <= 0 or other_every < 1:
             raise ValueError("a global budget needs a limit of at least 2 and a positive period")
         self.limit = limit
         self.period = period
         self.other_every = other_every
+        self.burst = burst
         # Room kept free of other requests and typing, for the first text of new replies.
         self.headroom = limit // 2
         self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
@@ -102,6 +110,7 @@ class GlobalBudget:
         self._owed_other = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        self._granted_at = -math.inf
         # Requests a reply's slot paid for, by route, so the HTTP hook lets them pass.
         self._paid: Counter[Route] = Counter()
 
@@ -208,6 +217,10 @@ class GlobalBudget:
             if lane is None:
                 self._wake_later()
                 return
+            pause = self._pause()
+            if pause > 0:
+                self._wake_later(self._finished.clock() + pause)
+                return
             if lane is Lane.OTHER:
                 waiter = self._others.popleft()
                 self._owed_other = 0
@@ -218,11 +231,20 @@ class GlobalBudget:
                 if lane is Lane.UPDATE and self._others:
                     self._owed_other += 1
             self._in_flight += 1
+            self._granted_at = self._finished.clock()
             waiter.set_result(None)
 
-    def _wake_later(self) -> None:
-        """Try again when the oldest counted request leaves the window."""
-        at = self._finished.opens_at()
+    def _pause(self) -> float:
+        """Seconds until the next grant may go (0: now): past `burst` requests in the window,
+        grants go `period / limit` apart."""
+        if self._finished.count() + self._in_flight < self.burst:
+            return 0.0
+        return max(0.0, self._granted_at + self.period / self.limit - self._finished.clock())
+
+    def _wake_later(self, at: float | None = None) -> None:
+        """Try again at `at`, or when the oldest counted request leaves the window."""
+        if at is None:
+            at = self._finished.opens_at()
         if at is None:
             return  # only requests in flight hold the room: their release tries again
         if self._timer is not None and self._timer_at <= at and not self._timer.cancelled():
