@@ -40,6 +40,9 @@ OTHER_EVERY = 4
 # opening (its thread, its words, its first text, one after the other) then flows request
 # by request instead of waiting a whole window at each step.
 GLOBAL_BURST = 25
+# How long a visible reply's unshown text may wait while first words go first: past it, its
+# update takes turns with new conversations' threads (a first text still goes before both).
+UPDATE_PATIENCE = 3.0
 # Interaction endpoints are not bound by the global limit.
 EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
 
@@ -86,6 +89,7 @@ class GlobalBudget:
         *,
         other_every: int = OTHER_EVERY,
         burst: int = GLOBAL_BURST,
+        patience: float = UPDATE_PATIENCE,
     ) -> None:
         if limit < 2 or period <= 0 or other_every < 1:
             raise ValueError("a global budget needs a limit of at least 2 and a positive period")
@@ -93,6 +97,7 @@ class GlobalBudget:
         self.period = period
         self.other_every = other_every
         self.burst = burst
+        self.patience = patience
         # Room kept free of other requests and typing, for the first text of new replies.
         self.headroom = limit // 2
         self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
@@ -111,6 +116,8 @@ class GlobalBudget:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._granted_at = -math.inf
+        # Whether a stale update goes before the next thread (they take turns).
+        self._update_turn = False
         # Requests a reply's slot paid for, by route, so the HTTP hook lets them pass.
         self._paid: Counter[Route] = Counter()
 
@@ -192,9 +199,14 @@ class GlobalBudget:
 
     def _next_lane(self, room: int) -> Lane | None:
         """Whose turn it is, given `room` free requests in the window (None: nobody's yet)."""
-        # First words first: a first text, then a new conversation's thread.
+        # First words first: a first text, then a new conversation's thread; an update whose
+        # text has waited past `patience` takes turns with the threads.
         if self._replies[Lane.FIRST_TEXT]:
             return Lane.FIRST_TEXT
+        updates = self._replies[Lane.UPDATE]
+        stale = bool(updates) and updates[0][0] <= self._finished.clock() - self.patience
+        if stale and (not self._openings or self._update_turn):
+            return Lane.UPDATE
         if self._openings:
             return Lane.OPENING
         other = bool(self._others)
@@ -226,10 +238,13 @@ class GlobalBudget:
                 self._owed_other = 0
             elif lane is Lane.OPENING:
                 waiter = self._openings.popleft()
+                self._update_turn = True
             else:
                 waiter = heapq.heappop(self._replies[lane])[2]
-                if lane is Lane.UPDATE and self._others:
-                    self._owed_other += 1
+                if lane is Lane.UPDATE:
+                    self._update_turn = False
+                    if self._others:
+                        self._owed_other += 1
             self._in_flight += 1
             self._granted_at = self._finished.clock()
             waiter.set_result(None)

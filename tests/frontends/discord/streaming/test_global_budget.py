@@ -135,6 +135,22 @@ async def test_new_conversations_open_before_waiting_updates():
     assert after_fill[0] == "opening"
 
 
+async def test_an_update_waiting_past_its_patience_takes_turns_with_threads():
+    """A visible reply's next edit waits for first words only so long: past `patience` it
+    takes turns with new conversations' threads (none is starved in a long burst)."""
+    budget = GlobalBudget(4, 0.3, patience=0.0)
+    log: list = []
+    fill = [asyncio.create_task(hold(budget, Lane.UPDATE, log, "fill")) for _ in range(4)]
+    await asyncio.sleep(0.02)
+    waiting = [
+        asyncio.create_task(hold(budget, Lane.UPDATE, log, "update", since=0.0)) for _ in range(3)
+    ]
+    waiting += [asyncio.create_task(hold(budget, Lane.OPENING, log, "opening")) for _ in range(3)]
+    await asyncio.gather(*fill, *waiting)
+    after_fill = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][4:]
+    assert after_fill == ["opening", "update"] * 3
+
+
 async def test_other_requests_alone_leave_half_the_window_for_first_texts():
     """A burst of other requests takes half the window; a first text then goes at once."""
     budget = GlobalBudget(10, 0.5)
