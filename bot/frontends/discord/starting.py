@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 
 # Seconds the pointer to a customer's conversation stays in the support channel.
 POINTER_SECONDS = 60.0
-# A thread that takes this long to open (Discord's cooldown, a long queue) gets the customer
-# a word in the channel: within 5 s of their message, the request included.
-TELL_AFTER = 3.0
+# A thread that takes this long to open (a long queue in a burst; Discord's cooldown is told
+# at once) gets the customer a word in the channel: within 5 s of their message, the
+# request included.
+TELL_AFTER = 4.0
 # Discord wants an interaction answered within 3 s: the form is answered with the thread's
 # link if it opens within this long, else with a word, and the link follows in an edit.
 ANSWER_WITHIN = 2.0
@@ -194,7 +195,15 @@ class Starter:
         try:
             # The customer's first word from the bot: within the channel's message budget
             # (5 per 5 s at Discord), in the first-text lane.
-            async with budget.sends.slot(), budget.requests.slot(Lane.FIRST_TEXT, route=route):
+            async with (
+                budget.sends.slot() as send,
+                budget.requests.slot(Lane.FIRST_TEXT, route=route) as request,
+            ):
+                if opened.is_set():
+                    # Opened while this waited for room: no word needed (and the original
+                    # it would answer may be gone).
+                    send.used = request.used = False
+                    return
                 if reply:
                     notice = await message.reply(
                         content, allowed_mentions=NO_MENTIONS, mention_author=False
