@@ -61,7 +61,7 @@ class SupportBot(commands.Bot):
         # Discord allows about 5 edits per 5 s per channel, however many replies share it,
         # and 50 requests per second in all: every REST request passes the global budget.
         # Discord's cooldowns on thread creation are seen on the same seam.
-        edit_budgets = edit_budgets or EditBudgets()
+        edit_budgets = edit_budgets if edit_budgets is not None else EditBudgets()
         thread_cooldowns = ThreadCooldowns()
         super().__init__(
             command_prefix=commands.when_mentioned,
