@@ -27,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.frontends.discord.streaming.global_budget import api_path
+from bot.frontends.discord.streaming.routes import api_path
 
 # A thread creation: standalone (a private thread) or from a message (a public one).
 THREAD_CREATION = re.compile(r"^/channels/(\d+)/(?:messages/\d+/)?threads$")

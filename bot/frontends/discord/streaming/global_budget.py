@@ -15,7 +15,6 @@ import enum
 import heapq
 import itertools
 import math
-import re
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator
@@ -23,11 +22,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
-import discord
-import yarl
 
 from bot.engine.limiter import SlidingWindow
 from bot.frontends.discord.streaming.rate_window import Slot
+from bot.frontends.discord.streaming.routes import EXEMPT_PREFIXES, THREAD_START, Route, api_path
 
 # Discord's global limit: 50 requests per second per bot (interaction responses are exempt).
 GLOBAL_REQUESTS = 50
@@ -43,14 +41,6 @@ GLOBAL_BURST = 25
 # How long a visible reply's unshown text may wait while first words go first: past it, its
 # update takes turns with new conversations' threads (a first text still goes before both).
 UPDATE_PATIENCE = 3.0
-# Interaction endpoints are not bound by the global limit.
-EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
-
-# A new conversation starts with its thread (and, should its first words fail to bring the
-# customer in, their admission to it): they go with the first texts of replies.
-THREAD_START = re.compile(r"^/channels/\d+((/messages/\d+)?/threads|/thread-members/\d+)$")
-
-Route = tuple[str, str]  # (method, path below the API base), as a request is made
 
 
 class Lane(enum.IntEnum):
@@ -78,9 +68,6 @@ class GlobalBudget:
     counts from when it finished. A streaming reply asks for its slot itself (with the
     priority of its text) and names the request it will make; that request then passes.
     """
-
-    # Like RateWindow, a request counts from when it finished, so the window cannot open too
-    # early however long a request took.
 
     def __init__(
         self,
@@ -311,14 +298,3 @@ class GlobalBudget:
         if slot is not None:
             context.slot = None
             self._release(slot)
-
-
-def api_path(url: yarl.URL) -> str | None:
-    """The path of a request below Discord's API base (None: not an API request)."""
-    base = yarl.URL(discord.http.Route.BASE)
-    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-        return None
-    prefix = base.path.rstrip("/")
-    if not url.path.startswith(prefix + "/"):
-        return None
-    return url.path[len(prefix) :]
