@@ -17,6 +17,14 @@ from bench.targets import targets, targets_table
 DEFAULT_SIZES = "1,20,60,100,500"
 
 
+def setting(text: str) -> tuple[str, str]:
+    """One `NAME=VALUE` of `--set`."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip().upper(), value
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -26,6 +34,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help=f"conversations started together, one run each (default {DEFAULT_SIZES})",
     )
     parser.add_argument("--no-history", action="store_true", help="skip the history timings")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=setting,
+        help="run the bot with this setting changed from its default (for a comparison;"
+        " the README's figures are at default settings)",
+    )
     parser.add_argument(
         "--docs",
         action="store_true",
@@ -38,10 +55,13 @@ async def main(argv: list[str]) -> int:
     """Run every size, then the history timings; print the tables; 1 if a target is missed."""
     args = parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    changed = dict(args.set)
+    if changed:
+        print(f"settings changed from the defaults: {changed}", file=sys.stderr)
     measured: list[SizeMetrics] = []
     for size in sizes:
         print(f"running {size} conversation(s)...", file=sys.stderr, flush=True)
-        metrics = reduce(await run(size))
+        metrics = reduce(await run(size, settings=changed))
         measured.append(metrics)
         for problem in metrics.violations[:5]:
             print(f"  fake saw: {problem}", file=sys.stderr)

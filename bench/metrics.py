@@ -27,6 +27,10 @@ class SizeMetrics:
     first_token: list[float]  # added latency of each reply's first piece, s
     staleness: list[float]  # of every piece, s
     first_text_from_message: list[float]  # customer's message -> first text shown, s
+    # customer's message -> first text they can see (a member of their thread by then), s
+    first_visible: list[float]
+    # requests each conversation spent up to and including that first visible text
+    before_first: list[int]
     unshown: int  # pieces no request ever showed
     exact: int  # replies whose final text is exactly the model's
     status_429: int
@@ -109,6 +113,12 @@ def reduce(run: RunResult) -> SizeMetrics:
         first_token=first_token,
         staleness=staleness,
         first_text_from_message=from_message,
+        first_visible=[
+            o.visible_at - reply.sent_at
+            for o, reply in zip(run.openings, run.replies, strict=False)
+            if o.visible_at is not None
+        ],
+        before_first=[o.requests for o in run.openings if o.visible_at is not None],
         unshown=unshown,
         exact=exact,
         status_429=sum(s == 429 for s in run.statuses),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bench.fakes import TimedLLM
+from bench.opening import Opening, opening
 from bench.replies import CHARS_PER_TOKEN
 from fakes.discord_limits import MESSAGE_ROUTE, MESSAGES_ROUTE, LimitedDiscord
 
@@ -23,6 +24,13 @@ class Conversation:
     text: str
     sent_at: float = 0.0
     thread_id: int = 0
+    user_id: int = 0
+    original_id: int = 0  # the customer's message in the support channel
+
+    @property
+    def thread_name(self) -> str:
+        """The name the bot gives the customer's thread."""
+        return f"Support · customer{self.index:03d}"
 
 
 @dataclass
@@ -56,6 +64,8 @@ class RunResult:
     typing_requests: int
     thread_creations: int
     measured: Measured
+    # each conversation's opening: its first visible text and the requests spent until then
+    openings: list[Opening] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
 
@@ -83,8 +93,7 @@ def find_threads(discord_fake: LimitedDiscord, conversations: list[Conversation]
     by_name = {str(t.get("name")): int(t["id"]) for t in discord_fake.threads.values()}
     for conversation in conversations:
         if not conversation.thread_id:
-            name = f"Support · customer{conversation.index:03d}"
-            conversation.thread_id = by_name.get(name, 0)
+            conversation.thread_id = by_name.get(conversation.thread_name, 0)
 
 
 def collect(
@@ -111,6 +120,18 @@ def collect(
         if thread_id in writes:
             content = str((request.json or {}).get("content") or "")
             writes[thread_id].append((request.at, content.removesuffix(CURSOR)))
+    openings = [
+        opening(
+            requests,
+            _first_text_at(writes.get(c.thread_id, []), c.text),
+            thread_id=c.thread_id,
+            thread_name=c.thread_name,
+            user_id=c.user_id,
+            support_id=discord_fake.support_channel_id,
+            original_id=c.original_id,
+        )
+        for c in conversations
+    ]
     final = {
         t: [
             m["content"]
@@ -133,5 +154,12 @@ def collect(
         typing_requests=sum(r.route == TYPING_ROUTE for r in requests),
         thread_creations=sum(r.route in THREAD_ROUTES for r in requests),
         measured=measured,
+        openings=openings,
         violations=[*discord_fake.violations, *discord_fake.unexpected, *llm.unexpected],
     )
+
+
+def _first_text_at(writes: list[tuple[float, str]], text: str) -> float | None:
+    """When the first write of the reply's own text arrived (the customer's words carried
+    into a private thread are not the answer)."""
+    return next((at for at, shown in sorted(writes) if shown and text.startswith(shown)), None)

@@ -53,8 +53,11 @@ def bot_env(
     )
 
 
-async def run(size: int, *, wait: float = 150.0) -> RunResult:
-    """Start the fakes and the bot, have `size` customers write at once, wait for every reply."""
+async def run(
+    size: int, *, wait: float = 150.0, settings: dict[str, str] | None = None
+) -> RunResult:
+    """Start the fakes and the bot, have `size` customers write at once, wait for every reply
+    (`settings`: environment variables changed from the defaults, for a comparison)."""
     conversations = [Conversation(k, reply_text(k)) for k in range(size)]
     delay = 1 / TOKENS_PER_SECOND
 
@@ -77,7 +80,7 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
             llm.set_responder(respond)
             discord_fake.warm_up()
             users = [discord_fake.add_user(f"customer{k:03d}") for k in range(size)]
-            env = bot_env(discord_fake, llm, workdir / "bot.sqlite3")
+            env = {**bot_env(discord_fake, llm, workdir / "bot.sqlite3"), **(settings or {})}
             async with bot_process(env, workdir, workdir / "bot.log") as process:
                 await discord_fake.wait_until_identified(timeout=60)
                 # Ready once on_ready has registered the slash commands.
@@ -101,11 +104,13 @@ async def run(size: int, *, wait: float = 150.0) -> RunResult:
                 )
                 for conversation, user in zip(conversations, users, strict=True):
                     conversation.sent_at = time.monotonic()
-                    await discord_fake.send_user_message(
+                    conversation.user_id = int(user["id"])
+                    original = await discord_fake.send_user_message(
                         discord_fake.support_channel_id,
                         user,
                         f"Hi, this is customer {conversation.index}: where is my order?",
                     )
+                    conversation.original_id = int(original["id"])
                 done: set[int] = set()
                 scanned = first_request
                 deadline = time.monotonic() + wait

@@ -17,9 +17,9 @@ BUSY_SHARE = 0.8
 MEMORY_TARGET_MB = 200
 HISTORY_TARGET = 0.020
 LOW_LOAD = (1, 20)
-# Customer's message to the first text they see, p95, at ordinary load (the model's own time
-# to first token included): conversations -> seconds.
-MESSAGE_TO_TEXT_TARGETS = {20: 1.5, 60: 3.0}
+# Customer's message to the first text they can see (a member of their private thread), p95,
+# at ordinary load (the model's own time to first token included): conversations -> seconds.
+MESSAGE_TO_TEXT_TARGETS = {20: 1.5, 60: 4.0}
 HIGH_LOAD = (100, 500)
 
 
@@ -71,12 +71,12 @@ def targets(sizes: Sequence[SizeMetrics], history: HistoryTimes | None) -> list[
             )
         if m.conversations in MESSAGE_TO_TEXT_TARGETS:
             limit = MESSAGE_TO_TEXT_TARGETS[m.conversations]
-            waited = m.first_text_from_message
+            waited = m.first_visible
             out.append(
                 Target(
-                    f"customer's message to first text p95 ≤ {limit:.1f} s",
+                    f"customer's message to first visible text p95 ≤ {limit:.1f} s",
                     m.conversations,
-                    bool(waited) and percentile(waited, 95) <= limit,
+                    len(waited) == m.conversations and percentile(waited, 95) <= limit,
                     " / ".join(f"{percentile(waited, p):.2f} s" for p in (50, 95)) + " (p50 / p95)",
                 )
             )

@@ -121,6 +121,7 @@ ALONE = (
     "tests/commands/test_eval_real.py",
     "tests/frontends/discord/streaming/",
     "tests/frontends/discord/test_waiting.py",
+    "tests/frontends/discord/test_bursts.py",
     "tests/app/test_standby.py",
 )
 

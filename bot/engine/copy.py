@@ -61,6 +61,21 @@ MOVED_HERE = (
     "-# 🔒 Moved here from the support channel: only you and our support team can see this"
     " conversation."
 )
+# Under the customer's carried words in their new private thread: the mention adds them to it
+# (Discord adds a member pinged in a private thread), so it is the one ping the bot sends.
+JUST_YOU = "-# 🔒 {mention}, only you and our support team can see this conversation."
+MOVED_FOR_YOU = (
+    "-# 🔒 {mention}, moved here from the support channel: only you and our support team can"
+    " see this conversation."
+)
+# The customer's thread is slow to open (Discord's cooldown on thread creation can last
+# minutes): a reply to their message in the support channel, which pings nobody.
+OPENING_NOW = (
+    "Your private conversation is being opened, it takes a moment. Your message is kept, and"
+    " anything you add here joins it; you'll be answered there."
+)
+# The panel's form, answered at once while the thread is not open yet (the link follows).
+OPENING_FOR_YOU = "I'm opening a private conversation for you: its link follows here in a moment."
 NO_THREAD = "Sorry, I can't open a conversation right now. Please try again in a moment."
 OPENED_FOR_YOU = "I've opened a private conversation for you: {thread}"
 

@@ -12,6 +12,12 @@ from aiohttp import web
 from fakes.discord_server.constants import JSON
 from fakes.discord_server.models import _Bucket, _Injection, json_response
 
+# Thread creation: standalone, and from a message.
+THREAD_CREATION_ROUTES = (
+    "/channels/{channel_id}/threads",
+    "/channels/{channel_id}/messages/{message_id}/threads",
+)
+
 
 class Faults:
     """Rate-limit buckets and injected failures."""
@@ -41,6 +47,37 @@ class Faults:
                 global_=global_,
             )
         )
+
+    def cool_down_thread_creation(self, seconds: float) -> None:
+        """Refuse thread creation for `seconds`, as Discord's unpublished cooldown on it
+        does (retry-afters of minutes are seen): each try meanwhile is answered 429 with the
+        time left, `X-RateLimit-Scope: shared` (a limit on the resource, which Discord does
+        not count against the bot) and the route bucket's own headers (its remaining count
+        may well be above 0)."""
+        self._thread_cooldown_until = time.monotonic() + seconds
+
+    def _thread_cooldown(self, method: str, template: str) -> float | None:
+        """The seconds left of the cooldown on thread creation, for a creation (else None)."""
+        if method != "POST" or template not in THREAD_CREATION_ROUTES:
+            return None
+        left = self._thread_cooldown_until - time.monotonic()
+        return left if left > 0 else None
+
+    @staticmethod
+    def _shared_rate_limited_response(retry_after: float, headers: dict[str, str]) -> web.Response:
+        """A 429 of a resource's limit, shaped like Discord's documented example."""
+        out = {
+            **headers,
+            "Retry-After": str(max(1, math.ceil(retry_after))),
+            "X-RateLimit-Scope": "shared",
+            "Via": "1.1 google",
+        }
+        body = {
+            "message": "The resource is being rate limited.",
+            "retry_after": round(retry_after, 3),
+            "global": False,
+        }
+        return json_response(body, status=429, headers=out)
 
     def inject_error(
         self, method: str, path_regex: str, status: int, times: int = 1, body: JSON | None = None

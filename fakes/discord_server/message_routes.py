@@ -91,6 +91,7 @@ class MessageRoutes:
         await self._store_and_dispatch_message(message)
         if channel_id in self.threads:
             await self._join_thread(channel_id, self.bot_user_id)
+            await self._add_mentioned(channel_id, message["mentions"])
         return self._ok(message)
 
     async def _edit_message(self, call: ApiCall) -> web.StreamResponse:

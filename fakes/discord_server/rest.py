@@ -94,6 +94,9 @@ class Rest:
                     injection.retry_after, injection.global_, headers, "user"
                 )
             return json_response(injection.body, status=injection.status, headers=headers)
+        cooldown = self._thread_cooldown(method, route.template)
+        if cooldown is not None:
+            return self._shared_rate_limited_response(cooldown, headers)
         if over_limit:
             self._violation(recorded, "exceeded the advertised rate limit (got a real 429)")
             retry_after = float(headers["X-RateLimit-Reset-After"])

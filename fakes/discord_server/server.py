@@ -133,6 +133,7 @@ class FakeDiscord(
         self._ephemeral: dict[int, tuple[JSON, Interaction]] = {}
         self._routes: list[_Route] = []
         self._injections: list[_Injection] = []
+        self._thread_cooldown_until = 0.0
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._sessions: dict[str, _Session] = {}
         self._sockets: set[web.WebSocketResponse] = set()

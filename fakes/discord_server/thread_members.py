@@ -15,6 +15,7 @@ from fakes.discord_server.constants import (
     MAX_THREAD_MEMBER_COUNT,
     P_MANAGE_THREADS,
     P_SEND_MESSAGES_IN_THREADS,
+    P_VIEW_CHANNEL,
 )
 from fakes.discord_server.models import ApiCall, ApiError, now_iso
 
@@ -101,6 +102,26 @@ class ThreadMembers:
         if with_member:
             view["member"] = copy.deepcopy(self.members[int(member["user_id"])])
         return view
+
+    async def _add_mentioned(self, thread_id: int, mentions: Sequence[JSON]) -> None:
+        """A bot message in a private thread that pings users adds them to it, as Discord
+        does: each pinged member who can view the thread's channel and is not a member yet
+        (THREAD_MEMBERS_UPDATE). A suppressed mention (`allowed_mentions`) pings nobody, so
+        adds nobody; in a thread that is not invitable only a moderator's mention adds."""
+        thread = self.threads[thread_id]
+        if thread["type"] != CHANNEL_TYPE_PRIVATE_THREAD:
+            return
+        parent_id = int(thread["parent_id"])
+        moderator = bool(self.permissions_for(self.bot_user_id, parent_id) & P_MANAGE_THREADS)
+        if not moderator and not thread["thread_metadata"].get("invitable", True):
+            return
+        members = self._thread_members.get(thread_id, {})
+        for user in mentions:
+            user_id = int(user["id"])
+            if user_id not in self.members or user_id in members:
+                continue
+            if self.permissions_for(user_id, parent_id) & P_VIEW_CHANNEL:
+                await self._join_thread(thread_id, user_id)
 
     async def _join_thread(self, thread_id: int, user_id: int) -> None:
         """Make a user a member of a thread (no-op if already one)."""

@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.engine.copy import SOMETHING_WENT_WRONG
 from bot.engine.engine import SupportEngine
+from bot.frontends.discord.cooldowns import ThreadCooldowns
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
 
 log = logging.getLogger(__name__)
@@ -52,22 +53,26 @@ class SupportBot(commands.Bot):
         private_threads: bool = True,
         threads_per_minute: int,
         shutdown_grace: float = SHUTDOWN_GRACE_SECONDS,
+        edit_budgets: EditBudgets | None = None,
         **options: Any,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True  # privileged: enable it in the developer portal too
         # Discord allows about 5 edits per 5 s per channel, however many replies share it,
         # and 50 requests per second in all: every REST request passes the global budget.
-        edit_budgets = EditBudgets()
+        # Discord's cooldowns on thread creation are seen on the same seam.
+        edit_budgets = edit_budgets if edit_budgets is not None else EditBudgets()
+        thread_cooldowns = ThreadCooldowns()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
-            http_trace=edit_budgets.requests.trace_config(),
+            http_trace=thread_cooldowns.observe(edit_budgets.requests.trace_config()),
             **options,
         )
         self.edit_budgets = edit_budgets
+        self.thread_cooldowns = thread_cooldowns
         self.engine = make_engine(self)
         self.support_channel_id = support_channel_id
         self.staff_channel_id = staff_channel_id

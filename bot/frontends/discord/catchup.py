@@ -144,3 +144,29 @@ class CatchUp:
                 break
             anchor = discord.Object(id=page[-1].id)
         return found
+
+
+class HandledInOrder:
+    """How far the support channel's mark may move: past messages whose handling ended, never
+    past one still being handled (a message waiting for its thread may wait minutes while
+    later ones are answered; a restart must still find it)."""
+
+    def __init__(self) -> None:
+        self._handling: set[int] = set()
+        self._handled: set[int] = set()
+
+    def begin(self, message_id: int) -> None:
+        """A message's handling starts."""
+        self._handling.add(message_id)
+
+    def end(self, message_id: int) -> int | None:
+        """A message's handling ended: the newest message the mark may now move to (None:
+        not past any yet)."""
+        self._handling.discard(message_id)
+        self._handled.add(message_id)
+        oldest = min(self._handling, default=None)
+        done = [m for m in self._handled if oldest is None or m < oldest]
+        if not done:
+            return None
+        self._handled.difference_update(done)
+        return max(done)

@@ -21,14 +21,18 @@ log = logging.getLogger(__name__)
 HOLD_AFTER = 3.0
 # Discord shows typing for about 10 s after each request: renewed a little before.
 TYPING_EVERY = 8.0
+# Typing adds nothing when the text follows within a second (it would only spend a request
+# before the first text): it starts once the wait has lasted this long.
+TYPING_AFTER = 1.0
 
 
 @dataclass(eq=False)
 class Holding:
     """The signs of life of one channel's answer while it waits.
 
-    `wait` starts typing (best effort: only when the global budget, `requests`, has room to
-    spare), renewed every `typing_every` seconds, and arms the holding line, posted once the
+    `wait` starts typing once the wait has lasted `typing_after` seconds (best effort: only
+    when the global budget, `requests`, has room to spare), renewed every `typing_every`
+    seconds, and arms the holding line, posted once the
     wait has lasted `hold_after` seconds, in the first-text lane (it is the first thing the
     customer sees of the answer). `settle`, when the answer comes, stops both and hands over
     the holding line for the answer to edit.
@@ -39,13 +43,15 @@ class Holding:
     _: KW_ONLY
     hold_after: float = HOLD_AFTER
     typing_every: float = TYPING_EVERY
+    typing_after: float = TYPING_AFTER
     _typing: asyncio.Task[None] | None = field(default=None, init=False)
     _line: asyncio.Task[None] | None = field(default=None, init=False)
     _posting: bool = field(default=False, init=False)
     _message: discord.Message | None = field(default=None, init=False)
 
     def typing(self) -> None:
-        """Show typing until the answer comes, renewed while it lasts."""
+        """Show typing until the answer comes (from `typing_after` seconds on), renewed while
+        it lasts."""
         if self._typing is None:
             self._typing = asyncio.create_task(self._keep_typing(), name="typing")
 
@@ -81,6 +87,7 @@ class Holding:
                 log.warning("could not remove a holding line in channel %s", message.channel.id)
 
     async def _keep_typing(self) -> None:
+        await asyncio.sleep(self.typing_after)
         while True:
             if self.requests.quiet():
                 try:

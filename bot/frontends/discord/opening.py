@@ -1,5 +1,5 @@
 """Opening a conversation in Discord: the customer's private thread and their first words
-carried into it."""
+carried into it, which bring the customer in with them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import logging
 
 import discord
 
-from bot.engine.copy import CARRIED_WORDS, MOVED_HERE, THREAD_NAME
+from bot.engine.copy import CARRIED_WORDS, JUST_YOU, MOVED_FOR_YOU, MOVED_HERE, THREAD_NAME
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.frontends.discord.attachments import is_image_attachment
+from bot.frontends.discord.cooldowns import ThreadCooldowns
 from bot.frontends.discord.streaming.global_budget import GlobalBudget, Lane
 from bot.frontends.discord.streaming.renderer import NO_MENTIONS
 
@@ -21,13 +22,29 @@ def thread_name(author: discord.abc.User) -> str:
     return THREAD_NAME.format(name=author.display_name)[:100]
 
 
+def only(customer: discord.abc.User) -> discord.AllowedMentions:
+    """Mentions that ping the customer and nobody else (whatever their own words mention)."""
+    return discord.AllowedMentions(
+        everyone=False, users=[discord.Object(customer.id)], roles=False, replied_user=False
+    )
+
+
 class ThreadOpener:
     """Opens customers' threads and carries their first words in, within the bot's global
-    request budget; a missing permission is logged once."""
+    request budget and Discord's cooldowns on thread creation; a missing permission is
+    logged once.
 
-    def __init__(self, requests: GlobalBudget, threads_per_minute: int) -> None:
-        self._requests = requests
+    A private thread costs two requests before the answer's first text: the thread, then
+    the customer's words carried in with a mention of them. Discord adds a user mentioned in
+    a private thread (who can see its channel) to it, so no request of its own adds them.
+    """
+
+    def __init__(
+        self, requests: GlobalBudget, threads_per_minute: int, cooldowns: ThreadCooldowns
+    ) -> None:
+        self.requests = requests
         self._reported: set[str] = set()
+        self.cooldowns = cooldowns
         # THREADS_PER_MINUTE, per guild: on the one sliding window of the engine's limiter.
         self.threads = SlidingWindowLimiter(threads_per_minute, 60.0)
 
@@ -39,27 +56,26 @@ class ThreadOpener:
     async def private_thread(
         self, channel: discord.TextChannel, customer: discord.abc.User
     ) -> discord.Thread | None:
-        """A private thread in the support channel with the customer added (staff who may
-        manage threads see it anyway; nobody else can)."""
+        """A private thread in the support channel (staff who may manage threads see it
+        anyway; the customer comes in with their words, see `carry_over`), once Discord's
+        cooldown on thread creation there, if any, has passed."""
         try:
-            thread = await channel.create_thread(
-                name=thread_name(customer),
-                type=discord.ChannelType.private_thread,
-                invitable=False,
-                auto_archive_duration=1440,
-            )
-            await thread.add_user(discord.Object(customer.id))
+            async with self.cooldowns.creating(channel.id):
+                return await channel.create_thread(
+                    name=thread_name(customer),
+                    type=discord.ChannelType.private_thread,
+                    invitable=False,
+                    auto_archive_duration=1440,
+                )
         except discord.Forbidden:
             self._report_once(
                 "Create Private Threads",
                 "cannot open private threads in the support channel: grant the bot Create"
                 " Private Threads (and Send Messages in Threads)",
             )
-            return None
         except discord.HTTPException:
             log.exception("could not open a private thread for %s", customer.id)
-            return None
-        return thread
+        return None
 
     async def carry_over(
         self,
@@ -69,14 +85,43 @@ class ThreadOpener:
         attachments: list[discord.Attachment],
         *,
         moved: bool = False,
+        admit: bool = False,
     ) -> tuple[discord.Message | None, list[discord.Attachment]]:
-        """Post the customer's first words (and photos) in their thread.
+        """Post the customer's first words (and photos) in their thread; with `admit`, the
+        words mention the customer, which adds them to the (new, private) thread.
 
         The original may be removed from the support channel, and Discord's links to its
         attachments with it: the thread's copies of the photos are the ones the
         conversation keeps. Returns the copy and the attachments it does not carry (files
         that are not images, or too large to upload again), which stay as they were.
         """
+        files, left = await self._copies(thread, attachments)
+        quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
+        name = discord.utils.escape_markdown(author.display_name)
+        content = f"{CARRIED_WORDS.format(name=name)}\n{quoted}"
+        footer = MOVED_HERE if moved else ""
+        if admit:
+            footer = (MOVED_FOR_YOU if moved else JUST_YOU).format(mention=author.mention)
+        if footer:
+            content = f"{content[: 1999 - len(footer)]}\n{footer}"
+        mentions = only(author) if admit else NO_MENTIONS
+        try:
+            # Part of opening the conversation: it goes in the first-text lane.
+            async with self.requests.slot(
+                Lane.FIRST_TEXT, route=("POST", f"/channels/{thread.id}/messages")
+            ):
+                copy = await thread.send(content[:2000], files=files, allowed_mentions=mentions)
+        except discord.HTTPException:
+            log.exception("could not carry the first message into thread %d", thread.id)
+            if admit:
+                await self._add(thread, author)
+            return None, attachments
+        return copy, left
+
+    async def _copies(
+        self, thread: discord.Thread, attachments: list[discord.Attachment]
+    ) -> tuple[list[discord.File], list[discord.Attachment]]:
+        """Files of the images to carry, and the attachments that stay behind."""
         limit = thread.guild.filesize_limit
         files: list[discord.File] = []
         left: list[discord.Attachment] = []
@@ -89,21 +134,14 @@ class ThreadOpener:
             except discord.HTTPException:
                 log.warning("could not copy attachment %s", attachment.filename)
                 left.append(attachment)
-        quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
-        name = discord.utils.escape_markdown(author.display_name)
-        content = f"{CARRIED_WORDS.format(name=name)}\n{quoted}"
-        if moved:
-            content = f"{content[: 1999 - len(MOVED_HERE)]}\n{MOVED_HERE}"
+        return files, left
+
+    async def _add(self, thread: discord.Thread, customer: discord.abc.User) -> None:
+        """The words could not bring the customer in: add them to the thread directly."""
         try:
-            # Part of opening the conversation: it goes in the opening lane.
-            async with self._requests.slot(
-                Lane.FIRST_TEXT, route=("POST", f"/channels/{thread.id}/messages")
-            ):
-                copy = await thread.send(content[:2000], files=files, allowed_mentions=NO_MENTIONS)
+            await thread.add_user(discord.Object(customer.id))
         except discord.HTTPException:
-            log.exception("could not carry the first message into thread %d", thread.id)
-            return None, attachments
-        return copy, left
+            log.exception("could not add %s to thread %d", customer.id, thread.id)
 
     def may_remove(self, message: discord.Message) -> bool:
         """Whether the bot may remove the customer's public original (Manage Messages); said

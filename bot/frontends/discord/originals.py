@@ -1,8 +1,10 @@
 """Private all the way: customers' public originals in the support channel go once their
-words are stored in a conversation, and at start for any a crash left behind."""
+words are stored in a conversation and the answer's first text is shown, and at start for
+any a crash left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -16,25 +18,6 @@ log = logging.getLogger(__name__)
 # How far back the start looks in the support channel: a crash leaves at most the originals
 # being opened at that moment, the newest messages there.
 LOOK_BACK = 100
-
-
-async def removing_first(
-    events: AsyncIterator[EngineEvent], remove: Callable[[], Awaitable[None]]
-) -> AsyncIterator[EngineEvent]:
-    """The engine's events, the public original removed before the first of them is shown.
-
-    The engine stores a message before it says anything of it, so by the first event (or
-    the end, when it says nothing) the words are safe: the original can go, before the
-    answer streams. A crash before that leaves it for `remove_left_originals`.
-    """
-    removed = False
-    async for event in events:
-        if not removed:
-            removed = True
-            await remove()
-        yield event
-    if not removed:
-        await remove()
 
 
 async def remove_left_originals(
@@ -78,3 +61,50 @@ def _still_read(message: discord.Message, stored_urls: list[str]) -> bool:
     differ in their query, so paths are compared)."""
     paths = {url.split("?", 1)[0] for url in stored_urls}
     return any(a.url.split("?", 1)[0] in paths for a in message.attachments)
+
+
+async def removing_after(
+    events: AsyncIterator[EngineEvent],
+    remove: Callable[[], Awaitable[None]],
+    first_text: Callable[[], Awaitable[None]],
+) -> AsyncIterator[EngineEvent]:
+    """The engine's events, the public original removed once the answer's first text is
+    shown (`first_text` returns then), or at the end when no text comes.
+
+    The engine stores a message before it says anything of it, so from the first event on
+    the words are safe; the removal waits for the answer's first text all the same, so it
+    costs nothing before it (a crash before it leaves the original for
+    `remove_left_originals`).
+    """
+    removal = _Once(remove)
+    waiting: asyncio.Task[None] | None = None
+
+    async def after_first_text() -> None:
+        await first_text()
+        await removal()
+
+    try:
+        async for event in events:
+            if waiting is None:
+                waiting = asyncio.create_task(after_first_text())
+            yield event
+    finally:
+        if waiting is not None and removal.started:
+            await asyncio.shield(waiting)
+        else:
+            if waiting is not None:
+                waiting.cancel()
+            await removal()
+
+
+class _Once:
+    """Calls a removal once, however often asked."""
+
+    def __init__(self, remove: Callable[[], Awaitable[None]]) -> None:
+        self._remove = remove
+        self.started = False
+
+    async def __call__(self) -> None:
+        if not self.started:
+            self.started = True
+            await self._remove()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import discord
 import pytest
 
@@ -12,6 +13,7 @@ from fakes.discord_server import (
     P_MANAGE_THREADS,
     FakeDiscord,
 )
+from fakes.discord_server.constants import P_VIEW_CHANNEL
 from tests.fakes.discord.helpers import RecordingClient, _gateway_events, _intents
 
 
@@ -170,3 +172,80 @@ async def test_message_delete_needs_manage_messages(
         await own.delete()
         assert discord_fake.get_message(channel_id, own.id) is None
     assert discord_fake.violations == []
+
+
+async def test_a_ping_in_a_private_thread_adds_who_can_see_its_channel(
+    discord_fake: FakeDiscord,
+) -> None:
+    """As at Discord, a message in a private thread that really pings a member who can view
+    the thread's channel adds them (THREAD_MEMBERS_UPDATE); a suppressed mention adds
+    nobody, and nor does a ping of someone who cannot see the channel."""
+    intents = _intents()
+    intents.members = True
+    client = RecordingClient(intents=intents)
+    omar = discord_fake.add_user("omar")
+    quiet = discord_fake.add_user("quiet")
+    outsider = discord_fake.add_user("outsider")
+    discord_fake.set_permission_overwrite(
+        discord_fake.support_channel_id, int(outsider["id"]), deny=P_VIEW_CHANNEL
+    )
+    async with discord_fake.run_client(client):
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        thread = await channel.create_thread(
+            name="Support · Omar", type=discord.ChannelType.private_thread, invitable=False
+        )
+        await thread.send(
+            f"<@{quiet['id']}> hello", allowed_mentions=discord.AllowedMentions.none()
+        )
+        assert discord_fake.thread_members(thread.id) == {discord_fake.bot_user_id}
+        await thread.send(
+            f"<@{outsider['id']}> hello",
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(int(outsider["id"]))]),
+        )
+        assert discord_fake.thread_members(thread.id) == {discord_fake.bot_user_id}
+        only_omar = discord.AllowedMentions(users=[discord.Object(int(omar["id"]))])
+        await thread.send(f"<@{omar['id']}> and <@{quiet['id']}>", allowed_mentions=only_omar)
+        assert discord_fake.thread_members(thread.id) == {
+            discord_fake.bot_user_id,
+            int(omar["id"]),
+        }
+        updates = _gateway_events(discord_fake, "THREAD_MEMBERS_UPDATE")
+        added = [m["user_id"] for d in updates for m in d.get("added_members", [])]
+        assert added[-1] == omar["id"]
+        await discord_fake.send_user_message(thread.id, omar, "thanks, I can see it")
+
+
+async def test_a_cooldown_on_thread_creation_answers_like_discord(
+    discord_fake: FakeDiscord,
+) -> None:
+    """Thread creation under the cooldown: 429, scope shared, Retry-After in whole seconds
+    and the body's exact retry_after, Discord's message; after it, creation works again."""
+    client = RecordingClient()
+    async with discord_fake.run_client(client):
+        discord_fake.cool_down_thread_creation(3.0)
+        channel = client.get_channel(discord_fake.support_channel_id)
+        assert isinstance(channel, discord.TextChannel)
+        url = f"{discord_fake.api_base}/channels/{channel.id}/threads"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url,
+                json={"name": "Support · Omar", "type": 12},
+                headers={"Authorization": f"Bot {discord_fake.token}"},
+            ) as response,
+        ):
+            body = await response.json()
+            assert response.status == 429
+            assert response.headers["X-RateLimit-Scope"] == "shared"
+            assert response.headers["Retry-After"] == "3"
+            assert "X-RateLimit-Global" not in response.headers
+        assert 2.5 < body["retry_after"] <= 3.0
+        assert body["global"] is False
+        assert body["message"] == "The resource is being rate limited."
+        assert not discord_fake.threads
+        discord_fake.cool_down_thread_creation(0)
+        thread = await channel.create_thread(
+            name="Support · Omar", type=discord.ChannelType.private_thread
+        )
+        assert thread.id in discord_fake.threads

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from bot.frontends.discord.catchup import HandledInOrder
 from fakes.openai_server import Reply
 from tests.frontends.discord.helpers import bot_messages, open_thread, wait_for_reply
 
@@ -74,3 +75,16 @@ async def test_a_first_message_sent_while_down_opens_a_conversation(
     assert set(discord_fake.threads) - before == {thread_id}
     assert sent_users(llm) == ["help me"]
     assert len(llm.requests) == 1
+
+
+def test_the_support_channel_mark_never_passes_a_message_still_being_handled():
+    """A message waiting for its thread (a cooldown of minutes) keeps the mark behind it,
+    however many later ones are handled meanwhile; once it is, the mark moves past all."""
+    handled = HandledInOrder()
+    for message_id in (10, 11, 12):
+        handled.begin(message_id)
+    assert handled.end(12) is None  # 10 and 11 are still being handled
+    assert handled.end(10) == 10
+    handled.begin(13)
+    assert handled.end(13) is None  # 11 still waits
+    assert handled.end(11) == 13

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.engine.copy import NOT_YOUR_COMMAND, NOT_YOURS, PANEL_TEXT
+from bot.engine.copy import JUST_YOU, NOT_YOUR_COMMAND, NOT_YOURS, PANEL_TEXT
 from fakes.discord_server import P_MANAGE_MESSAGES
 from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.engine.test_engine import RECEIPT
@@ -202,12 +202,15 @@ async def test_the_panel_opens_a_private_conversation_even_after_a_restart(
         await discord_fake.wait_for(lambda: set(discord_fake.threads) - before)
         (thread_id,) = set(discord_fake.threads) - before
         await wait_for_reply(discord_fake, thread_id, ["I read your receipt: 27.24 EUR."])
-        await discord_fake.wait_for(lambda: bool(submit.followups))
+        response = await submit.wait_for_response()
     assert discord_fake.threads[thread_id]["type"] == 12
     assert int(omar["id"]) in discord_fake.thread_members(thread_id)
-    assert submit.followups[0]["content"].startswith("I've opened a private conversation")
+    assert response["data"]["content"].startswith("I've opened a private conversation")
     (copy,) = carried_over(discord_fake, thread_id)
-    assert copy["content"] == "**omar** wrote:\n> Two pizzas were missing\n> Order number: A-1042"
+    footer = JUST_YOU.format(mention=f"<@{omar['id']}>")
+    assert copy["content"] == (
+        f"**omar** wrote:\n> Two pizzas were missing\n> Order number: A-1042\n{footer}"
+    )
     first = llm.requests[0]["messages"][1]["content"]
     assert first.startswith("Two pizzas were missing\nOrder number: A-1042\nAttached image: ")
     assert copy["attachments"][0]["url"] in first

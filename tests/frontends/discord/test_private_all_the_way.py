@@ -1,7 +1,7 @@
-"""Private all the way: the public original goes as soon as its words are stored (and at
-start, for one a crash left); a customer under way joins their conversation instead of
-opening a second; threads opened per minute are capped per guild, and nobody over the cap
-loses anything."""
+"""Private all the way: the public original goes once its words are stored and the answer's
+first text is shown (and at start, for one a crash left); a customer under way joins their
+conversation instead of opening a second; threads opened per minute are capped per guild,
+and nobody over the cap loses anything."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from fakes.openai_server import Reply
 from tests.frontends.discord import helpers as h
 
 
-async def test_the_original_is_removed_before_the_answer_streams(runner, discord_fake, llm):
-    """The original's DELETE comes before the first write of the answer in the thread."""
+async def test_the_original_is_removed_once_the_answer_shows(runner, discord_fake, llm):
+    """The original's DELETE comes right after the answer's first text in the thread (it
+    costs nothing before the customer's first word), and it goes."""
     omar = discord_fake.add_user("omar")
     llm.script(Reply("Hello Omar!", chunk_size=3, delay=0.05))
     async with runner.running():
@@ -22,7 +23,7 @@ async def test_the_original_is_removed_before_the_answer_streams(runner, discord
     path = f"/channels/{discord_fake.support_channel_id}/messages/{original['id']}"
     (delete,) = discord_fake.requests_matching("DELETE", f"^{path}$")
     first_write = h.message_writes(discord_fake, thread_id)[0]
-    assert delete.at < first_write.at
+    assert first_write.at < delete.at
     assert discord_fake.get_message(discord_fake.support_channel_id, int(original["id"])) is None
 
 

@@ -16,20 +16,16 @@ import discord
 from discord.ext import commands
 
 from bot.engine import CutTurn, Incoming, SupportEngine
-from bot.engine.copy import JOINED_THREAD, NO_THREAD, OPENED_FOR_YOU, OPENING_SOON, ORDER_LINE
-from bot.frontends.discord.attachments import is_image_attachment, to_attachments
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
-from bot.frontends.discord.catchup import CatchUp, Missed
+from bot.frontends.discord.catchup import CatchUp, HandledInOrder, Missed
+from bot.frontends.discord.incoming import to_incoming
 from bot.frontends.discord.opening import ThreadOpener, thread_name
-from bot.frontends.discord.originals import remove_left_originals, removing_first
+from bot.frontends.discord.originals import remove_left_originals
 from bot.frontends.discord.panel import help_button
-from bot.frontends.discord.permissions import is_staff
 from bot.frontends.discord.relay import Relay, send_quietly
+from bot.frontends.discord.starting import Starter
 
 log = logging.getLogger(__name__)
-
-# Seconds the pointer to a customer's conversation stays in the support channel.
-POINTER_SECONDS = 60.0
 
 
 class SupportCog(commands.Cog):
@@ -42,6 +38,8 @@ class SupportCog(commands.Cog):
         self.engine = engine
         self.opener = opener
         self.relay = relay
+        self.starter = Starter(bot, engine, opener, relay)
+        self._handled = HandledInOrder()
         self._help_button = help_button(self.open_from_form)
         self._cut: list[CutTurn] = []
         self._started = False
@@ -149,12 +147,19 @@ class SupportCog(commands.Cog):
 
     async def _open_conversation(self, message: discord.Message) -> None:
         """A message in the support channel opens the customer's thread and is its first;
-        once handled, the channel's mark moves past it (a start reads only newer ones)."""
-        await self._open(message)
+        once handled, the channel's mark moves past it, never past one still being handled
+        (a start reads only newer ones)."""
+        self._handled.begin(message.id)
         try:
-            await self.engine.backlog.advance(message.channel.id, message.id)
+            await self._open(message)
+        finally:
+            newest = self._handled.end(message.id)
+        if newest is None:
+            return
+        try:
+            await self.engine.backlog.advance(message.channel.id, newest)
         except Exception:
-            log.exception("could not note message %d as handled", message.id)
+            log.exception("could not note message %d as handled", newest)
 
     async def _open(self, message: discord.Message) -> None:
         if not self.bot.private_threads:
@@ -168,58 +173,8 @@ class SupportCog(commands.Cog):
             incoming = self._incoming(message, public, opens=True)
             await self.relay(public, self.engine.receive(incoming))
             return
-        if not isinstance(message.channel, discord.TextChannel):
-            return
-        thread = await self._ongoing_thread(message.author)
-        joined = thread is not None
-        if thread is None:
-            thread = await self._new_private_thread(message, message.channel)
-        if thread is None:
-            return
-        removable = self.opener.may_remove(message)
-        copy, left = await self.opener.carry_over(
-            thread, message.author, message.content, list(message.attachments), moved=removable
-        )
-        if joined:
-            pointer = JOINED_THREAD.format(mention=message.author.mention, thread=thread.mention)
-            await send_quietly(message.channel, pointer, delete_after=POINTER_SECONDS)
-        carried = [*(copy.attachments if copy else []), *left]
-        incoming = self._incoming(message, thread, opens=not joined, attachments=carried)
-        events = self.engine.receive(incoming)
-        if removable and copy is not None and not any(is_image_attachment(a) for a in left):
-            # Nothing the conversation needs stays behind: the original goes as soon as its
-            # words are stored, before the answer streams.
-            events = removing_first(events, lambda: self.opener.take_down(message))
-        await self.relay(thread, events)
-
-    async def _ongoing_thread(self, customer: discord.abc.User) -> discord.Thread | None:
-        """The thread of the customer's conversation under way, if it is still there."""
-        ongoing = await self.engine.placement.ongoing(str(customer.id), DISCORD_KEY_PREFIX)
-        if ongoing is None or ongoing.channel_id is None:
-            return None
-        try:
-            thread = self.bot.get_channel(ongoing.channel_id) or await self.bot.fetch_channel(
-                ongoing.channel_id
-            )
-        except discord.HTTPException:
-            return None
-        return thread if isinstance(thread, discord.Thread) else None
-
-    async def _new_private_thread(
-        self, message: discord.Message, channel: discord.TextChannel
-    ) -> discord.Thread | None:
-        """A private thread, within THREADS_PER_MINUTE: over it, the customer is told it
-        opens in a moment, and it does once there is room (their message waits meanwhile)."""
-        wait = self.opener.thread_room(channel.guild.id)
-        if wait is not None:
-            soon = OPENING_SOON.format(mention=message.author.mention)
-            notice = await send_quietly(channel, soon)
-            while wait is not None:
-                await asyncio.sleep(wait)
-                wait = self.opener.thread_room(channel.guild.id)
-            if notice is not None:
-                await self.opener.take_down(notice)
-        return await self.opener.private_thread(channel, message.author)
+        if isinstance(message.channel, discord.TextChannel):
+            await self.starter.from_message(message, message.channel)
 
     async def open_from_form(
         self,
@@ -228,38 +183,9 @@ class SupportCog(commands.Cog):
         order: str,
         photos: list[discord.Attachment],
     ) -> None:
-        """The panel's form: a private thread with what the customer wrote as its first
-        message (their photos carried into the thread as well)."""
+        """The panel's form: a private conversation with what the customer wrote."""
         self.bot.track_work()
-        channel = self.bot.get_channel(self.bot.support_channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            await interaction.response.send_message(NO_THREAD, ephemeral=True)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        thread = await self.opener.private_thread(channel, interaction.user)
-        if thread is None:
-            await interaction.followup.send(NO_THREAD, ephemeral=True)
-            return
-        text = problem.strip()
-        if order.strip():
-            text += "\n" + ORDER_LINE.format(order=order.strip())
-        copy, left = await self.opener.carry_over(thread, interaction.user, text, photos)
-        await interaction.followup.send(
-            OPENED_FOR_YOU.format(thread=thread.mention), ephemeral=True
-        )
-        user = interaction.user
-        incoming = Incoming(
-            conversation=conversation_key(thread.id),
-            author_id=str(user.id),
-            author_name=user.display_name,
-            text=text,
-            attachments=to_attachments([*(copy.attachments if copy else []), *left]),
-            message_id=copy.id if copy else None,
-            opens=True,
-            channel_id=thread.id,
-            link=thread.jump_url,
-        )
-        await self.relay(thread, self.engine.receive(incoming))
+        await self.starter.from_form(interaction, problem, order, photos)
 
     def _incoming(
         self,
@@ -267,34 +193,15 @@ class SupportCog(commands.Cog):
         channel: discord.abc.Messageable,
         *,
         opens: bool = False,
-        attachments: list[discord.Attachment] | None = None,
         author: discord.abc.User | None = None,
     ) -> Incoming:
         """The message as the engine takes it: who wrote what, where, and their standing."""
-        author = author or message.author
-        staff = False
-        if isinstance(author, discord.Member) and isinstance(
-            channel, discord.Thread | discord.TextChannel
-        ):
-            staff = is_staff(author, channel.permissions_for(author), self.bot.staff_role_id)
-        channel_id = getattr(channel, "id", 0)
-        return Incoming(
-            conversation=conversation_key(channel_id),
-            author_id=str(author.id),
-            author_name=author.display_name,
-            text=message.content,
-            attachments=to_attachments(message.attachments if attachments is None else attachments),
-            message_id=message.id,
-            author_is_staff=staff,
-            opens=opens,
-            channel_id=channel_id,
-            link=channel.jump_url if isinstance(channel, discord.Thread) else None,
-        )
+        return to_incoming(message, channel, self.bot.staff_role_id, opens=opens, author=author)
 
 
 async def setup(bot: commands.Bot) -> None:
     """Add the support cog, with the engine and the bot's request budgets."""
     assert isinstance(bot, SupportBot)
     budgets = bot.edit_budgets
-    opener = ThreadOpener(budgets.requests, bot.threads_per_minute)
+    opener = ThreadOpener(budgets.requests, bot.threads_per_minute, bot.thread_cooldowns)
     await bot.add_cog(SupportCog(bot, bot.engine, opener, Relay(budgets)))

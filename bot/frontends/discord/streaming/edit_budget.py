@@ -9,6 +9,7 @@ then shares it fairly and uses all of it.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import discord
@@ -50,6 +51,20 @@ class ChannelBudget:
         self.sends = RateWindow(limits.sends, limits.period)
         self.requests = requests if requests is not None else GlobalBudget()
         self._reported: set[str] = set()
+        # Replies whose first text was shown here, and a signal at each.
+        self.replies_shown = 0
+        self._shown = asyncio.Event()
+
+    def note_shown(self) -> None:
+        """A reply's first text is shown here."""
+        self.replies_shown += 1
+        shown, self._shown = self._shown, asyncio.Event()
+        shown.set()
+
+    async def shown_after(self, count: int) -> None:
+        """Return once more than `count` replies have shown their first text here."""
+        while self.replies_shown <= count:
+            await self._shown.wait()
 
     def first_report(self, problem: str) -> bool:
         """True the first time a problem (e.g. a missing permission) is reported here."""

@@ -1,8 +1,10 @@
 """The bot's global request budget: Discord's 50 requests per second, shared fairly.
 
 Past about 40 replies streaming at once the global limit, not the model, sets the pace: the
-budget then shares it fairly among the replies (first text first, then the oldest unshown
-text) and uses all of it, while other requests still get a regular turn.
+budget then uses all of it, first words first (a new conversation's thread and first texts go
+before further edits of replies customers already see: their next edit can wait a moment, a
+first word cannot), then the updates, oldest unshown text first, while other requests still
+get a regular turn.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import enum
 import heapq
 import itertools
-import re
+import math
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator
@@ -20,37 +22,32 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
-import discord
-import yarl
 
 from bot.engine.limiter import SlidingWindow
 from bot.frontends.discord.streaming.rate_window import Slot
+from bot.frontends.discord.streaming.routes import EXEMPT_PREFIXES, THREAD_START, Route, api_path
 
 # Discord's global limit: 50 requests per second per bot (interaction responses are exempt).
 GLOBAL_REQUESTS = 50
 GLOBAL_PERIOD = 1.0
-# While replies wait for room, other requests (thread creations, notices, staff posts) still
-# get one grant in this many, so new conversations keep opening without starving live ones.
+# While updates of replies wait for room, other requests (notices, staff posts, removals)
+# still get one grant in this many.
 OTHER_EVERY = 4
-# New conversations opening (their thread, the customer's admission, their words carried in)
-# get one grant in this many while replies wait, and every grant when none does: a new
-# customer's answer starts soon, without starving the streams under way.
-OPENING_EVERY = 3
-# Interaction endpoints are not bound by the global limit.
-EXEMPT_PREFIXES = ("/interactions/", "/webhooks/")
-
-# A new conversation starts with its thread and, when private, the customer's admission to
-# it: they go with the first texts of replies.
-THREAD_START = re.compile(r"^/channels/\d+((/messages/\d+)?/threads|/thread-members/\d+)$")
-
-Route = tuple[str, str]  # (method, path below the API base), as a request is made
+# Past this many requests in the window, grants are spread evenly (period / limit apart)
+# rather than spending the window at once and then pausing until it passes: a conversation's
+# opening (its thread, its words, its first text, one after the other) then flows request
+# by request instead of waiting a whole window at each step.
+GLOBAL_BURST = 25
+# How long a visible reply's unshown text may wait while first words go first: past it, its
+# update takes turns with new conversations' threads (a first text still goes before both).
+UPDATE_PATIENCE = 3.0
 
 
 class Lane(enum.IntEnum):
     """What a request is for; it decides the request's place in the global budget's queue."""
 
-    FIRST_TEXT = 0  # the first message of a reply: the customer sees the answer start
-    OPENING = 1  # a new conversation's thread, the customer's admission, their words carried in
+    FIRST_TEXT = 0  # a first word: a reply's first message, a new conversation's carried words
+    OPENING = 1  # a new conversation's thread (or the customer's admission to it)
     UPDATE = 2  # an edit (or a continuation message) of a streaming reply; the final text too
     OTHER = 3  # everything else: notices, staff posts, deletions, fetches
 
@@ -58,12 +55,13 @@ class Lane(enum.IntEnum):
 class GlobalBudget:
     """Discord's global limit (`limit` requests in any `period`), shared fairly.
 
-    Waiting requests are served by lane: first texts of replies first (oldest first), then
-    updates of streaming replies, oldest unshown text first, so every reply waits about as
-    long as the others and none is starved; other requests get one grant in `other_every`
-    while replies wait, and only up to half the window when none does, leaving room for the
-    first text of the replies they start. A typing indicator is best effort: it is sent only
-    when the window is less than half used and no request waits, and skipped otherwise.
+    Waiting requests are served by lane: first words first (first texts oldest first, then
+    new conversations' threads), then updates of streaming replies, oldest unshown text
+    first, so every reply waits about as long as the others and none is starved; other
+    requests get one grant in `other_every` while updates wait, and only up to half the
+    window when none does, leaving room for the first text of the replies they start. A
+    typing indicator is best effort: it is sent only when the window is less than half used
+    and no request waits, and skipped otherwise.
 
     `trace_config` puts every REST request of a discord.py client through the budget, by
     discord.py's own `http_trace` seam: a request waits for its turn before it is sent, and
@@ -71,23 +69,22 @@ class GlobalBudget:
     priority of its text) and names the request it will make; that request then passes.
     """
 
-    # Like RateWindow, a request counts from when it finished, so the window cannot open too
-    # early however long a request took.
-
     def __init__(
         self,
         limit: int = GLOBAL_REQUESTS,
         period: float = GLOBAL_PERIOD,
         *,
         other_every: int = OTHER_EVERY,
-        opening_every: int = OPENING_EVERY,
+        burst: int = GLOBAL_BURST,
+        patience: float = UPDATE_PATIENCE,
     ) -> None:
         if limit < 2 or period <= 0 or other_every < 1:
             raise ValueError("a global budget needs a limit of at least 2 and a positive period")
         self.limit = limit
         self.period = period
         self.other_every = other_every
-        self.opening_every = opening_every
+        self.burst = burst
+        self.patience = patience
         # Room kept free of other requests and typing, for the first text of new replies.
         self.headroom = limit // 2
         self.granted: dict[Lane, int] = dict.fromkeys(Lane, 0)
@@ -101,12 +98,13 @@ class GlobalBudget:
         }
         self._others: deque[asyncio.Future[None]] = deque()
         self._openings: deque[asyncio.Future[None]] = deque()
-        # Grants to replies since the opening lane, waiting, last got one.
-        self._owed_opening = 0
         # Grants to replies since the other lane, waiting, last got one.
         self._owed_other = 0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
+        self._granted_at = -math.inf
+        # Whether a stale update goes before the next thread (they take turns).
+        self._update_turn = False
         # Requests a reply's slot paid for, by route, so the HTTP hook lets them pass.
         self._paid: Counter[Route] = Counter()
 
@@ -188,16 +186,21 @@ class GlobalBudget:
 
     def _next_lane(self, room: int) -> Lane | None:
         """Whose turn it is, given `room` free requests in the window (None: nobody's yet)."""
+        # First words first: a first text, then a new conversation's thread; an update whose
+        # text has waited past `patience` takes turns with the threads.
+        if self._replies[Lane.FIRST_TEXT]:
+            return Lane.FIRST_TEXT
+        updates = self._replies[Lane.UPDATE]
+        stale = bool(updates) and updates[0][0] <= self._finished.clock() - self.patience
+        if stale and (not self._openings or self._update_turn):
+            return Lane.UPDATE
+        if self._openings:
+            return Lane.OPENING
         other = bool(self._others)
         if other and self._owed_other >= self.other_every - 1:
             return Lane.OTHER
-        if self._openings and self._owed_opening >= self.opening_every - 1:
-            return Lane.OPENING
-        for lane in (Lane.FIRST_TEXT, Lane.UPDATE):
-            if self._replies[lane]:
-                return lane
-        if self._openings:
-            return Lane.OPENING
+        if self._replies[Lane.UPDATE]:
+            return Lane.UPDATE
         if other and room > self.headroom:
             return Lane.OTHER
         return None
@@ -213,26 +216,37 @@ class GlobalBudget:
             if lane is None:
                 self._wake_later()
                 return
+            pause = self._pause()
+            if pause > 0:
+                self._wake_later(self._finished.clock() + pause)
+                return
             if lane is Lane.OTHER:
                 waiter = self._others.popleft()
                 self._owed_other = 0
             elif lane is Lane.OPENING:
                 waiter = self._openings.popleft()
-                self._owed_opening = 0
-                if self._others:
-                    self._owed_other += 1
+                self._update_turn = True
             else:
                 waiter = heapq.heappop(self._replies[lane])[2]
-                if self._others:
-                    self._owed_other += 1
-                if self._openings:
-                    self._owed_opening += 1
+                if lane is Lane.UPDATE:
+                    self._update_turn = False
+                    if self._others:
+                        self._owed_other += 1
             self._in_flight += 1
+            self._granted_at = self._finished.clock()
             waiter.set_result(None)
 
-    def _wake_later(self) -> None:
-        """Try again when the oldest counted request leaves the window."""
-        at = self._finished.opens_at()
+    def _pause(self) -> float:
+        """Seconds until the next grant may go (0: now): past `burst` requests in the window,
+        grants go `period / limit` apart."""
+        if self._finished.count() + self._in_flight < self.burst:
+            return 0.0
+        return max(0.0, self._granted_at + self.period / self.limit - self._finished.clock())
+
+    def _wake_later(self, at: float | None = None) -> None:
+        """Try again at `at`, or when the oldest counted request leaves the window."""
+        if at is None:
+            at = self._finished.opens_at()
         if at is None:
             return  # only requests in flight hold the room: their release tries again
         if self._timer is not None and self._timer_at <= at and not self._timer.cancelled():
@@ -284,14 +298,3 @@ class GlobalBudget:
         if slot is not None:
             context.slot = None
             self._release(slot)
-
-
-def api_path(url: yarl.URL) -> str | None:
-    """The path of a request below Discord's API base (None: not an API request)."""
-    base = yarl.URL(discord.http.Route.BASE)
-    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-        return None
-    prefix = base.path.rstrip("/")
-    if not url.path.startswith(prefix + "/"):
-        return None
-    return url.path[len(prefix) :]

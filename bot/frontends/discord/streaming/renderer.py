@@ -227,6 +227,8 @@ class StreamingReply:
                         exc,
                     )
                 else:
+                    if not self._shown:
+                        self._budget.note_shown()  # the reply's first text is there
                     self._shown[index] = display
                     self._edited_at[index] = time.monotonic()
                     self.view_shown = self.view_shown or view is not None

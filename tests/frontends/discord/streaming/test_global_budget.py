@@ -111,20 +111,44 @@ async def share_beside_streams(lane: Lane, skip: int) -> float:
 
 
 async def test_other_requests_get_one_grant_in_four_while_replies_wait():
-    """Thread creations keep going while replies saturate the budget, at a quarter of it."""
+    """Notices, staff posts and removals keep going while replies saturate the budget, at a
+    quarter of it."""
     # The first grants went to others (the window was empty: up to half of it), then 1 in 4.
     assert 0.2 <= await share_beside_streams(Lane.OTHER, skip=4) <= 0.3
 
 
-async def test_new_conversations_open_at_a_third_while_replies_stream():
-    """Threads of new conversations get one grant in three while replies saturate the
-    budget, and everything the window has while none does."""
-    assert 0.28 <= await share_beside_streams(Lane.OPENING, skip=8) <= 0.4
-    alone = GlobalBudget(8, 0.2)
-    quick: list = []
-    await asyncio.gather(*(hold(alone, Lane.OPENING, quick, n) for n in range(8)))
-    starts = [started for _, started, _ in quick]
-    assert max(starts) - min(starts) < 0.1  # the whole window at once when nothing else waits
+async def test_new_conversations_open_before_waiting_updates():
+    """First words first: with the window spent and updates of visible replies queued, a new
+    conversation's thread goes next."""
+    budget = GlobalBudget(4, 0.3)
+    log: list = []
+    fill = [asyncio.create_task(hold(budget, Lane.UPDATE, log, "fill")) for _ in range(4)]
+    await asyncio.sleep(0.02)
+    queued = [
+        asyncio.create_task(hold(budget, Lane.UPDATE, log, f"update{n}", since=0.0))
+        for n in range(3)
+    ]
+    await asyncio.sleep(0.01)
+    opening = asyncio.create_task(hold(budget, Lane.OPENING, log, "opening"))
+    await asyncio.gather(*fill, *queued, opening)
+    after_fill = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][4:]
+    assert after_fill[0] == "opening"
+
+
+async def test_an_update_waiting_past_its_patience_takes_turns_with_threads():
+    """A visible reply's next edit waits for first words only so long: past `patience` it
+    takes turns with new conversations' threads (none is starved in a long burst)."""
+    budget = GlobalBudget(4, 0.3, patience=0.0)
+    log: list = []
+    fill = [asyncio.create_task(hold(budget, Lane.UPDATE, log, "fill")) for _ in range(4)]
+    await asyncio.sleep(0.02)
+    waiting = [
+        asyncio.create_task(hold(budget, Lane.UPDATE, log, "update", since=0.0)) for _ in range(3)
+    ]
+    waiting += [asyncio.create_task(hold(budget, Lane.OPENING, log, "opening")) for _ in range(3)]
+    await asyncio.gather(*fill, *waiting)
+    after_fill = [name for name, _, _ in sorted(log, key=lambda entry: entry[1])][4:]
+    assert after_fill == ["opening", "update"] * 3
 
 
 async def test_other_requests_alone_leave_half_the_window_for_first_texts():
