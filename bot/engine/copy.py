@@ -61,13 +61,6 @@ MOVED_HERE = (
     "-# 🔒 Moved here from the support channel: only you and our support team can see this"
     " conversation."
 )
-# Under the customer's carried words in their new private thread: the mention adds them to it
-# (Discord adds a member pinged in a private thread), so it is the one ping the bot sends.
-JUST_YOU = "-# 🔒 {mention}, only you and our support team can see this conversation."
-MOVED_FOR_YOU = (
-    "-# 🔒 {mention}, moved here from the support channel: only you and our support team can"
-    " see this conversation."
-)
 # The customer's thread is slow to open (Discord's cooldown on thread creation can last
 # minutes): a reply to their message in the support channel, which pings nobody.
 OPENING_NOW = (

@@ -3,11 +3,12 @@ carried into it, which bring the customer in with them."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
 
-from bot.engine.copy import CARRIED_WORDS, JUST_YOU, MOVED_FOR_YOU, MOVED_HERE, THREAD_NAME
+from bot.engine.copy import CARRIED_WORDS, MOVED_HERE, THREAD_NAME
 from bot.engine.limiter import SlidingWindowLimiter
 from bot.frontends.discord.attachments import is_image_attachment
 from bot.frontends.discord.cooldowns import ThreadCooldowns
@@ -22,21 +23,15 @@ def thread_name(author: discord.abc.User) -> str:
     return THREAD_NAME.format(name=author.display_name)[:100]
 
 
-def only(customer: discord.abc.User) -> discord.AllowedMentions:
-    """Mentions that ping the customer and nobody else (whatever their own words mention)."""
-    return discord.AllowedMentions(
-        everyone=False, users=[discord.Object(customer.id)], roles=False, replied_user=False
-    )
-
-
 class ThreadOpener:
     """Opens customers' threads and carries their first words in, within the bot's global
     request budget and Discord's cooldowns on thread creation; a missing permission is
     logged once.
 
-    A private thread costs two requests before the answer's first text: the thread, then
-    the customer's words carried in with a mention of them. Discord adds a user mentioned in
-    a private thread (who can see its channel) to it, so no request of its own adds them.
+    A private thread costs three requests before the answer's first text: the thread, then
+    together the customer's admission to it (Discord's thread-members route) and their words
+    carried in. A mention would bring them in too, but every message the bot sends pings
+    nobody.
     """
 
     def __init__(
@@ -57,7 +52,7 @@ class ThreadOpener:
         self, channel: discord.TextChannel, customer: discord.abc.User
     ) -> discord.Thread | None:
         """A private thread in the support channel (staff who may manage threads see it
-        anyway; the customer comes in with their words, see `carry_over`), once Discord's
+        anyway; the customer is added with their words, see `carry_over`), once Discord's
         cooldown on thread creation there, if any, has passed."""
         try:
             async with self.cooldowns.creating(channel.id):
@@ -87,8 +82,8 @@ class ThreadOpener:
         moved: bool = False,
         admit: bool = False,
     ) -> tuple[discord.Message | None, list[discord.Attachment]]:
-        """Post the customer's first words (and photos) in their thread; with `admit`, the
-        words mention the customer, which adds them to the (new, private) thread.
+        """Post the customer's first words (and photos) in their thread; with `admit`, add
+        the customer to the (new, private) thread at the same time.
 
         The original may be removed from the support channel, and Discord's links to its
         attachments with it: the thread's copies of the photos are the ones the
@@ -99,24 +94,27 @@ class ThreadOpener:
         quoted = "\n".join(f"> {line}" for line in text.splitlines()) if text.strip() else ""
         name = discord.utils.escape_markdown(author.display_name)
         content = f"{CARRIED_WORDS.format(name=name)}\n{quoted}"
-        footer = MOVED_HERE if moved else ""
+        if moved:
+            content = f"{content[: 1999 - len(MOVED_HERE)]}\n{MOVED_HERE}"
+        posting = self._post(thread, content[:2000], files)
         if admit:
-            footer = (MOVED_FOR_YOU if moved else JUST_YOU).format(mention=author.mention)
-        if footer:
-            content = f"{content[: 1999 - len(footer)]}\n{footer}"
-        mentions = only(author) if admit else NO_MENTIONS
+            copy, _ = await asyncio.gather(posting, self._add(thread, author))
+        else:
+            copy = await posting
+        return (copy, left) if copy is not None else (None, attachments)
+
+    async def _post(
+        self, thread: discord.Thread, content: str, files: list[discord.File]
+    ) -> discord.Message | None:
         try:
             # Part of opening the conversation: it goes in the first-text lane.
             async with self.requests.slot(
                 Lane.FIRST_TEXT, route=("POST", f"/channels/{thread.id}/messages")
             ):
-                copy = await thread.send(content[:2000], files=files, allowed_mentions=mentions)
+                return await thread.send(content, files=files, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.exception("could not carry the first message into thread %d", thread.id)
-            if admit:
-                await self._add(thread, author)
-            return None, attachments
-        return copy, left
+            return None
 
     async def _copies(
         self, thread: discord.Thread, attachments: list[discord.Attachment]
@@ -137,7 +135,7 @@ class ThreadOpener:
         return files, left
 
     async def _add(self, thread: discord.Thread, customer: discord.abc.User) -> None:
-        """The words could not bring the customer in: add them to the thread directly."""
+        """Add the customer to their private thread (a thread-start request: first lane)."""
         try:
             await thread.add_user(discord.Object(customer.id))
         except discord.HTTPException:

@@ -21,6 +21,7 @@ from tests.frontends.discord.helpers import (
 THREADS = "/channels/{channel_id}/threads"
 MESSAGES = "/channels/{channel_id}/messages"
 EDIT = "/channels/{channel_id}/messages/{message_id}"
+MEMBER = "/channels/{channel_id}/thread-members/{user_id}"
 ANSWER = "Hello Omar! Your order left the restaurant five minutes ago and is on its way."
 
 
@@ -47,13 +48,12 @@ def first_text(requests: list[RecordedRequest], answer: str) -> int:
     )
 
 
-async def test_a_private_conversation_spends_two_requests_before_its_first_text(
+async def test_a_private_conversation_spends_three_requests_before_its_first_text(
     runner, discord_fake, llm
 ):
-    """The thread, then the customer's words carried in with a real mention of them (which
-    adds them to the private thread, as Discord does): the answer's first text is the third
-    request, and the customer can read it. No separate admission, no typing before it; the
-    public original goes after it."""
+    """The thread, then together the customer's admission to it and their words carried in
+    (pinging nobody): the answer's first text is the fourth request, and the customer can
+    read it. No typing before it; the public original goes after it."""
     omar = discord_fake.add_user("omar")
     llm.script(Reply(ANSWER, chunk_size=8, delay=0.02))
     async with runner.running():
@@ -67,18 +67,16 @@ async def test_a_private_conversation_spends_two_requests_before_its_first_text(
         )
     spent = of_thread(discord_fake, thread_id, "Support · omar")
     upto = first_text(spent, ANSWER)
-    assert [(r.method, r.route) for r in spent[: upto + 1]] == [
-        ("POST", THREADS),
+    assert spent[0].method == "POST"
+    assert spent[0].route == THREADS
+    assert sorted((r.method, r.route) for r in spent[1:upto]) == [
         ("POST", MESSAGES),
-        ("POST", MESSAGES),
+        ("PUT", MEMBER),
     ]
-    carried = spent[1].json
-    assert f"<@{omar['id']}>" in carried["content"]
-    allowed = carried["allowed_mentions"]
-    assert allowed["parse"] == []
-    assert [str(user) for user in allowed["users"]] == [omar["id"]]  # nobody else
+    assert (spent[upto].method, spent[upto].route) == ("POST", MESSAGES)
+    (carried,) = [r.json for r in spent[1:upto] if r.route == MESSAGES]
+    assert carried["allowed_mentions"] == {"parse": []}
     assert int(omar["id"]) in discord_fake.thread_members(thread_id)
-    assert not discord_fake.requests_matching("PUT", rf"/channels/{thread_id}/thread-members/.*")
     removal = discord_fake.requests_matching(
         "DELETE", rf"/channels/{discord_fake.support_channel_id}/messages/{original['id']}"
     )

@@ -3,7 +3,7 @@ what it carries over, and turns that follow each other across restarts."""
 
 from __future__ import annotations
 
-from bot.engine.copy import MOVED_FOR_YOU
+from bot.engine.copy import MOVED_HERE
 from bot.engine.turn import RESTART_WITHIN_CHARS
 from bot.frontends.discord.streaming.renderer import CURSOR
 from fakes.openai_server import Reply
@@ -23,8 +23,8 @@ GREETING = "Hello Omar! I'm the Dashly assistant. How can I help with your order
 
 async def test_greeting_opens_a_private_thread_and_streams_the_answer(runner, discord_fake, llm):
     """A message in the support channel gets a private thread with only the customer added
-    (by the mention in their carried words); the message is carried over as the first turn
-    and removed from the channel; the reply streams."""
+    (Discord's thread-members route); the message is carried over as the first turn, pinging
+    nobody, and removed from the channel; the reply streams."""
     omar = discord_fake.add_user("omar")
     llm.script(Reply(GREETING, chunk_size=6, delay=0.02))
     async with runner.running():
@@ -37,8 +37,10 @@ async def test_greeting_opens_a_private_thread_and_streams_the_answer(runner, di
     assert discord_fake.thread_members(thread_id) == {discord_fake.bot_user_id, int(omar["id"])}
     assert discord_fake.get_message(discord_fake.support_channel_id, int(original["id"])) is None
     (copy,) = carried_over(discord_fake, thread_id)
-    moved = MOVED_FOR_YOU.format(mention=f"<@{omar['id']}>")
-    assert copy["content"] == f"**omar** wrote:\n> Hi!\n{moved}"
+    assert copy["content"] == f"**omar** wrote:\n> Hi!\n{MOVED_HERE}"
+    assert discord_fake.requests_matching(
+        "PUT", f"/channels/{thread_id}/thread-members/{omar['id']}"
+    )
     assert llm.requests[0]["messages"][1] == {"role": "user", "content": "Hi!"}
     writes = message_writes(discord_fake, thread_id)
     first = writes[0]
@@ -48,6 +50,12 @@ async def test_greeting_opens_a_private_thread_and_streams_the_answer(runner, di
     assert len(first.json["content"].removesuffix(CURSOR)) < len(GREETING)
     assert writes[-1].json["content"] == GREETING
     assert all(w.json["allowed_mentions"] == NO_PINGS for w in writes)
+    (carried,) = [
+        r.json
+        for r in discord_fake.requests_matching("POST", f"/channels/{thread_id}/messages")
+        if r.json["content"].startswith("**omar** wrote:")
+    ]
+    assert carried["allowed_mentions"] == NO_PINGS
     # The text followed at once: typing would have added nothing but a request before it.
     assert not discord_fake.requests_matching("POST", f"/channels/{thread_id}/typing")
 

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.engine.copy import JUST_YOU, NOT_YOUR_COMMAND, NOT_YOURS, PANEL_TEXT
+from bot.engine.copy import NOT_YOUR_COMMAND, NOT_YOURS, PANEL_TEXT
 from fakes.discord_server import P_MANAGE_MESSAGES
 from fakes.openai_server import Call, Reply, Structured, ToolCalls
 from tests.engine.test_engine import RECEIPT
@@ -207,10 +207,7 @@ async def test_the_panel_opens_a_private_conversation_even_after_a_restart(
     assert int(omar["id"]) in discord_fake.thread_members(thread_id)
     assert response["data"]["content"].startswith("I've opened a private conversation")
     (copy,) = carried_over(discord_fake, thread_id)
-    footer = JUST_YOU.format(mention=f"<@{omar['id']}>")
-    assert copy["content"] == (
-        f"**omar** wrote:\n> Two pizzas were missing\n> Order number: A-1042\n{footer}"
-    )
+    assert copy["content"] == ("**omar** wrote:\n> Two pizzas were missing\n> Order number: A-1042")
     first = llm.requests[0]["messages"][1]["content"]
     assert first.startswith("Two pizzas were missing\nOrder number: A-1042\nAttached image: ")
     assert copy["attachments"][0]["url"] in first
