@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import KW_ONLY, InitVar, dataclass
 
-from bot.desk.desk import DeskError, Person, TicketDesk
+from bot.desk.desk import DeskError, Person
 from bot.desk.operations import Operations
 from bot.engine import copy
 from bot.engine.admission import Verdict, admit
@@ -26,7 +26,6 @@ from bot.engine.placement import Placement
 from bot.engine.recovery import Backlog, CutTurn, recover
 from bot.engine.state import ConversationState, ConversationStates
 from bot.engine.turn import finish_turn, run_turn
-from bot.helpcenter.index import HelpCenter
 from bot.llm.agent import Agent
 from bot.store import Conversation, NewMessage, Standing, TicketStatus
 from bot.tools.context import Customer, Services, SupportContext
@@ -223,23 +222,6 @@ class SupportEngine(Lookups):
         await finish_turn(self.services.store, conversation, new_start, through)
 
     # ------------------------------------------------------------------ for frontends
-
-    async def prepare(self) -> None:
-        """Work best done before the first customer: the help-center index."""
-        if self.services.help_center is not None:
-            await self.services.help_center.refresh()
-
-    @property
-    def desk(self) -> TicketDesk:
-        """The staff desk: ticket lifecycle, pages and statistics."""
-        return self.services.desk
-
-    @property
-    def help_center(self) -> HelpCenter:
-        """The help center: its index and the questions it could not answer."""
-        if self.services.help_center is None:
-            raise RuntimeError("this engine has no help center")
-        return self.services.help_center
 
     async def hand_off(
         self, key: str, person: Person, *, reason: str, request_id: str, link: str | None

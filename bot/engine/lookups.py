@@ -1,7 +1,10 @@
-"""What a frontend may ask of a stored conversation: its customer, messages, tickets."""
+"""What a frontend may ask of the engine: a stored conversation's customer, messages and
+tickets; the desk and the help center."""
 
 from __future__ import annotations
 
+from bot.desk.desk import TicketDesk
+from bot.helpcenter.index import HelpCenter
 from bot.store import Ticket
 from bot.tools.context import Services
 
@@ -10,6 +13,23 @@ class Lookups:
     """Reads of a conversation by its key, for the frontends (a part of SupportEngine)."""
 
     services: Services
+
+    async def prepare(self) -> None:
+        """Work best done before the first customer: the help-center index."""
+        if self.services.help_center is not None:
+            await self.services.help_center.refresh()
+
+    @property
+    def desk(self) -> TicketDesk:
+        """The staff desk: ticket lifecycle, pages and statistics."""
+        return self.services.desk
+
+    @property
+    def help_center(self) -> HelpCenter:
+        """The help center: its index and the questions it could not answer."""
+        if self.services.help_center is None:
+            raise RuntimeError("this engine has no help center")
+        return self.services.help_center
 
     async def customer_id(self, key: str) -> str | None:
         """The id of the conversation's customer, if the conversation exists."""

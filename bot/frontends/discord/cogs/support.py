@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.engine import CutTurn, Incoming, SupportEngine
+from bot.engine import CutTurn, Incoming
 from bot.frontends.discord.bot import DISCORD_KEY_PREFIX, SupportBot, conversation_key
 from bot.frontends.discord.catchup import CatchUp, HandledInOrder, Missed
 from bot.frontends.discord.incoming import to_incoming
@@ -31,19 +31,17 @@ log = logging.getLogger(__name__)
 class SupportCog(commands.Cog):
     """Opens a thread for each new message in the support channel; relays the rest."""
 
-    def __init__(
-        self, bot: SupportBot, engine: SupportEngine, opener: ThreadOpener, relay: Relay
-    ) -> None:
+    def __init__(self, bot: SupportBot, starter: Starter) -> None:
         self.bot = bot
-        self.engine = engine
-        self.opener = opener
-        self.relay = relay
-        self.starter = Starter(bot, engine, opener, relay)
+        # New conversations are the starter's; the engine and the relay are shared with it.
+        self.starter = starter
+        self.engine = starter.engine
+        self.relay = starter.relay
         self._handled = HandledInOrder()
         self._help_button = help_button(self.open_from_form)
         self._cut: list[CutTurn] = []
         self._started = False
-        self.catch_up = CatchUp(bot, engine.backlog, DISCORD_KEY_PREFIX)
+        self.catch_up = CatchUp(bot, self.engine.backlog, DISCORD_KEY_PREFIX)
         self._resumed: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
 
     async def cog_load(self) -> None:
@@ -204,4 +202,4 @@ async def setup(bot: commands.Bot) -> None:
     assert isinstance(bot, SupportBot)
     budgets = bot.edit_budgets
     opener = ThreadOpener(budgets.requests, bot.threads_per_minute, bot.thread_cooldowns)
-    await bot.add_cog(SupportCog(bot, bot.engine, opener, Relay(budgets)))
+    await bot.add_cog(SupportCog(bot, Starter(bot, bot.engine, opener, Relay(budgets))))
