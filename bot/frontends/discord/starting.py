@@ -242,6 +242,7 @@ class Starter:
         """The panel's form: answered at once (the thread's link, or a word and the link in
         an edit), then a private thread with what the customer wrote as its first message
         (their photos carried in as well)."""
+        self.bot.track_work()
         channel = self.bot.get_channel(self.bot.support_channel_id)
         if not isinstance(channel, discord.TextChannel):
             await interaction.response.send_message(NO_THREAD, ephemeral=True)

@@ -38,7 +38,8 @@ class SupportCog(commands.Cog):
         self.engine = starter.engine
         self.relay = starter.relay
         self._handled = HandledInOrder()
-        self._help_button = help_button(self.open_from_form)
+        # The panel's form opens a private conversation with what the customer wrote.
+        self._help_button = help_button(starter.from_form)
         self._cut: list[CutTurn] = []
         self._started = False
         self.catch_up = CatchUp(bot, self.engine.backlog, DISCORD_KEY_PREFIX)
@@ -173,17 +174,6 @@ class SupportCog(commands.Cog):
             return
         if isinstance(message.channel, discord.TextChannel):
             await self.starter.from_message(message, message.channel)
-
-    async def open_from_form(
-        self,
-        interaction: discord.Interaction[Any],
-        problem: str,
-        order: str,
-        photos: list[discord.Attachment],
-    ) -> None:
-        """The panel's form: a private conversation with what the customer wrote."""
-        self.bot.track_work()
-        await self.starter.from_form(interaction, problem, order, photos)
 
     def _incoming(
         self,
