@@ -96,7 +96,7 @@ async def test_threads_per_minute_are_capped_and_the_one_over_waits(runner, disc
     async with runner.running() as bot:
         cog = bot.get_cog("SupportCog")
         # One thread per 4 s (the rule of THREADS_PER_MINUTE, at a pace a test can wait out).
-        cog.opener.threads = SlidingWindowLimiter(1, 4.0)
+        cog.starter.opener.threads = SlidingWindowLimiter(1, 4.0)
         for customer in (ana, ben):
             await discord_fake.send_user_message(
                 discord_fake.support_channel_id, customer, f"help, I am {customer['username']}"
