@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.frontends.discord.streaming.edit_budget import EditBudgets
 from bot.frontends.discord.streaming.global_budget import GlobalBudget
 from bot.frontends.discord.streaming.renderer import CURSOR
@@ -84,6 +86,8 @@ async def test_a_private_conversation_spends_three_requests_before_its_first_tex
     assert removal[0].at > spent[upto].at
 
 
+# The order of requests is the budget's, whatever the store: one store keeps the suite short.
+@pytest.mark.parametrize("store_location", ["sqlite"], indirect=True)
 async def test_first_words_go_before_edits_when_the_budget_is_short(runner, discord_fake, llm):
     """Two answers stream while the bot's request budget is short (one a second, less than
     their edits want); another customer writes: their thread, words and first text go ahead
