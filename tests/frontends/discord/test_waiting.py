@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.engine.copy import HOLDING
 from bot.engine.limiter import SlidingWindowLimiter
 from fakes.discord_server import FakeDiscord, RecordedRequest
@@ -17,6 +19,10 @@ from tests.frontends.discord.helpers import (
     open_thread,
     wait_for_reply,
 )
+
+# Signs of waiting are timed by the frontend, whatever the store: one store keeps the suite
+# short (the store's part, a message stored due and answered, is tested on both elsewhere).
+ONE_STORE = pytest.mark.parametrize("store_location", ["sqlite"], indirect=True)
 
 # The promise: never more than this without a sign.
 SIGN_WITHIN = 5.0
@@ -36,6 +42,7 @@ def signs_after(fake: FakeDiscord, thread_id: int, since: float) -> list[Recorde
     ]
 
 
+@ONE_STORE
 async def test_a_message_over_the_pace_shows_a_holding_line_the_answer_replaces(
     runner, discord_fake, llm
 ):
@@ -75,6 +82,7 @@ async def test_a_message_over_the_pace_shows_a_holding_line_the_answer_replaces(
     assert HOLDING not in bot_messages(discord_fake, thread_id)
 
 
+@ONE_STORE
 async def test_a_turn_waiting_for_the_model_cap_is_held_and_then_answered(
     runner, discord_fake, llm
 ):
