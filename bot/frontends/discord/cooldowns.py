@@ -61,7 +61,6 @@ class ThreadCooldowns:
         self._cautious: set[int] = set()
         self._probes: dict[int, asyncio.Lock] = {}
         self._seen: dict[int, asyncio.Event] = {}
-        self.seen_429s = 0
 
     def observe(self, config: aiohttp.TraceConfig) -> aiohttp.TraceConfig:
         """Watch every response of discord.py's HTTP client for a thread-creation 429."""
@@ -84,7 +83,6 @@ class ThreadCooldowns:
 
     def cooled(self, channel_id: int, seconds: float) -> None:
         """Discord asked for `seconds` before the next thread creation in the channel."""
-        self.seen_429s += 1
         until = self._clock() + seconds
         self._until[channel_id] = max(until, self._until.get(channel_id, 0.0))
         self._cautious.add(channel_id)

@@ -1,9 +1,9 @@
 """A customer's new private conversation: from their message in the support channel, or
 from the panel's form.
 
-Before the answer's first text, a private conversation costs two requests: the thread, and
-the customer's words carried into it with a mention of them (which adds them to it). The
-public original goes once that first text is shown. When Discord makes thread creation
+Before the answer's first text, a private conversation costs three requests: the thread,
+then together the customer's admission to it and their words carried in. The public
+original goes once that first text is shown. When Discord makes thread creation
 wait (a cooldown of minutes), the customer is told at once by a reply to their message, and
 whatever they add in the channel meanwhile joins the conversation once it opens.
 """
@@ -66,7 +66,6 @@ class Starter:
         self._holders: dict[int, int] = {}
         # Words in the support channel while threads open (held until done).
         self._words: set[asyncio.Task[None]] = set()
-        self._told: set[asyncio.Event] = set()
 
     async def from_message(self, message: discord.Message, channel: discord.TextChannel) -> None:
         """The customer's message in the support channel: their conversation under way, or a
@@ -154,7 +153,8 @@ class Starter:
         opened = asyncio.Event()
         try:
             wait = self.opener.thread_room(channel.guild.id)
-            if wait is not None:
+            told = wait is not None
+            if told:
                 soon = OPENING_SOON.format(mention=message.author.mention)
                 self._tell(message, soon, opened, reply=False)
                 while wait is not None:
@@ -162,7 +162,6 @@ class Starter:
                     wait = self.opener.thread_room(channel.guild.id)
             creating = asyncio.create_task(self.opener.private_thread(channel, message.author))
             try:
-                told = self._telling(opened)
                 if not told and not await self._opens_soon(creating, channel.id):
                     self._tell(message, OPENING_NOW, opened, reply=True)
                 return await creating
@@ -171,16 +170,11 @@ class Starter:
         finally:
             opened.set()
 
-    def _telling(self, opened: asyncio.Event) -> bool:
-        """Whether a word is already out (or on its way) for this opening."""
-        return opened in self._told
-
     def _tell(
         self, message: discord.Message, content: str, opened: asyncio.Event, *, reply: bool
     ) -> None:
         """In the background: tell the customer in the support channel (pinging nobody), and
         remove the word once their thread is open."""
-        self._told.add(opened)
         task = asyncio.create_task(self._word(message, content, opened, reply=reply))
         self._words.add(task)
         task.add_done_callback(self._words.discard)
@@ -214,7 +208,6 @@ class Starter:
             log.exception("could not tell a customer their conversation is opening")
         finally:
             await opened.wait()
-            self._told.discard(opened)
         if notice is not None:
             await self.opener.take_down(notice)
 
