@@ -66,7 +66,7 @@ async def run_turn(
     try:
         while True:
             young = young and len(shown) <= RESTART_WITHIN_CHARS
-            event = await (_next_unless(events, follow_up) if young else anext(events, None))
+            event = await _next_unless(events, follow_up if young else None, race=not shown)
             if event is None:
                 break
             if event is _FOLLOW_UP:
@@ -138,10 +138,17 @@ async def _record_usage(
     )
 
 
-async def _next_unless(events: AsyncIterator[Any], follow_up: asyncio.Event | None) -> Any:
-    """The next event, or `_FOLLOW_UP` if `follow_up` is set first (the pending step of
-    `events` is cancelled); None at the end."""
-    if follow_up is None:
+async def _next_unless(
+    events: AsyncIterator[Any], follow_up: asyncio.Event | None, *, race: bool
+) -> Any:
+    """The next event, or `_FOLLOW_UP` if `follow_up` is set (None at the end). With `race`,
+    a follow-up set while the next event is awaited wins at once (the pending step of
+    `events` is cancelled): before the first text, the model may think for seconds. Without,
+    it is looked at before the next event only: chunks of a stream come every few
+    milliseconds, and racing each would cost two tasks a chunk."""
+    if follow_up is not None and follow_up.is_set():
+        return _FOLLOW_UP
+    if follow_up is None or not race:
         return await anext(events, None)
     step = asyncio.ensure_future(anext(events, None))
     signal = asyncio.ensure_future(follow_up.wait())
